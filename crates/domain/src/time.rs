@@ -1,0 +1,95 @@
+//! Time and price conventions of the Indian brokers: IST, Dhan's IST-wall-clock epochs,
+//! and rounding float prices back onto the exchange tick.
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// Every market time is computed in this zone, whatever the server's zone is.
+pub const IST: Tz = chrono_tz::Asia::Kolkata;
+
+/// IST is UTC+05:30 with no daylight saving.
+pub const IST_OFFSET_S: i64 = 19_800;
+
+/// Dhan's LTT counts seconds of IST wall-clock time since 1970 (UTC epoch + 19800),
+/// so a naive `from_timestamp` would be 5h30m in the future.
+pub fn dhan_ltt_to_utc(ltt: u32) -> Option<DateTime<Utc>> {
+    if ltt == 0 {
+        return None;
+    }
+    Utc.timestamp_opt(i64::from(ltt) - IST_OFFSET_S, 0).single()
+}
+
+/// The inverse of [`dhan_ltt_to_utc`], used by the simulator.
+pub fn utc_to_dhan_ltt(t: DateTime<Utc>) -> u32 {
+    u32::try_from(t.timestamp() + IST_OFFSET_S).unwrap_or(0)
+}
+
+/// Kite timestamps are true Unix epochs; 0 means "not sent".
+pub fn kite_epoch_to_utc(epoch: u32) -> Option<DateTime<Utc>> {
+    if epoch == 0 {
+        return None;
+    }
+    Utc.timestamp_opt(i64::from(epoch), 0).single()
+}
+
+/// Round a price to the nearest multiple of `tick` (₹). Dhan prices travel as f32
+/// (1642.35 arrives as 1642.349976); this puts them back on the exchange grid.
+/// Non-finite input is returned unchanged so the caller can reject it.
+pub fn round_to_tick(price: f64, tick: f64) -> f64 {
+    if !price.is_finite() || tick <= 0.0 {
+        return price;
+    }
+    let steps = (price / tick).round();
+    // A second rounding to paise removes the binary residue of `steps * tick`.
+    ((steps * tick) * 100.0).round() / 100.0
+}
+
+/// Format a UTC instant as IST ISO-8601 without offset, the broking terminal's
+/// `timestamp` shape (`2026-02-03T09:09:55.456386`).
+pub fn ist_naive_iso(t: DateTime<Utc>) -> String {
+    t.with_timezone(&IST)
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct TestCase {
+        name: &'static str,
+        price: f64,
+        tick: f64,
+        want: f64,
+    }
+
+    #[test]
+    fn round_to_tick_cases() {
+        let cases = [
+            TestCase { name: "f32 residue", price: 1642.349_976, tick: 0.05, want: 1642.35 },
+            TestCase { name: "half tick up", price: 100.025, tick: 0.05, want: 100.05 },
+            TestCase { name: "rupee tick", price: 5544.6, tick: 1.0, want: 5545.0 },
+            TestCase { name: "zero tick leaves price", price: 1.234, tick: 0.0, want: 1.234 },
+        ];
+        for c in cases {
+            assert!((round_to_tick(c.price, c.tick) - c.want).abs() < 1e-9, "{}", c.name);
+        }
+        assert!(round_to_tick(f64::NAN, 0.05).is_nan());
+    }
+
+    #[test]
+    fn dhan_epoch_is_ist_wall_clock() {
+        let t = Utc.with_ymd_and_hms(2026, 2, 3, 3, 39, 55).single();
+        let t = t.unwrap_or_default();
+        let ltt = utc_to_dhan_ltt(t);
+        assert_eq!(i64::from(ltt), t.timestamp() + 19_800);
+        assert_eq!(dhan_ltt_to_utc(ltt), Some(t));
+        assert_eq!(dhan_ltt_to_utc(0), None);
+    }
+
+    #[test]
+    fn terminal_timestamp_is_ist() {
+        let t = Utc.with_ymd_and_hms(2026, 2, 3, 3, 39, 55).single().unwrap_or_default();
+        assert_eq!(ist_naive_iso(t), "2026-02-03T09:09:55.000000");
+    }
+}

@@ -1,0 +1,11 @@
+//! Dhan v2 main market feed: little-endian binary packets with an 8-byte header,
+//! one packet per WebSocket message, and PascalCase JSON requests.
+
+mod decode;
+mod encode;
+mod packet;
+mod request;
+
+pub use decode::{decode_message, decode_packet, DhanPackets};
+pub use packet::*;
+pub use request::*;

@@ -1,0 +1,12 @@
+//! Kite v3 ticker: big-endian frames of length-prefixed packets, a 1-byte heartbeat,
+//! and `{"a":..,"v":..}` JSON requests.
+
+mod decode;
+mod encode;
+mod packet;
+mod request;
+
+pub use decode::decode_frame;
+pub use encode::encode_frame;
+pub use packet::*;
+pub use request::*;

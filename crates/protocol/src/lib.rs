@@ -1,0 +1,10 @@
+//! Wire codecs for the Dhan v2 and Zerodha Kite v3 market feeds (see `protocols.md`):
+//! decoders for every server packet, encoders for the same (the simulator speaks with
+//! them), and the JSON control messages. Pure: no IO, no clock, no allocation sized by
+//! a number read off the wire.
+
+pub mod dhan;
+pub mod error;
+pub mod kite;
+
+pub use error::DecodeError;

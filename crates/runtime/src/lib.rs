@@ -1,0 +1,1 @@
+//! mandi runtime actors.

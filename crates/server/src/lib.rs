@@ -1,0 +1,1 @@
+//! mandi server library.

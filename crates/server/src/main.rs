@@ -1,0 +1,2 @@
+//! The mandi binary.
+fn main() {}
