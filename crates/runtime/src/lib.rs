@@ -1,1 +1,21 @@
-//! mandi runtime actors.
+//! mandi's actors and their wiring. Who sends what to whom:
+//!
+//! ```text
+//!  AuthManager ──credentials──▶ FeedConnection ◀──ApplyUpstreamChanges/Replay── SubscriptionRegistry
+//!                                   │  TicksReceived (one per frame)                 ▲ Subscribe/Release
+//!                                   ▼                                                │
+//!                               PriceStore ──TicksPublished──▶ Broadcaster ──bytes──▶ ClientSession (per socket)
+//!                                   ▲ GetSnapshot                 │ FeedStatusChanged ◀── FeedConnection
+//!  InstrumentDirectory: Arc<InstrumentIndex>, shared read-only with every actor above.
+//!  RuntimeSupervisor: starts them in order, once, outside the HTTP server factory.
+//! ```
+
+pub mod auth_manager;
+pub mod broadcaster;
+pub mod client_session;
+pub mod feed_connection;
+pub mod instrument_directory;
+pub mod price_store;
+pub mod settings;
+pub mod subscription_registry;
+pub mod supervisor;

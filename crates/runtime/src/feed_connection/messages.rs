@@ -1,0 +1,93 @@
+//! Messages the upstream feed takes and emits.
+
+use actix::Message;
+use chrono::{DateTime, Utc};
+use mandi_domain::{Instrument, Mode, TickUpdate};
+use serde::Serialize;
+
+/// The feed's state, as clients, bots and `/health` see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedState {
+    /// Not yet connected, or connecting for the first time.
+    Connecting,
+    /// Socket open, subscriptions sent, data flowing.
+    Live,
+    /// Lost the socket; waiting out the backoff before the next attempt.
+    Reconnecting,
+    /// The broker rejected the credentials; waiting for a new token.
+    LoginRequired,
+    /// The broker says the account cannot use the feed (e.g. Dhan 806); needs a human.
+    Stopped,
+}
+
+impl FeedState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedState::Connecting => "connecting",
+            FeedState::Live => "live",
+            FeedState::Reconnecting => "reconnecting",
+            FeedState::LoginRequired => "login_required",
+            FeedState::Stopped => "stopped",
+        }
+    }
+}
+
+/// One upstream instrument's mode moving from `from` to `to` (None = not subscribed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpstreamChange {
+    pub instrument: Instrument,
+    pub from: Option<Mode>,
+    pub to: Option<Mode>,
+}
+
+/// Registry → feed: apply these changes on the live socket (ignored while disconnected,
+/// because the registry replays everything on the next `FeedStatusChanged{Live}`).
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct ApplyUpstreamChanges {
+    pub changes: Vec<UpstreamChange>,
+}
+
+/// Registry → feed: the whole active set, sent after each (re)connect.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct ReplaySubscriptions {
+    pub active: Vec<(Instrument, Mode)>,
+}
+
+/// Feed → price store: every update decoded from one upstream frame.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct TicksReceived {
+    pub updates: Vec<TickUpdate>,
+    pub received_time: DateTime<Utc>,
+}
+
+/// Feed → anyone interested: the feed's state changed.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct FeedStatusChanged {
+    pub state: FeedState,
+    /// Operator-facing reason, e.g. "dhan disconnect 807: access token expired".
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Query: the feed's state and counters, for `/health`.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "FeedHealth")]
+pub struct GetFeedHealth;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FeedHealth {
+    pub state: FeedState,
+    pub broker: &'static str,
+    pub reason: Option<String>,
+    pub connects: u64,
+    pub frames: u64,
+    pub packets: u64,
+    pub decode_errors: u64,
+    pub last_frame_at: Option<DateTime<Utc>>,
+    pub subscribed: usize,
+}

@@ -1,0 +1,91 @@
+//! Typed runtime settings. The server builds these from the layered config files and
+//! validates them; the actors only ever see these plain structs.
+
+use std::sync::Arc;
+
+use mandi_domain::Instrument;
+use serde::{Deserialize, Serialize};
+
+/// Which broker protocol the upstream speaks (the real broker or the simulator alike).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Broker {
+    Dhan,
+    Kite,
+}
+
+impl Broker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Broker::Dhan => "dhan",
+            Broker::Kite => "kite",
+        }
+    }
+}
+
+/// Broker credentials. `Debug` is hand-written so a token can never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    Dhan {
+        client_id: String,
+        access_token: String,
+    },
+    Kite {
+        api_key: String,
+        access_token: String,
+    },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Dhan { client_id, .. } => f
+                .debug_struct("Dhan")
+                .field("client_id", client_id)
+                .field("access_token", &"<redacted>")
+                .finish(),
+            Credentials::Kite { api_key, .. } => f
+                .debug_struct("Kite")
+                .field("api_key", api_key)
+                .field("access_token", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// Where and how to reach the upstream broker.
+#[derive(Clone, Debug)]
+pub struct UpstreamSettings {
+    pub broker: Broker,
+    /// e.g. `wss://api-feed.dhan.co` or `ws://127.0.0.1:PORT` for the simulator.
+    pub ws_url: String,
+    /// e.g. `https://api.dhan.co` (the `/v2/...` paths are appended) or `https://api.kite.trade`.
+    pub rest_url: String,
+    pub connect_timeout_ms: u64,
+    /// No frame at all (heartbeats included) for this long means the socket is dead.
+    pub read_idle_timeout_ms: u64,
+    pub backoff_initial_ms: u64,
+    pub backoff_max_ms: u64,
+    pub backoff_factor: f64,
+}
+
+/// Client-facing fan-out limits.
+#[derive(Clone, Debug)]
+pub struct BroadcastSettings {
+    pub max_symbols_per_client: usize,
+    /// Per-session bound on queued bytes; a client past it is closed.
+    pub max_queued_bytes: usize,
+    pub heartbeat_interval_ms: u64,
+    pub prices_push_interval_ms: u64,
+}
+
+/// Everything the runtime needs to start.
+#[derive(Clone, Debug)]
+pub struct RuntimeSettings {
+    pub upstream: UpstreamSettings,
+    pub credentials: Credentials,
+    pub broadcast: BroadcastSettings,
+    pub instruments: Vec<Instrument>,
+    /// Instruments subscribed at start on behalf of the runtime itself (the `/prices` set).
+    pub default_symbols: Vec<Arc<str>>,
+}
