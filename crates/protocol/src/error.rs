@@ -6,18 +6,26 @@ use thiserror::Error;
 /// maps to one of these; decoders never panic.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DecodeError {
+    /// The input ended before a field or packet it announces.
     #[error("truncated: need {need} bytes, have {have}")]
     Truncated { need: usize, have: usize },
+    /// A Dhan response code this decoder has no layout for (1, 3, 41, 51, ...).
     #[error("unknown response code {code}")]
     UnknownCode { code: u8 },
+    /// A length on the wire disagrees with the fixed size of the packet kind. For Kite,
+    /// where the length is the only kind marker, `expected` is the nearest valid size.
     #[error("length field {declared} disagrees with packet size {expected}")]
     BadLength { declared: usize, expected: usize },
+    /// A segment byte outside Dhan's table (6 and 9..=255).
     #[error("unknown exchange segment {code}")]
     UnknownSegment { code: u8 },
+    /// A Kite frame ended cleanly after `found` of its `declared` packets.
     #[error("frame declares {declared} packets but holds {found}")]
     CountMismatch { declared: usize, found: usize },
+    /// A JSON control message (or hex text) that does not have the expected shape.
     #[error("bad control message: {reason}")]
     BadJson { reason: String },
+    /// A control message over a protocol limit (e.g. 100 instruments per Dhan message).
     #[error("{what} exceeds limit {limit}")]
     TooMany { what: &'static str, limit: usize },
 }
@@ -33,6 +41,13 @@ impl DecodeError {
             DecodeError::CountMismatch { .. } => "count_mismatch",
             DecodeError::BadJson { .. } => "bad_json",
             DecodeError::TooMany { .. } => "too_many",
+        }
+    }
+
+    /// A `BadJson` with a human-readable reason (control-message parsers use it).
+    pub(crate) fn bad_json(reason: impl Into<String>) -> Self {
+        DecodeError::BadJson {
+            reason: reason.into(),
         }
     }
 }

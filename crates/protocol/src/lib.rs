@@ -5,6 +5,8 @@
 
 pub mod dhan;
 pub mod error;
+pub mod hex;
 pub mod kite;
+mod wire;
 
 pub use error::DecodeError;

@@ -12,6 +12,7 @@
 
 pub mod auth_manager;
 pub mod broadcaster;
+pub mod client_protocol;
 pub mod client_session;
 pub mod feed_connection;
 pub mod instrument_directory;

@@ -1,1 +1,6 @@
-//! mandi server library.
+//! The mandi server: configuration, the HTTP/WebSocket API and dashboard, and the
+//! composition that starts simulator, runtime and server together.
+
+pub mod app;
+pub mod config;
+pub mod http;

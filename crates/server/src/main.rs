@@ -1,2 +1,126 @@
-//! The mandi binary.
-fn main() {}
+//! The `mandi` binary: `run` (runtime + dashboard, with the embedded simulator by
+//! default), `sim` (the broker simulator alone), `check-config`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use mandi_server::{app, config};
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "\
+mandi — supervised market-data runtime for Dhan and Kite
+
+usage:
+  mandi run [--config PATH]             start the runtime and dashboard
+  mandi sim [--config PATH] [--port N]  start only the broker simulator (default port 9100)
+  mandi check-config [--config PATH]    validate the configuration and print it
+  mandi help
+
+PATH is a TOML file or a directory holding default.toml (and optionally local.toml).
+Environment overrides: MANDI__SECTION__KEY, e.g. MANDI__SERVER__PORT=8010.";
+
+struct Args {
+    command: String,
+    config: Option<PathBuf>,
+    port: Option<u16>,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut it = std::env::args().skip(1);
+    let command = it.next().unwrap_or_else(|| "help".into());
+    let mut args = Args { command, config: None, port: None };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--config" => args.config = Some(it.next().context("--config needs a path")?.into()),
+            "--port" => {
+                let v = it.next().context("--port needs a number")?;
+                args.port = Some(v.parse().with_context(|| format!("--port {v} is not a port number"))?);
+            }
+            other => anyhow::bail!("unknown argument {other}\n\n{USAGE}"),
+        }
+    }
+    Ok(args)
+}
+
+fn init_tracing(filter: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    if matches!(args.command.as_str(), "help" | "--help" | "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let cfg = match config::load(args.config.as_deref(), std::env::vars()) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("mandi: {e}");
+            std::process::exit(2);
+        }
+    };
+    match args.command.as_str() {
+        "check-config" => {
+            println!("{}", serde_json::to_string_pretty(&cfg)?);
+            Ok(())
+        }
+        "run" => {
+            init_tracing(&cfg.server.log_filter);
+            actix_rt::System::new().block_on(run(cfg))
+        }
+        "sim" => {
+            init_tracing(&cfg.server.log_filter);
+            let port = args.port.unwrap_or(if cfg.simulator.port == 0 { 9100 } else { cfg.simulator.port });
+            actix_rt::System::new().block_on(sim(cfg, port))
+        }
+        other => anyhow::bail!("unknown command {other}\n\n{USAGE}"),
+    }
+}
+
+async fn run(cfg: config::MandiConfig) -> anyhow::Result<()> {
+    tracing::info!(
+        server_tz = %chrono::Local::now().format("%Z (UTC%:z)"),
+        "market times are computed in Asia/Kolkata whatever the server zone"
+    );
+    let listener = TcpListener::bind((cfg.server.host.as_str(), cfg.server.port)).with_context(|| {
+        format!(
+            "cannot listen on {}:{} — set server.port (or MANDI__SERVER__PORT) to a free port",
+            cfg.server.host, cfg.server.port
+        )
+    })?;
+    let mut running = app::start(cfg, listener, workers()).await?;
+    let url = running.base_url();
+    tracing::info!(%url, "dashboard ready");
+    println!("mandi listening on {url}");
+    let outcome = tokio::select! {
+        res = running.wait() => res,
+        _ = actix_rt::signal::ctrl_c() => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+    };
+    running.stop().await;
+    outcome
+}
+
+async fn sim(cfg: config::MandiConfig, port: u16) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .with_context(|| format!("cannot listen on 127.0.0.1:{port} — pass --port with a free port"))?;
+    let handle = mandi_simulator::start(app::sim_settings(&cfg), listener)?;
+    println!(
+        "mandi sim listening on {} (dhan client id {}, kite api key {}; counters at {}/admin/counters)",
+        handle.ws_url(),
+        app::SIM_DHAN_CLIENT_ID,
+        app::SIM_KITE_API_KEY,
+        handle.rest_url()
+    );
+    let _ = actix_rt::signal::ctrl_c().await;
+    handle.stop().await;
+    Ok(())
+}
+
+fn workers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(4)
+}

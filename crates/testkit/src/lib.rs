@@ -1,1 +1,140 @@
-//! Shared test helpers.
+//! Shared test helpers: start simulator + runtime + server in-process on port 0, talk to
+//! them over real sockets, and wait on conditions with deadlines (never fixed sleeps).
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use awc::ws;
+use futures_util::{SinkExt, StreamExt};
+use mandi_server::app::{self, RunningApp};
+use mandi_server::config;
+use serde_json::Value;
+
+/// Default bound for any single wait in an end-to-end test.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+/// The whole stack, on loopback ports chosen by the OS.
+pub struct Stack {
+    pub app: RunningApp,
+}
+
+/// Start the stack with the default config plus `overrides` (as `MANDI__…` variables),
+/// fast simulator ticks, and port 0 everywhere. Call inside `#[actix_rt::test]`.
+pub async fn start_stack(overrides: &[(&str, &str)]) -> Stack {
+    let mut env: Vec<(String, String)> = vec![
+        ("MANDI__SERVER__PORT".into(), "0".into()),
+        ("MANDI__SIMULATOR__PORT".into(), "0".into()),
+        ("MANDI__SIMULATOR__TICK_INTERVAL_MS".into(), "50".into()),
+    ];
+    env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let cfg = config::load(None, env).expect("test config is valid");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let app = app::start(cfg, listener, 1).await.expect("stack starts");
+    Stack { app }
+}
+
+impl Stack {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.app.base_url(), path)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.app.addr, path)
+    }
+
+    pub async fn stop(self) {
+        self.app.stop().await;
+    }
+}
+
+/// GET a URL and parse its JSON body.
+pub async fn get_json(url: &str) -> Value {
+    let mut resp = awc::Client::new()
+        .get(url)
+        .timeout(DEADLINE)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let body = resp.body().await.unwrap_or_else(|e| panic!("GET {url} body: {e}"));
+    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body:?}"))
+}
+
+/// Poll `probe` until it yields `Some`, or panic naming `what` after `deadline`.
+pub async fn wait_for<T, F, Fut>(what: &str, deadline: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let give_up = tokio::time::Instant::now() + deadline;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        if tokio::time::Instant::now() >= give_up {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A JSON WebSocket client over awc.
+pub struct WsClient {
+    framed: actix_codec::Framed<awc::BoxedSocket, ws::Codec>,
+}
+
+impl WsClient {
+    pub async fn connect(url: &str) -> WsClient {
+        let (_, framed) = awc::Client::new()
+            .ws(url)
+            .connect()
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+        WsClient { framed }
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.framed
+            .send(ws::Message::Text(text.to_string().into()))
+            .await
+            .expect("send text frame");
+    }
+
+    pub async fn send_json(&mut self, value: &Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    /// The next text message as JSON, or None when the deadline passes or the socket closes.
+    pub async fn next_json(&mut self, deadline: Duration) -> Option<Value> {
+        let give_up = tokio::time::Instant::now() + deadline;
+        loop {
+            let left = give_up.saturating_duration_since(tokio::time::Instant::now());
+            let frame = tokio::time::timeout(left, self.framed.next()).await.ok()??;
+            match frame.ok()? {
+                ws::Frame::Text(b) => return serde_json::from_slice(&b).ok(),
+                ws::Frame::Ping(p) => {
+                    let _ = self.framed.send(ws::Message::Pong(p)).await;
+                }
+                ws::Frame::Close(_) => return None,
+                _ => {}
+            }
+        }
+    }
+
+    /// Skip messages until one of `kind` arrives (panics after `deadline`).
+    pub async fn next_of_type(&mut self, kind: &str, deadline: Duration) -> Value {
+        let give_up = tokio::time::Instant::now() + deadline;
+        loop {
+            let left = give_up.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_json(left).await {
+                Some(v) if v["type"] == kind => return v,
+                Some(_) => continue,
+                None => panic!("no {kind} message within {deadline:?}"),
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.framed.send(ws::Message::Close(None)).await;
+    }
+}

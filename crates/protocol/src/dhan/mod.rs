@@ -4,6 +4,7 @@
 mod decode;
 mod encode;
 mod packet;
+mod reason;
 mod request;
 
 pub use decode::{decode_message, decode_packet, DhanPackets};

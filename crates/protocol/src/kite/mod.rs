@@ -6,7 +6,7 @@ mod encode;
 mod packet;
 mod request;
 
-pub use decode::decode_frame;
+pub use decode::{decode_frame, decode_packet, frame_packets, KitePackets};
 pub use encode::encode_frame;
 pub use packet::*;
 pub use request::*;

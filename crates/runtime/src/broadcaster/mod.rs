@@ -1,1 +1,335 @@
-//! placeholder
+//! `Broadcaster`: fans published ticks out to client sessions. Each tick is serialized
+//! once and the same frame queued for every interested session's bounded outbox.
+
+mod messages;
+pub mod outbox;
+mod state;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::{Actor, AsyncContext, Context, Handler, MessageResult, Recipient};
+use chrono::Utc;
+use mandi_domain::time::nse_session_open;
+
+pub use messages::{
+    BroadcastStats, ClientSubscribe, ClientUnsubscribe, GetBroadcastStats, GetPricesPayload,
+    OutboxReady, SessionClosed, SessionKind, SessionOpened,
+};
+pub use outbox::{Outbox, PushOutcome};
+pub use state::{prices_payload, FanoutState};
+
+use crate::client_protocol::{self, HealthView};
+use crate::feed_connection::messages::{FeedState, FeedStatusChanged};
+use crate::instrument_directory::InstrumentIndex;
+use crate::price_store::TicksPublished;
+use crate::settings::BroadcastSettings;
+use crate::subscription_registry::{Release, ReleaseAll, Subscribe, SubscriptionRegistry};
+
+/// Price data arrives in bursts at the open; the price store `try_send`s into this.
+const MAILBOX_CAPACITY: usize = 8192;
+/// The key under which a `/ws/prices` session's one pending payload is conflated.
+const PRICES_KEY: &str = "__prices__";
+
+struct SessionEntry {
+    kind: SessionKind,
+    outbox: Arc<Mutex<Outbox>>,
+    notify: Recipient<OutboxReady>,
+}
+
+pub struct Broadcaster {
+    settings: BroadcastSettings,
+    index: Arc<InstrumentIndex>,
+    registry: actix::Addr<SubscriptionRegistry>,
+    /// Symbols of the terminal's `/prices` map, in config order.
+    price_symbols: Vec<Arc<str>>,
+    /// `true` treats every moment as market hours (the simulator and drills).
+    always_open: bool,
+    next_id: u64,
+    sessions: HashMap<u64, SessionEntry>,
+    fanout: FanoutState,
+    health: HealthView,
+    stats: BroadcastStats,
+}
+
+impl Broadcaster {
+    pub fn new(
+        settings: BroadcastSettings,
+        index: Arc<InstrumentIndex>,
+        registry: actix::Addr<SubscriptionRegistry>,
+        price_symbols: Vec<Arc<str>>,
+        broker: &'static str,
+        always_open: bool,
+    ) -> Broadcaster {
+        Broadcaster {
+            settings,
+            index,
+            registry,
+            price_symbols,
+            always_open,
+            next_id: 1,
+            sessions: HashMap::new(),
+            fanout: FanoutState::default(),
+            health: HealthView {
+                state: FeedState::Connecting,
+                reason: None,
+                broker,
+                market_open: always_open,
+                last_tick_at: None,
+            },
+            stats: BroadcastStats {
+                clients: 0,
+                prices_clients: 0,
+                ticks_in: 0,
+                serializations: 0,
+                deliveries: 0,
+                slow_clients_closed: 0,
+                feed_state: FeedState::Connecting.as_str(),
+                last_tick_at: None,
+            },
+        }
+    }
+
+    fn subscriber_id(session: u64) -> Arc<str> {
+        format!("client-{session}").into()
+    }
+
+    /// Queue into one session and wake it if it was idle. A session past its bound is
+    /// woken too: it sees `overflowed()` and closes itself with a clear close code.
+    fn deliver(&mut self, session: u64, push: impl FnOnce(&mut Outbox) -> PushOutcome) {
+        let Some(entry) = self.sessions.get(&session) else {
+            return;
+        };
+        let outcome = match entry.outbox.lock() {
+            Ok(mut outbox) if !outbox.overflowed() => push(&mut outbox),
+            _ => return,
+        };
+        match outcome {
+            PushOutcome::Queued => {}
+            PushOutcome::Notify => {
+                self.stats.deliveries += 1;
+                // At most one wake-up is ever pending per session (the outbox tracks it),
+                // so this cannot grow the session's mailbox without bound.
+                entry.notify.do_send(OutboxReady);
+            }
+            PushOutcome::Overflow => {
+                self.stats.slow_clients_closed += 1;
+                entry.notify.do_send(OutboxReady);
+            }
+        }
+    }
+
+    fn refresh_health(&mut self) {
+        self.health.market_open = self.always_open || nse_session_open(Utc::now());
+    }
+
+    fn push_control_to_all(&mut self, kind: SessionKind, msg: client_protocol::Frame) {
+        let ids: Vec<u64> = self
+            .sessions
+            .iter()
+            .filter(|(_, e)| e.kind == kind)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            let m = msg.clone();
+            self.deliver(id, |o| o.push_control(m));
+        }
+    }
+}
+
+impl Actor for Broadcaster {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
+        let heartbeat = Duration::from_millis(self.settings.heartbeat_interval_ms);
+        ctx.run_interval(heartbeat, |this, _| {
+            this.refresh_health();
+            let msg = client_protocol::heartbeat_message(&this.health, Utc::now());
+            this.push_control_to_all(SessionKind::Ticks, msg);
+        });
+        let prices = Duration::from_millis(self.settings.prices_push_interval_ms);
+        ctx.run_interval(prices, |this, _| {
+            let payload = prices_payload(
+                &this.price_symbols,
+                &this.fanout,
+                this.health.state,
+                Utc::now(),
+            );
+            let bytes = client_protocol::Frame::from(payload.to_string());
+            let ids: Vec<u64> = this
+                .sessions
+                .iter()
+                .filter(|(_, e)| e.kind == SessionKind::Prices)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in ids {
+                let b = bytes.clone();
+                this.deliver(id, |o| o.push_latest(PRICES_KEY.into(), b));
+            }
+        });
+    }
+}
+
+impl Handler<TicksPublished> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: TicksPublished, _: &mut Context<Self>) {
+        for tick in msg.ticks.iter() {
+            self.stats.ticks_in += 1;
+            self.stats.serializations += 1;
+            let bytes = client_protocol::tick_message(tick);
+            self.health.last_tick_at = Some(tick.received_time);
+            self.stats.last_tick_at = Some(tick.received_time);
+            let listeners: Vec<u64> = self.fanout.listeners(&tick.symbol).collect();
+            for id in listeners {
+                let (k, b) = (tick.symbol.clone(), bytes.clone());
+                self.deliver(id, |o| o.push_latest(k, b));
+            }
+            self.fanout.store(tick.clone(), bytes);
+        }
+    }
+}
+
+impl Handler<FeedStatusChanged> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: FeedStatusChanged, _: &mut Context<Self>) {
+        self.health.state = msg.state;
+        self.health.reason = msg.reason;
+        self.stats.feed_state = msg.state.as_str();
+        self.refresh_health();
+        let status = client_protocol::connection_status_message(&self.health, msg.at);
+        self.push_control_to_all(SessionKind::Ticks, status);
+    }
+}
+
+impl Handler<SessionOpened> for Broadcaster {
+    type Result = u64;
+
+    fn handle(&mut self, msg: SessionOpened, _: &mut Context<Self>) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let kind = msg.kind;
+        self.sessions.insert(
+            id,
+            SessionEntry {
+                kind,
+                outbox: msg.outbox,
+                notify: msg.notify,
+            },
+        );
+        match kind {
+            SessionKind::Ticks => {
+                self.stats.clients += 1;
+                self.refresh_health();
+                let status = client_protocol::connection_status_message(&self.health, Utc::now());
+                self.deliver(id, |o| o.push_control(status));
+            }
+            SessionKind::Prices => {
+                self.stats.prices_clients += 1;
+                let payload =
+                    prices_payload(&self.price_symbols, &self.fanout, self.health.state, Utc::now());
+                let b = client_protocol::Frame::from(payload.to_string());
+                self.deliver(id, |o| o.push_latest(PRICES_KEY.into(), b));
+            }
+        }
+        id
+    }
+}
+
+impl Handler<SessionClosed> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: SessionClosed, _: &mut Context<Self>) {
+        if let Some(entry) = self.sessions.remove(&msg.session) {
+            match entry.kind {
+                SessionKind::Ticks => self.stats.clients = self.stats.clients.saturating_sub(1),
+                SessionKind::Prices => {
+                    self.stats.prices_clients = self.stats.prices_clients.saturating_sub(1)
+                }
+            }
+        }
+        if !self.fanout.remove_session(msg.session).is_empty() {
+            self.registry.do_send(ReleaseAll {
+                subscriber: Self::subscriber_id(msg.session),
+            });
+        }
+    }
+}
+
+impl Handler<ClientSubscribe> for Broadcaster {
+    type Result = MessageResult<ClientSubscribe>;
+
+    fn handle(&mut self, msg: ClientSubscribe, _: &mut Context<Self>) -> Self::Result {
+        let mut unknown = Vec::new();
+        let mut known: Vec<Arc<str>> = Vec::new();
+        for s in msg.symbols {
+            match self.index.by_symbol(&s) {
+                Some(inst) if !known.contains(&inst.symbol) => known.push(inst.symbol.clone()),
+                Some(_) => {}
+                None => unknown.push(s),
+            }
+        }
+        if known.is_empty() {
+            return MessageResult(unknown);
+        }
+        for s in &known {
+            self.fanout.add_interest(msg.session, s.clone());
+        }
+        self.registry.do_send(Subscribe {
+            subscriber: Self::subscriber_id(msg.session),
+            symbols: known.clone(),
+            mode: msg.mode,
+        });
+        // The snapshot comes from our own cache, in this same handler, so no tick
+        // published after it can overtake it.
+        let ticks: Vec<&mandi_domain::Tick> = known
+            .iter()
+            .filter_map(|s| self.fanout.latest(s).map(|l| &l.tick))
+            .collect();
+        let snapshot = client_protocol::snapshot_message(&ticks);
+        let ack = client_protocol::subscribed_message(&known, msg.mode);
+        self.deliver(msg.session, |o| o.push_controls([ack, snapshot]));
+        MessageResult(unknown)
+    }
+}
+
+impl Handler<ClientUnsubscribe> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: ClientUnsubscribe, _: &mut Context<Self>) {
+        let symbols: Vec<Arc<str>> = msg.symbols.iter().map(|s| Arc::from(s.as_str())).collect();
+        for s in &symbols {
+            self.fanout.remove_interest(msg.session, s);
+        }
+        self.registry.do_send(Release {
+            subscriber: Self::subscriber_id(msg.session),
+            symbols: symbols.clone(),
+        });
+        let ack = client_protocol::unsubscribed_message(&symbols);
+        self.deliver(msg.session, |o| o.push_control(ack));
+    }
+}
+
+impl Handler<GetPricesPayload> for Broadcaster {
+    type Result = MessageResult<GetPricesPayload>;
+
+    fn handle(&mut self, _: GetPricesPayload, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(prices_payload(
+            &self.price_symbols,
+            &self.fanout,
+            self.health.state,
+            Utc::now(),
+        ))
+    }
+}
+
+impl Handler<GetBroadcastStats> for Broadcaster {
+    type Result = MessageResult<GetBroadcastStats>;
+
+    fn handle(&mut self, _: GetBroadcastStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.stats.clone())
+    }
+}

@@ -90,4 +90,15 @@ pub struct FeedHealth {
     pub decode_errors: u64,
     pub last_frame_at: Option<DateTime<Utc>>,
     pub subscribed: usize,
+    /// Packets for instruments the index does not know (skipped).
+    pub unknown_instruments: u64,
+    /// Packets with a non-finite or negative price (skipped).
+    pub rejected_prices: u64,
+    /// Frames dropped because the price store's mailbox was full (conflated data: the
+    /// next frame supersedes them).
+    pub dropped_frames: u64,
+    /// Failed attempts since the last good connection; drives the backoff.
+    pub consecutive_failures: u32,
+    /// When the next connection attempt is due, while waiting out a backoff.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }

@@ -1,1 +1,124 @@
-//! placeholder
+//! `SubscriptionRegistry`: the one place that knows what the upstream must carry.
+//! Tells the feed on 0→1 and 1→0, and replays the whole set on every `FeedStatusChanged{Live}`.
+
+mod messages;
+mod state;
+
+use std::sync::Arc;
+
+use actix::{Actor, Context, Handler, MessageResult, Recipient};
+
+pub use messages::{AttachFeed, GetActiveSubscriptions, Release, ReleaseAll, Subscribe};
+pub use state::{ActiveSubscription, RegistryState, SubscriberId};
+
+use crate::feed_connection::messages::{
+    ApplyUpstreamChanges, FeedState, FeedStatusChanged, ReplaySubscriptions, UpstreamChange,
+};
+use crate::instrument_directory::InstrumentIndex;
+
+/// Actor wrapper around [`RegistryState`].
+pub struct SubscriptionRegistry {
+    index: Arc<InstrumentIndex>,
+    state: RegistryState,
+    changes: Option<Recipient<ApplyUpstreamChanges>>,
+    replay: Option<Recipient<ReplaySubscriptions>>,
+}
+
+impl SubscriptionRegistry {
+    pub fn new(index: Arc<InstrumentIndex>) -> SubscriptionRegistry {
+        SubscriptionRegistry {
+            index,
+            state: RegistryState::default(),
+            changes: None,
+            replay: None,
+        }
+    }
+
+    fn forward(&self, changes: Vec<UpstreamChange>) {
+        if changes.is_empty() {
+            return;
+        }
+        // Control messages are rare and must not be dropped: a lost subscribe would be
+        // a silent "subscribed but no ticks". The feed's mailbox only grows with them.
+        if let Some(feed) = &self.changes {
+            feed.do_send(ApplyUpstreamChanges { changes });
+        }
+    }
+}
+
+impl Actor for SubscriptionRegistry {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(4096);
+    }
+}
+
+impl Handler<Subscribe> for SubscriptionRegistry {
+    type Result = MessageResult<Subscribe>;
+
+    fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) -> Self::Result {
+        let mut unknown = Vec::new();
+        let mut known = Vec::new();
+        for symbol in msg.symbols {
+            match self.index.by_symbol(&symbol) {
+                Some(inst) => known.push(inst.clone()),
+                None => unknown.push(symbol),
+            }
+        }
+        let changes = self.state.subscribe(&msg.subscriber, &known, msg.mode);
+        self.forward(changes);
+        MessageResult(unknown)
+    }
+}
+
+impl Handler<Release> for SubscriptionRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: Release, _: &mut Context<Self>) {
+        let changes = self.state.release(&msg.subscriber, &msg.symbols);
+        self.forward(changes);
+    }
+}
+
+impl Handler<ReleaseAll> for SubscriptionRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReleaseAll, _: &mut Context<Self>) {
+        let changes = self.state.release_all(&msg.subscriber);
+        self.forward(changes);
+    }
+}
+
+impl Handler<AttachFeed> for SubscriptionRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: AttachFeed, _: &mut Context<Self>) {
+        self.changes = Some(msg.changes);
+        self.replay = Some(msg.replay);
+    }
+}
+
+impl Handler<FeedStatusChanged> for SubscriptionRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: FeedStatusChanged, _: &mut Context<Self>) {
+        // A fresh socket carries nothing: every connect gets the whole set, which is
+        // what the Kite and Dhan clients that lost subscriptions after reconnect forgot.
+        if msg.state == FeedState::Live {
+            if let Some(replay) = &self.replay {
+                replay.do_send(ReplaySubscriptions {
+                    active: self.state.upstream_set(),
+                });
+            }
+        }
+    }
+}
+
+impl Handler<GetActiveSubscriptions> for SubscriptionRegistry {
+    type Result = MessageResult<GetActiveSubscriptions>;
+
+    fn handle(&mut self, _: GetActiveSubscriptions, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.state.active())
+    }
+}

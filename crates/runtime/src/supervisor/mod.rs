@@ -1,1 +1,126 @@
-//! placeholder
+//! `RuntimeSupervisor`: starts the actors once, in dependency order (instruments →
+//! registry → broadcaster → price store → auth → feed), wires them, and keeps the
+//! addresses. Started outside `HttpServer::new`, so every HTTP worker shares one runtime.
+
+mod messages;
+mod state;
+
+use std::sync::Arc;
+
+use actix::{Actor, Addr, Supervisor};
+use chrono::Utc;
+
+pub use messages::StartError;
+pub use state::{age_s, grade, HealthReport, STALE_AFTER_S};
+
+use crate::auth_manager::AuthManager;
+use crate::broadcaster::{Broadcaster, GetBroadcastStats};
+use crate::feed_connection::messages::GetFeedHealth;
+use crate::feed_connection::FeedConnection;
+use crate::instrument_directory::{InstrumentDirectory, InstrumentIndex};
+use crate::price_store::{GetPriceStoreStats, PriceStore};
+use crate::settings::RuntimeSettings;
+use crate::subscription_registry::{AttachFeed, Subscribe, SubscriptionRegistry};
+
+/// The subscriber name under which the runtime holds the `/prices` set.
+pub const RUNTIME_SUBSCRIBER: &str = "runtime:prices";
+
+/// Addresses of the running actors, cheap to clone into HTTP handlers.
+#[derive(Clone)]
+pub struct RuntimeHandle {
+    pub settings: Arc<RuntimeSettings>,
+    pub index: Arc<InstrumentIndex>,
+    pub directory: Addr<InstrumentDirectory>,
+    pub registry: Addr<SubscriptionRegistry>,
+    pub broadcaster: Addr<Broadcaster>,
+    pub price_store: Addr<PriceStore>,
+    pub auth: Addr<AuthManager>,
+    pub feed: Addr<FeedConnection>,
+    pub always_open: bool,
+}
+
+pub struct RuntimeSupervisor;
+
+impl RuntimeSupervisor {
+    /// Start everything. Must run inside an actix `System`.
+    pub fn start(settings: RuntimeSettings, always_open: bool) -> Result<RuntimeHandle, StartError> {
+        let index = Arc::new(InstrumentIndex::build(settings.instruments.clone())?);
+        for s in &settings.default_symbols {
+            if index.by_symbol(s).is_none() {
+                return Err(StartError::UnknownDefaultSymbol(s.to_string()));
+            }
+        }
+        let directory = InstrumentDirectory::new(index.clone()).start();
+        let registry = SubscriptionRegistry::new(index.clone()).start();
+        let broadcaster = Broadcaster::new(
+            settings.broadcast.clone(),
+            index.clone(),
+            registry.clone(),
+            settings.default_symbols.clone(),
+            settings.upstream.broker.as_str(),
+            always_open,
+        )
+        .start();
+        let price_store = PriceStore::new(vec![broadcaster.clone().recipient()]).start();
+        let auth = AuthManager::new(settings.credentials.clone(), settings.upstream.clone()).start();
+        let feed = {
+            let (upstream, index, auth) = (settings.upstream.clone(), index.clone(), auth.clone());
+            let ticks = price_store.clone().recipient();
+            let status = vec![registry.clone().recipient(), broadcaster.clone().recipient()];
+            // Supervised: a feed that stops (socket closed, idle, refused) is restarted
+            // with its state — backoff, attempt count, upstream set — intact.
+            Supervisor::start(move |_| FeedConnection::new(upstream, index, auth, ticks, status))
+        };
+        registry.do_send(AttachFeed {
+            changes: feed.clone().recipient(),
+            replay: feed.clone().recipient(),
+        });
+        if !settings.default_symbols.is_empty() {
+            registry.do_send(Subscribe {
+                subscriber: RUNTIME_SUBSCRIBER.into(),
+                symbols: settings.default_symbols.clone(),
+                mode: mandi_domain::Mode::Ltp,
+            });
+        }
+        tracing::info!(
+            broker = settings.upstream.broker.as_str(),
+            instruments = index.len(),
+            "runtime started"
+        );
+        Ok(RuntimeHandle {
+            settings: Arc::new(settings),
+            index,
+            directory,
+            registry,
+            broadcaster,
+            price_store,
+            auth,
+            feed,
+            always_open,
+        })
+    }
+}
+
+impl RuntimeHandle {
+    /// Gather `/health` from the actors. An actor that does not answer is a failure in
+    /// itself, reported as such rather than hidden.
+    pub async fn health(&self) -> Result<HealthReport, actix::MailboxError> {
+        let feed = self.feed.send(GetFeedHealth).await?;
+        let store = self.price_store.send(GetPriceStoreStats).await?;
+        let broadcast = self.broadcaster.send(GetBroadcastStats).await?;
+        let now = Utc::now();
+        let market_open = self.always_open || mandi_domain::time::nse_session_open(now);
+        let last_tick_age_s = age_s(store.last_update_at, now);
+        Ok(HealthReport {
+            status: grade(feed.state, last_tick_age_s, market_open),
+            last_tick_age_s,
+            clients: broadcast.clients,
+            prices_clients: broadcast.prices_clients,
+            feed,
+            store,
+            broadcast,
+            market_open,
+            timestamp: now,
+        })
+    }
+}

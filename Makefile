@@ -1,0 +1,44 @@
+# mandi — every task a person or CI runs. `make` alone lists them.
+SHELL := /bin/bash
+CARGO ?= cargo
+PY := .venv/bin/python
+
+.DEFAULT_GOAL := help
+.PHONY: help run sim test test-rust test-oracle test-browser bench lint fmt clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+run: ## the runtime + dashboard on http://127.0.0.1:8000 against the built-in simulator
+	$(CARGO) run --release -p mandi-server --bin mandi -- run
+
+sim: ## only the broker simulator on 127.0.0.1:9100 (Dhan and Kite protocols)
+	$(CARGO) run --release -p mandi-server --bin mandi -- sim
+
+test: test-rust test-oracle test-browser ## everything: unit, property, end-to-end, official-client and browser tests
+
+test-rust: ## cargo tests of every crate (unit, property, end-to-end on loopback)
+	$(CARGO) test --workspace --locked
+
+test-oracle: ## our codecs and simulator against the official dhanhq and kiteconnect clients
+	bash scripts/oracle/setup.sh
+	$(PY) scripts/oracle/compare.py
+	bash scripts/oracle/sim_clients.sh
+
+test-browser: ## the dashboard in a real headless Chromium (installs chromium + playwright-core)
+	bash scripts/browser-test.sh
+
+bench: ## criterion benchmarks (decode P1, tick JSON P3)
+	$(CARGO) bench -p mandi-protocol --bench decode -- --warm-up-time 1 --measurement-time 3
+	$(CARGO) bench -p mandi-runtime --bench tick_json -- --warm-up-time 1 --measurement-time 3
+
+lint: ## rustfmt check and clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+clean: ## remove build output, the oracle venv and browser test deps
+	$(CARGO) clean
+	rm -rf .venv tests/browser/node_modules tests/browser/artifacts

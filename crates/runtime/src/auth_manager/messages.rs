@@ -1,0 +1,54 @@
+//! Messages the auth manager answers: credentials for the feed, the pre-flight token
+//! check, auth-failure reports from the socket, and a token hot-swap.
+
+use actix::Message;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::state::{AuthError, TokenStatus};
+use crate::settings::Credentials;
+
+/// Query: the credentials to connect with right now (a hot-swapped token included).
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "Credentials")]
+pub struct GetCredentials;
+
+/// Query: check the token against the broker's REST profile endpoint before opening a
+/// socket. A network failure answers `Ok(TokenStatus::Unknown)`, not an error: only the
+/// broker saying "no" is an auth failure.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "Result<TokenStatus, AuthError>")]
+pub struct ValidateToken;
+
+/// Feed → auth: the broker rejected the credentials on the socket (HTTP 403 on the
+/// upgrade, Dhan disconnect 807–810). `reason` is operator-facing and never holds a token.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct ReportAuthFailure {
+    pub reason: String,
+}
+
+/// Replace the credentials (a new daily token). The feed picks them up on its next
+/// connect, because it asks for credentials before every attempt.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct SetCredentials {
+    pub credentials: Credentials,
+}
+
+/// Query: what the auth manager knows, for `/health`.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "AuthStatus")]
+pub struct GetAuthStatus;
+
+/// The token's last known state. Never carries the token itself.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuthStatus {
+    pub broker: &'static str,
+    pub token: TokenStatus,
+    /// Auth failures since the last `Valid` check or credential swap; the trigger for a
+    /// REST fallback after a few in a row.
+    pub consecutive_failures: u32,
+    pub last_failure: Option<String>,
+    pub checked_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,207 @@
+//! The inbound side of the socket: every frame refreshes liveness; binary frames are
+//! decoded, converted and sent on as one `TicksReceived`; pings get pongs; a close, an
+//! error or the end of the stream goes to `fail`.
+
+use std::time::Instant;
+
+use actix::prelude::SendError;
+use actix::{Context, StreamHandler};
+use awc::error::WsProtocolError;
+use awc::ws;
+use chrono::{DateTime, Utc};
+use mandi_domain::TickUpdate;
+use mandi_protocol::dhan::{self, DhanPacket};
+use mandi_protocol::kite::{self, KiteFrame};
+use mandi_protocol::DecodeError;
+
+use super::conversion::{Conversion, Skipped};
+use super::failure::Failure;
+use super::kite_adapter::{classify_text, KiteText};
+use super::messages::TicksReceived;
+use super::{dhan_adapter, kite_adapter, FeedConnection};
+use crate::settings::Broker;
+
+impl FeedConnection {
+    pub(super) fn on_binary(
+        &mut self,
+        bytes: &[u8],
+        received_time: DateTime<Utc>,
+        ctx: &mut Context<Self>,
+    ) {
+        let mut updates = Vec::new();
+        let mut packets = 0u64;
+        let mut disconnect = None;
+        match self.settings.broker {
+            Broker::Dhan => {
+                // The live server sends one packet per message; walking by the header's
+                // length costs nothing and survives a server that stacks them.
+                for item in dhan::decode_message(bytes) {
+                    match item {
+                        Ok(DhanPacket::Disconnect(d)) => {
+                            disconnect = Some(d.reason);
+                            break;
+                        }
+                        Ok(packet) => {
+                            packets += 1;
+                            let conversion =
+                                dhan_adapter::to_update(&packet, &self.index, received_time);
+                            self.collect(conversion, &mut updates);
+                        }
+                        Err(e) => {
+                            self.decode_error(&e, bytes.len());
+                            break;
+                        }
+                    }
+                }
+            }
+            Broker::Kite => match kite::decode_frame(bytes) {
+                // Liveness was refreshed when the frame arrived; nothing else to do.
+                Ok(KiteFrame::Heartbeat) => {}
+                Ok(KiteFrame::Packets(list)) => {
+                    for packet in &list {
+                        packets += 1;
+                        let conversion =
+                            kite_adapter::to_update(packet, &self.index, received_time);
+                        self.collect(conversion, &mut updates);
+                    }
+                }
+                Err(e) => self.decode_error(&e, bytes.len()),
+            },
+        }
+        self.state.data_seen(packets);
+        self.emit(updates, received_time);
+        if let Some(code) = disconnect {
+            self.fail(Failure::dhan_disconnect(code), ctx);
+        }
+    }
+
+    fn fail_closed(&mut self, detail: String, ctx: &mut Context<Self>) {
+        let quiet = self.state.quiet_since_connect(Instant::now());
+        self.fail(Failure::closed(self.settings.broker, detail, quiet), ctx);
+    }
+
+    fn collect(&mut self, conversion: Conversion, updates: &mut Vec<TickUpdate>) {
+        match conversion {
+            Ok(Some(u)) => updates.push(u),
+            Ok(None) => {}
+            Err(Skipped::UnknownInstrument) => self.state.unknown_instrument(),
+            Err(Skipped::BadPrice) => self.state.rejected_price(),
+        }
+    }
+
+    fn emit(&mut self, updates: Vec<TickUpdate>, received_time: DateTime<Utc>) {
+        if updates.is_empty() {
+            return;
+        }
+        // try_send, never do_send: do_send ignores the mailbox bound and would let a
+        // slow price store grow our memory without limit. A full mailbox drops this
+        // frame and counts it; that is acceptable because prices are conflated
+        // snapshots, so the next frame for an instrument supersedes the lost one.
+        if let Err(e) = self.ticks.try_send(TicksReceived {
+            updates,
+            received_time,
+        }) {
+            if let Some(held_back) = self.state.frame_dropped(Instant::now()) {
+                let why = match e {
+                    SendError::Full(_) => "price store mailbox full",
+                    SendError::Closed(_) => "price store gone",
+                };
+                tracing::warn!(
+                    broker = self.broker(),
+                    why,
+                    held_back,
+                    "dropped an upstream frame"
+                );
+            }
+        }
+    }
+
+    fn decode_error(&mut self, e: &DecodeError, len: usize) {
+        if let Some(held_back) = self.state.decode_error(Instant::now()) {
+            tracing::warn!(
+                broker = self.broker(),
+                kind = e.kind(),
+                error = %e,
+                frame_bytes = len,
+                held_back,
+                "undecodable upstream frame (counted; connection kept)"
+            );
+        }
+    }
+
+    fn on_text(&mut self, text: &[u8]) {
+        let text = String::from_utf8_lossy(text);
+        match self.settings.broker {
+            Broker::Kite => match classify_text(&text) {
+                KiteText::Error(message) => {
+                    tracing::info!(broker = "kite", %message, "kite error message")
+                }
+                KiteText::Message(message) => {
+                    tracing::info!(broker = "kite", %message, "kite message")
+                }
+                KiteText::Order => tracing::debug!(broker = "kite", "kite order postback ignored"),
+                KiteText::Other => tracing::debug!(
+                    broker = "kite",
+                    len = text.len(),
+                    "unrecognised kite text frame"
+                ),
+            },
+            Broker::Dhan => tracing::debug!(
+                broker = "dhan",
+                len = text.len(),
+                "unexpected dhan text frame"
+            ),
+        }
+    }
+}
+
+impl StreamHandler<Result<ws::Frame, WsProtocolError>> for FeedConnection {
+    fn handle(&mut self, item: Result<ws::Frame, WsProtocolError>, ctx: &mut Context<Self>) {
+        if !self.state.is_live() {
+            return; // leftovers of a socket already being torn down
+        }
+        let received_time = Utc::now();
+        self.state.frame_seen(Instant::now(), received_time);
+        match item {
+            Ok(ws::Frame::Binary(bytes)) => {
+                self.state.data_frame();
+                self.on_binary(&bytes, received_time, ctx);
+            }
+            Ok(ws::Frame::Text(text)) => {
+                self.state.data_frame();
+                self.on_text(&text);
+            }
+            Ok(ws::Frame::Ping(payload)) => {
+                self.write(ws::Message::Pong(payload));
+            }
+            Ok(ws::Frame::Pong(_)) => {}
+            Ok(ws::Frame::Close(reason)) => {
+                let reason = match reason {
+                    Some(r) => format!(
+                        "upstream sent close {} {}",
+                        u16::from(r.code),
+                        r.description.unwrap_or_default()
+                    ),
+                    None => "upstream sent close".to_owned(),
+                };
+                self.fail_closed(reason.trim_end().to_owned(), ctx);
+            }
+            // Reassembly needs actix-http's `Item`, which awc does not re-export; brokers
+            // send whole messages, so a fragment is counted like any undecodable frame.
+            Ok(ws::Frame::Continuation(_)) => {
+                let e = DecodeError::BadJson {
+                    reason: "fragmented websocket message".to_owned(),
+                };
+                self.decode_error(&e, 0);
+            }
+            Err(e) => self.fail(
+                Failure::network(format!("websocket protocol error: {e}")),
+                ctx,
+            ),
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        self.fail_closed("upstream closed the socket".to_owned(), ctx);
+    }
+}

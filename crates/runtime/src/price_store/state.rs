@@ -1,0 +1,221 @@
+//! The latest tick per instrument and today's 1-minute candles. Plain data; the actor
+//! in `mod.rs` feeds it frames and forwards what changed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use mandi_domain::{Tick, TickUpdate};
+use serde::Serialize;
+
+/// Candles kept per instrument: a full trading day of MCX (09:00–23:55) is 895 minutes.
+const MAX_CANDLES_PER_SYMBOL: usize = 1_000;
+
+/// One OHLC bar. `volume` is the traded volume inside the bar (difference of the
+/// cumulative day volume), so indices (no volume) show 0.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Candle {
+    pub start: DateTime<Utc>,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: u64,
+}
+
+#[derive(Debug, Default)]
+struct Series {
+    candles: Vec<Candle>,
+    /// Cumulative day volume at the end of the previous bar.
+    volume_base: Option<u64>,
+}
+
+/// Latest ticks and candles.
+#[derive(Debug, Default)]
+pub struct PriceBook {
+    ticks: HashMap<Arc<str>, Tick>,
+    series: HashMap<Arc<str>, Series>,
+    last_update_at: Option<DateTime<Utc>>,
+    updates: u64,
+    stale_rejected: u64,
+}
+
+impl PriceBook {
+    /// Merge a frame's updates; returns the resulting ticks of the instruments that changed,
+    /// in frame order (an instrument updated twice in one frame appears once, latest state).
+    pub fn apply(&mut self, updates: &[TickUpdate]) -> Vec<Tick> {
+        let mut changed: Vec<Arc<str>> = Vec::with_capacity(updates.len());
+        for u in updates {
+            let tick = self
+                .ticks
+                .entry(u.symbol.clone())
+                .or_insert_with(|| Tick::empty(u.symbol.clone(), u.received_time));
+            if !tick.apply(u) {
+                self.stale_rejected += 1;
+                continue;
+            }
+            self.updates += 1;
+            self.last_update_at = Some(u.received_time);
+            if u.ltp.is_some() {
+                let at = u.exchange_time.unwrap_or(u.received_time);
+                let (ltp, volume) = (tick.ltp, tick.volume);
+                self.series
+                    .entry(u.symbol.clone())
+                    .or_default()
+                    .record(at, ltp, volume);
+            }
+            if !changed.contains(&u.symbol) {
+                changed.push(u.symbol.clone());
+            }
+        }
+        // Until a price is known (Dhan sends previous close before the first quote) there
+        // is nothing a client could act on; the merged fields go out with the first price.
+        changed
+            .iter()
+            .filter_map(|s| self.ticks.get(s).filter(|t| t.ltp > 0.0).cloned())
+            .collect()
+    }
+
+    pub fn get(&self, symbol: &str) -> Option<&Tick> {
+        self.ticks.get(symbol)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Tick> {
+        self.ticks.values()
+    }
+
+    pub fn candles(&self, symbol: &str) -> &[Candle] {
+        self.series
+            .get(symbol)
+            .map(|s| s.candles.as_slice())
+            .unwrap_or(&[])
+    }
+
+    pub fn last_update_at(&self) -> Option<DateTime<Utc>> {
+        self.last_update_at
+    }
+
+    pub fn updates(&self) -> u64 {
+        self.updates
+    }
+
+    pub fn stale_rejected(&self) -> u64 {
+        self.stale_rejected
+    }
+}
+
+impl Series {
+    fn record(&mut self, at: DateTime<Utc>, price: f64, day_volume: u64) {
+        let Ok(start) = at.duration_trunc(TimeDelta::minutes(1)) else {
+            return;
+        };
+        let base = *self.volume_base.get_or_insert(day_volume);
+        match self.candles.last_mut() {
+            Some(c) if c.start == start => {
+                c.high = c.high.max(price);
+                c.low = c.low.min(price);
+                c.close = price;
+                c.volume = day_volume.saturating_sub(base);
+            }
+            // A late tick for an earlier minute must not reopen a closed bar.
+            Some(c) if c.start > start => {}
+            _ => {
+                if let Some(prev) = self.candles.last() {
+                    self.volume_base = Some(base + prev.volume);
+                }
+                let base = self.volume_base.unwrap_or(day_volume);
+                self.candles.push(Candle {
+                    start,
+                    open: price,
+                    high: price,
+                    low: price,
+                    close: price,
+                    volume: day_volume.saturating_sub(base),
+                });
+                if self.candles.len() > MAX_CANDLES_PER_SYMBOL {
+                    self.candles.remove(0);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, h, m, s)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn upd(symbol: &str, ltp: f64, volume: u64, t: DateTime<Utc>) -> TickUpdate {
+        TickUpdate {
+            symbol: symbol.into(),
+            ltp: Some(ltp),
+            volume: Some(volume),
+            exchange_time: Some(t),
+            received_time: t,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn latest_tick_wins_and_changes_are_reported_once() {
+        let mut book = PriceBook::default();
+        let out = book.apply(&[
+            upd("A", 10.0, 1, at(4, 0, 1)),
+            upd("B", 20.0, 1, at(4, 0, 1)),
+            upd("A", 11.0, 2, at(4, 0, 2)),
+        ]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].ltp, 11.0);
+        assert_eq!(book.get("A").map(|t| t.ltp), Some(11.0));
+    }
+
+    #[test]
+    fn no_tick_is_published_before_a_price_is_known() {
+        let mut book = PriceBook::default();
+        let prev_close = TickUpdate {
+            symbol: "A".into(),
+            prev_close: Some(99.0),
+            ..Default::default()
+        };
+        assert!(book.apply(&[prev_close]).is_empty());
+        let out = book.apply(&[upd("A", 100.0, 1, at(4, 0, 1))]);
+        assert_eq!((out[0].ltp, out[0].prev_close), (100.0, 99.0));
+    }
+
+    #[test]
+    fn out_of_order_update_is_rejected_and_counted() {
+        let mut book = PriceBook::default();
+        book.apply(&[upd("A", 10.0, 5, at(4, 0, 5))]);
+        let out = book.apply(&[upd("A", 9.0, 4, at(4, 0, 4))]);
+        assert!(out.is_empty());
+        assert_eq!(book.stale_rejected(), 1);
+        assert_eq!(book.get("A").map(|t| t.ltp), Some(10.0));
+    }
+
+    #[test]
+    fn one_minute_candles() {
+        let mut book = PriceBook::default();
+        for (p, v, t) in [
+            (100.0, 10, at(4, 0, 1)),
+            (105.0, 15, at(4, 0, 30)),
+            (99.0, 20, at(4, 0, 59)),
+            (101.0, 26, at(4, 1, 0)),
+        ] {
+            book.apply(&[upd("A", p, v, t)]);
+        }
+        let c = book.candles("A");
+        assert_eq!(c.len(), 2);
+        assert_eq!((c[0].open, c[0].high, c[0].low, c[0].close), (100.0, 105.0, 99.0, 99.0));
+        assert_eq!(c[0].volume, 10);
+        assert_eq!(c[1].open, 101.0);
+        assert_eq!(c[1].volume, 6);
+        assert_eq!(c[1].start, at(4, 1, 0));
+    }
+}

@@ -1,0 +1,54 @@
+//! The aggregated health report served at `/health`, and the rule that grades it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::broadcaster::BroadcastStats;
+use crate::feed_connection::messages::{FeedHealth, FeedState};
+use crate::price_store::PriceStoreStats;
+
+/// A tick older than this while the feed claims to be live makes the report "degraded".
+pub const STALE_AFTER_S: f64 = 30.0;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HealthReport {
+    /// "ok" when the feed is live and ticking, "degraded" otherwise.
+    pub status: &'static str,
+    pub feed: FeedHealth,
+    pub last_tick_age_s: Option<f64>,
+    pub clients: usize,
+    pub prices_clients: usize,
+    pub store: PriceStoreStats,
+    pub broadcast: BroadcastStats,
+    pub market_open: bool,
+    pub timestamp: DateTime<Utc>,
+}
+
+/// Grade the feed: live with a recent tick is ok. Outside market hours a quiet feed is
+/// expected, so only the connection state counts.
+pub fn grade(state: FeedState, last_tick_age_s: Option<f64>, market_open: bool) -> &'static str {
+    let fresh = last_tick_age_s.is_some_and(|age| age <= STALE_AFTER_S);
+    match (state, market_open) {
+        (FeedState::Live, false) => "ok",
+        (FeedState::Live, true) if fresh => "ok",
+        _ => "degraded",
+    }
+}
+
+pub fn age_s(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<f64> {
+    at.map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grading() {
+        assert_eq!(grade(FeedState::Live, Some(1.0), true), "ok");
+        assert_eq!(grade(FeedState::Live, Some(31.0), true), "degraded");
+        assert_eq!(grade(FeedState::Live, None, true), "degraded");
+        assert_eq!(grade(FeedState::Live, None, false), "ok");
+        assert_eq!(grade(FeedState::Reconnecting, Some(0.1), true), "degraded");
+    }
+}

@@ -1,0 +1,130 @@
+//! Composition: the embedded simulator (when enabled), the runtime, and the HTTP server,
+//! started in that order from one validated config.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use mandi_runtime::auth_manager::credentials_from_env;
+use mandi_runtime::settings::{Credentials, RuntimeSettings};
+use mandi_runtime::supervisor::{RuntimeHandle, RuntimeSupervisor};
+use mandi_simulator::{SimCredentials, SimInstrument, SimSettings, SimulatorHandle};
+
+use crate::config::MandiConfig;
+use crate::http::{self, AppState};
+
+/// Credentials the embedded simulator accepts. They open nothing but the loopback simulator.
+pub const SIM_DHAN_CLIENT_ID: &str = "1000000001";
+pub const SIM_DHAN_TOKEN: &str = "sim-dhan-token";
+pub const SIM_KITE_API_KEY: &str = "sim_api_key";
+pub const SIM_KITE_TOKEN: &str = "sim-kite-token";
+
+/// Everything `mandi run` started.
+pub struct RunningApp {
+    pub addr: SocketAddr,
+    pub runtime: RuntimeHandle,
+    pub simulator: Option<SimulatorHandle>,
+    server: actix_web::dev::ServerHandle,
+    task: actix_rt::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningApp {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Wait until the HTTP server stops by itself (it only does on a fatal error).
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.task).await.context("http server task")??;
+        Ok(())
+    }
+
+    /// Stop the server and the simulator; used by tests and on shutdown.
+    pub async fn stop(self) {
+        self.server.stop(true).await;
+        if let Some(sim) = self.simulator {
+            sim.stop().await;
+        }
+    }
+}
+
+/// The simulator settings this config describes.
+pub fn sim_settings(cfg: &MandiConfig) -> SimSettings {
+    let universe = cfg
+        .instruments()
+        .into_iter()
+        .zip(&cfg.instruments)
+        .map(|(instrument, entry)| SimInstrument {
+            instrument,
+            start_price: entry.sim_price,
+        })
+        .collect();
+    let s = &cfg.simulator;
+    SimSettings {
+        seed: s.seed,
+        tick_interval_ms: s.tick_interval_ms,
+        volatility: s.volatility,
+        kite_heartbeat_interval_ms: s.kite_heartbeat_interval_ms,
+        dhan_ping_interval_ms: s.dhan_ping_interval_ms,
+        credentials: SimCredentials {
+            dhan_client_id: SIM_DHAN_CLIENT_ID.into(),
+            dhan_access_token: SIM_DHAN_TOKEN.into(),
+            kite_api_key: SIM_KITE_API_KEY.into(),
+            kite_access_token: SIM_KITE_TOKEN.into(),
+        },
+        universe,
+    }
+}
+
+/// Start simulator (if enabled), runtime and HTTP server. Must run inside an actix System.
+pub async fn start(cfg: MandiConfig, listener: TcpListener, workers: usize) -> anyhow::Result<RunningApp> {
+    let broker = cfg.broker();
+    let (simulator, credentials, sim_urls) = if cfg.simulator.enabled {
+        let sim_listener = TcpListener::bind(("127.0.0.1", cfg.simulator.port))
+            .with_context(|| format!("simulator.port {} is not free on 127.0.0.1", cfg.simulator.port))?;
+        let sim = mandi_simulator::start(sim_settings(&cfg), sim_listener)
+            .context("starting the embedded simulator")?;
+        let creds = match broker {
+            mandi_runtime::settings::Broker::Dhan => Credentials::Dhan {
+                client_id: SIM_DHAN_CLIENT_ID.into(),
+                access_token: SIM_DHAN_TOKEN.into(),
+            },
+            mandi_runtime::settings::Broker::Kite => Credentials::Kite {
+                api_key: SIM_KITE_API_KEY.into(),
+                access_token: SIM_KITE_TOKEN.into(),
+            },
+        };
+        let urls = (sim.ws_url(), sim.rest_url());
+        tracing::info!(addr = %sim.addr(), broker = broker.as_str(), "embedded broker simulator started");
+        (Some(sim), creds, Some(urls))
+    } else {
+        let creds = credentials_from_env(broker).map_err(|e| anyhow::anyhow!("{e}"))?;
+        (None, creds, None)
+    };
+    let settings = RuntimeSettings {
+        upstream: cfg.upstream_settings(sim_urls),
+        credentials,
+        broadcast: cfg.broadcast_settings(),
+        instruments: cfg.instruments(),
+        default_symbols: cfg.prices.symbols.iter().map(|s| Arc::from(s.as_str())).collect(),
+    };
+    let runtime = RuntimeSupervisor::start(settings, cfg.always_open())?;
+    let addr = listener.local_addr()?;
+    let server = http::build(
+        listener,
+        AppState {
+            runtime: runtime.clone(),
+        },
+        cfg.server.cors_origins.clone(),
+        workers,
+    )?;
+    let handle = server.handle();
+    let task = actix_rt::spawn(server);
+    Ok(RunningApp {
+        addr,
+        runtime,
+        simulator,
+        server: handle,
+        task,
+    })
+}

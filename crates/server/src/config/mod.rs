@@ -1,0 +1,126 @@
+//! mandi's configuration: schema, layered loading, validation, and the translation into
+//! the runtime's and simulator's plain settings.
+
+mod load;
+mod schema;
+mod validate;
+
+use std::sync::Arc;
+
+use mandi_domain::{Exchange, Instrument, Segment};
+use mandi_runtime::settings::{BroadcastSettings, Broker, UpstreamSettings};
+
+pub use load::{load, EMBEDDED_DEFAULT};
+pub use schema::*;
+
+/// A configuration problem: which key, what is wrong, how to fix it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("config key `{key}`: {problem} — fix: {fix}")]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        ConfigError {
+            key: key.into(),
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+
+    /// Wrap an error of the `config` crate (parse errors, unknown fields, wrong types),
+    /// keeping the key it names.
+    fn from_source(e: config::ConfigError) -> Self {
+        let text = e.to_string();
+        let key = text
+            .split("for key `")
+            .nth(1)
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or("(file)")
+            .to_string();
+        let fix = if text.contains("unknown field") {
+            "remove or correct the key; config/default.toml documents every valid key"
+        } else {
+            "correct the value's type or syntax; config/default.toml shows each key's form"
+        };
+        ConfigError::new(key, text, fix)
+    }
+}
+
+impl MandiConfig {
+    pub fn broker(&self) -> Broker {
+        match self.upstream.broker.as_str() {
+            "kite" => Broker::Kite,
+            _ => Broker::Dhan,
+        }
+    }
+
+    /// `market.always_open`, defaulting to whether the simulator is on.
+    pub fn always_open(&self) -> bool {
+        self.market.always_open.unwrap_or(self.simulator.enabled)
+    }
+
+    /// Upstream settings; `sim` overrides the URLs with the embedded simulator's.
+    pub fn upstream_settings(&self, sim: Option<(String, String)>) -> UpstreamSettings {
+        let broker = self.broker();
+        let up = &self.upstream;
+        let (default_ws, default_rest) = match broker {
+            Broker::Dhan => ("wss://api-feed.dhan.co", "https://api.dhan.co"),
+            Broker::Kite => ("wss://ws.kite.trade", "https://api.kite.trade"),
+        };
+        let pick = |v: &str, d: &str| if v.is_empty() { d.to_string() } else { v.to_string() };
+        let (ws_url, rest_url) = sim.unwrap_or_else(|| (pick(&up.ws_url, default_ws), pick(&up.rest_url, default_rest)));
+        let read_idle_timeout_ms = match (up.read_idle_timeout_ms, broker) {
+            (0, Broker::Kite) => 5_000,
+            (0, Broker::Dhan) => 40_000,
+            (v, _) => v,
+        };
+        UpstreamSettings {
+            broker,
+            ws_url,
+            rest_url,
+            connect_timeout_ms: up.connect_timeout_ms,
+            read_idle_timeout_ms,
+            backoff_initial_ms: up.backoff_initial_ms,
+            backoff_max_ms: up.backoff_max_ms,
+            backoff_factor: up.backoff_factor,
+        }
+    }
+
+    pub fn broadcast_settings(&self) -> BroadcastSettings {
+        let b = &self.broadcast;
+        BroadcastSettings {
+            max_symbols_per_client: b.max_symbols_per_client,
+            max_queued_bytes: b.max_queued_bytes,
+            heartbeat_interval_ms: b.heartbeat_interval_ms,
+            prices_push_interval_ms: b.prices_push_interval_ms,
+        }
+    }
+
+    /// The instruments as domain values (validated already, so parsing cannot fail).
+    pub fn instruments(&self) -> Vec<Instrument> {
+        self.instruments
+            .iter()
+            .map(|e| Instrument {
+                symbol: Arc::from(e.symbol.as_str()),
+                exchange: match e.exchange.as_str() {
+                    "BSE" => Exchange::Bse,
+                    "MCX" => Exchange::Mcx,
+                    _ => Exchange::Nse,
+                },
+                segment: Segment::parse(&e.segment).unwrap_or(Segment::NseEq),
+                security_id: e.security_id,
+                kite_token: e.kite_token,
+                kite_key: Arc::from(e.kite_key.as_str()),
+                tick_size: e.tick_size,
+                lot_size: e.lot_size,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,86 @@
+//! The shape of mandi's configuration, mirroring `config/default.toml` key for key.
+//! `deny_unknown_fields` everywhere: a misspelt key stops start-up instead of being ignored.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MandiConfig {
+    pub server: ServerSection,
+    pub upstream: UpstreamSection,
+    pub simulator: SimulatorSection,
+    pub broadcast: BroadcastSection,
+    #[serde(default)]
+    pub market: MarketSection,
+    pub prices: PricesSection,
+    pub instruments: Vec<InstrumentEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub host: String,
+    pub port: u16,
+    pub cors_origins: Vec<String>,
+    pub log_filter: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSection {
+    pub broker: String,
+    pub ws_url: String,
+    pub rest_url: String,
+    pub connect_timeout_ms: u64,
+    pub read_idle_timeout_ms: u64,
+    pub backoff_initial_ms: u64,
+    pub backoff_factor: f64,
+    pub backoff_max_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatorSection {
+    pub enabled: bool,
+    pub port: u16,
+    pub seed: u64,
+    pub tick_interval_ms: u64,
+    pub volatility: f64,
+    pub kite_heartbeat_interval_ms: u64,
+    pub dhan_ping_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastSection {
+    pub max_symbols_per_client: usize,
+    pub max_queued_bytes: usize,
+    pub heartbeat_interval_ms: u64,
+    pub prices_push_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketSection {
+    pub always_open: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricesSection {
+    pub symbols: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentEntry {
+    pub symbol: String,
+    pub exchange: String,
+    pub segment: String,
+    pub security_id: u32,
+    pub kite_token: u32,
+    pub kite_key: String,
+    pub tick_size: f64,
+    pub lot_size: u32,
+    pub sim_price: f64,
+}

@@ -1,0 +1,84 @@
+//! Config loading and validation cases.
+
+use std::io::Write;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn load_env(pairs: &[(&str, &str)]) -> Result<MandiConfig, ConfigError> {
+    load(None, env(pairs))
+}
+
+#[test]
+fn embedded_default_loads() {
+    let cfg = load_env(&[]).expect("default config is valid");
+    assert_eq!(cfg.server.port, 8000);
+    assert_eq!(cfg.broker(), Broker::Dhan);
+    assert!(cfg.simulator.enabled);
+    assert!(cfg.always_open(), "simulator on ⇒ always open by default");
+    assert!(cfg.instruments().iter().any(|i| &*i.symbol == "CRUDEOIL"));
+}
+
+#[test]
+fn environment_overrides_with_double_underscore() {
+    let cfg = load_env(&[
+        ("MANDI__SERVER__PORT", "8010"),
+        ("MANDI__UPSTREAM__BROKER", "kite"),
+        ("MANDI__SIMULATOR__ENABLED", "false"),
+        ("MANDI__UPSTREAM__WS_URL", "ws://127.0.0.1:9100"),
+        ("MANDI__SERVER__CORS_ORIGINS", "https://a.example,https://b.example"),
+        ("UNRELATED", "x"),
+    ])
+    .expect("valid");
+    assert_eq!(cfg.server.port, 8010);
+    assert_eq!(cfg.broker(), Broker::Kite);
+    assert!(!cfg.always_open());
+    assert_eq!(cfg.server.cors_origins, vec!["https://a.example", "https://b.example"]);
+    let up = cfg.upstream_settings(None);
+    assert_eq!(up.ws_url, "ws://127.0.0.1:9100");
+    assert_eq!(up.rest_url, "https://api.kite.trade", "empty rest_url ⇒ the broker's own");
+    assert_eq!(up.read_idle_timeout_ms, 5_000, "kite's idle rule");
+}
+
+struct TestCase {
+    name: &'static str,
+    env: &'static [(&'static str, &'static str)],
+    key: &'static str,
+}
+
+#[test]
+fn bad_values_name_the_key() {
+    let cases = [
+        TestCase { name: "broker", env: &[("MANDI__UPSTREAM__BROKER", "zerodha")], key: "upstream.broker" },
+        TestCase { name: "ws url", env: &[("MANDI__UPSTREAM__WS_URL", "http://x")], key: "upstream.ws_url" },
+        TestCase { name: "port type", env: &[("MANDI__SERVER__PORT", "eighty")], key: "server.port" },
+        TestCase { name: "port range", env: &[("MANDI__SERVER__PORT", "70000")], key: "server.port" },
+        TestCase { name: "unknown key", env: &[("MANDI__SERVER__PROT", "1")], key: "server" },
+        TestCase { name: "zero interval", env: &[("MANDI__BROADCAST__HEARTBEAT_INTERVAL_MS", "0")], key: "broadcast.heartbeat_interval_ms" },
+        TestCase { name: "factor", env: &[("MANDI__UPSTREAM__BACKOFF_FACTOR", "0.5")], key: "upstream.backoff_factor" },
+        TestCase { name: "unknown price symbol", env: &[("MANDI__PRICES__SYMBOLS", "NIFTY,GOLD")], key: "prices.symbols[1]" },
+    ];
+    for c in cases {
+        let err = load_env(c.env).expect_err(c.name);
+        assert_eq!(err.key, c.key, "{}: {err}", c.name);
+        assert!(!err.fix.is_empty(), "{}", c.name);
+    }
+}
+
+#[test]
+fn overlay_file_and_bad_segment() {
+    let dir = std::env::temp_dir().join(format!("mandi-config-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let path = dir.join("bad.toml");
+    let mut f = std::fs::File::create(&path).expect("create");
+    writeln!(f, "[[instruments]]\nsymbol = \"X\"\nexchange = \"NSE\"\nsegment = \"NSE_XX\"\nsecurity_id = 1\nkite_token = 2\nkite_key = \"NSE:X\"\ntick_size = 0.05\nlot_size = 1\nsim_price = 10.0").expect("write");
+    let err = load(Some(&path), Vec::new()).expect_err("bad segment");
+    assert_eq!(err.key, "instruments[0].segment");
+    assert!(err.fix.contains("NSE_EQ"), "{err}");
+    let missing = load(Some(&dir.join("nope.toml")), Vec::new()).expect_err("missing file");
+    assert_eq!(missing.key, "--config");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,137 @@
+//! Checks that serde cannot express: ranges, URLs, cross-references. Each failure names
+//! the key, what is wrong, and what would be valid.
+
+use std::collections::HashSet;
+
+use mandi_domain::Segment;
+
+use super::schema::MandiConfig;
+use super::ConfigError;
+
+pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
+    let up = &cfg.upstream;
+    if !matches!(up.broker.as_str(), "dhan" | "kite") {
+        return Err(ConfigError::new(
+            "upstream.broker",
+            format!("\"{}\" is not a supported broker", up.broker),
+            "use \"dhan\" or \"kite\"",
+        ));
+    }
+    for (key, value, schemes) in [
+        ("upstream.ws_url", &up.ws_url, ["ws", "wss"]),
+        ("upstream.rest_url", &up.rest_url, ["http", "https"]),
+    ] {
+        if value.is_empty() {
+            continue;
+        }
+        match url::Url::parse(value) {
+            Ok(u) if schemes.contains(&u.scheme()) => {}
+            _ => {
+                return Err(ConfigError::new(
+                    key,
+                    format!("\"{value}\" is not a {}:// or {}:// URL", schemes[0], schemes[1]),
+                    "give a full URL such as wss://api-feed.dhan.co, or leave it empty for the broker's own",
+                ))
+            }
+        }
+    }
+    positive("upstream.connect_timeout_ms", up.connect_timeout_ms)?;
+    positive("upstream.backoff_initial_ms", up.backoff_initial_ms)?;
+    if up.backoff_max_ms < up.backoff_initial_ms {
+        return Err(ConfigError::new(
+            "upstream.backoff_max_ms",
+            format!("{} is below backoff_initial_ms {}", up.backoff_max_ms, up.backoff_initial_ms),
+            "set it at least as large as upstream.backoff_initial_ms (60000 is typical)",
+        ));
+    }
+    if !(up.backoff_factor >= 1.0 && up.backoff_factor <= 10.0) {
+        return Err(ConfigError::new(
+            "upstream.backoff_factor",
+            format!("{} is out of range", up.backoff_factor),
+            "use a number from 1.0 to 10.0 (2.0 doubles the delay each attempt)",
+        ));
+    }
+    let sim = &cfg.simulator;
+    positive("simulator.tick_interval_ms", sim.tick_interval_ms)?;
+    positive("simulator.kite_heartbeat_interval_ms", sim.kite_heartbeat_interval_ms)?;
+    positive("simulator.dhan_ping_interval_ms", sim.dhan_ping_interval_ms)?;
+    if !(sim.volatility >= 0.0 && sim.volatility < 0.1) {
+        return Err(ConfigError::new(
+            "simulator.volatility",
+            format!("{} is out of range", sim.volatility),
+            "use a per-step standard deviation from 0 to 0.1, e.g. 0.0004",
+        ));
+    }
+    let b = &cfg.broadcast;
+    positive("broadcast.heartbeat_interval_ms", b.heartbeat_interval_ms)?;
+    positive("broadcast.prices_push_interval_ms", b.prices_push_interval_ms)?;
+    positive("broadcast.max_symbols_per_client", b.max_symbols_per_client as u64)?;
+    if b.max_queued_bytes < 4096 {
+        return Err(ConfigError::new(
+            "broadcast.max_queued_bytes",
+            format!("{} bytes cannot hold even a snapshot", b.max_queued_bytes),
+            "use at least 4096 (1048576 is the default)",
+        ));
+    }
+    validate_instruments(cfg)
+}
+
+fn validate_instruments(cfg: &MandiConfig) -> Result<(), ConfigError> {
+    if cfg.instruments.is_empty() {
+        return Err(ConfigError::new(
+            "instruments",
+            "no instruments are configured",
+            "add at least one [[instruments]] table (see config/default.toml)",
+        ));
+    }
+    let mut symbols = HashSet::new();
+    for (i, inst) in cfg.instruments.iter().enumerate() {
+        let key = |field: &str| format!("instruments[{i}].{field}");
+        if inst.symbol.trim().is_empty() || !symbols.insert(inst.symbol.as_str()) {
+            return Err(ConfigError::new(
+                key("symbol"),
+                format!("\"{}\" is empty or used twice", inst.symbol),
+                "give every instrument a unique symbol",
+            ));
+        }
+        if !matches!(inst.exchange.as_str(), "NSE" | "BSE" | "MCX") {
+            return Err(ConfigError::new(
+                key("exchange"),
+                format!("\"{}\" is not an exchange", inst.exchange),
+                "use \"NSE\", \"BSE\" or \"MCX\"",
+            ));
+        }
+        if Segment::parse(&inst.segment).is_none() {
+            let valid: Vec<&str> = Segment::ALL.iter().map(|s| s.as_str()).collect();
+            return Err(ConfigError::new(
+                key("segment"),
+                format!("\"{}\" is not a Dhan segment", inst.segment),
+                format!("use one of {}", valid.join(", ")),
+            ));
+        }
+        if !(inst.tick_size > 0.0 && inst.tick_size.is_finite()) {
+            return Err(ConfigError::new(key("tick_size"), "must be positive", "e.g. 0.05"));
+        }
+        if !(inst.sim_price > 0.0 && inst.sim_price.is_finite()) {
+            return Err(ConfigError::new(key("sim_price"), "must be positive", "e.g. 1443.4"));
+        }
+        positive(&key("lot_size"), u64::from(inst.lot_size))?;
+    }
+    for (i, s) in cfg.prices.symbols.iter().enumerate() {
+        if !symbols.contains(s.as_str()) {
+            return Err(ConfigError::new(
+                format!("prices.symbols[{i}]"),
+                format!("\"{s}\" is not a configured instrument"),
+                "list only symbols that have an [[instruments]] entry",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn positive(key: &str, value: u64) -> Result<(), ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::new(key, "must be greater than 0", "set a positive value"));
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+// mandi dashboard: loads /api/instruments, keeps one browser WebSocket to /ws alive
+// (backoff 1 s ×2 → 30 s with jitter, re-subscribe after every reconnect) and patches
+// quote cells in place from tick/snapshot messages. No framework, no build step.
+'use strict';
+
+const BACKOFF_START_MS = 1000;
+const BACKOFF_CAP_MS = 30000;
+const PING_EVERY_MS = 25000;
+const SILENT_SOCKET_MS = 70000; // server heartbeats every 30 s: this much silence means a dead socket
+const FLASH_MS = 700; // background flash on an LTP move
+const HEALTH_EVERY_MS = 15000;
+const SUBSCRIBE_BATCH = 100; // symbols per subscribe message, so a long list never trips too_many_symbols
+// Tick field → table column, in display order after the symbol cell.
+const FIELDS = ['ltp', 'change_pct', 'bid', 'ask', 'bid_qty', 'ask_qty', 'volume', 'oi', 'high', 'low', 'updated'];
+const PRICE_FIELDS = new Set(['ltp', 'bid', 'ask', 'high', 'low']);
+const QTY_FIELDS = new Set(['bid_qty', 'ask_qty', 'volume', 'oi']);
+const BADGE_LABELS = {
+  live: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', rest_fallback: 'REST fallback',
+  login_required: 'Login required', stopped: 'Stopped', disconnected: 'Disconnected',
+};
+
+// Test hooks: ticks = tick messages received; reconnects = successful re-opens after a drop.
+window.__mandi = { ticks: 0, reconnects: 0 };
+
+const $ = (id) => document.getElementById(id);
+const priceFmt = new Intl.NumberFormat('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const qtyFmt = new Intl.NumberFormat('en-IN', { maximumFractionDigits: 0 });
+const timeFmt = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Asia/Kolkata', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+});
+
+const rows = new Map(); // symbol → { tr, cells: {field → td}, ltp }
+let symbols = [];
+let ws = null;
+let attempt = 0;        // consecutive failed connects; drives the backoff
+let everOpened = false;
+let lastMessageAt = 0;
+let retryTimer = null;
+
+// ---------- formatting ----------
+
+function isNum(v) { return typeof v === 'number' && Number.isFinite(v); }
+
+function formatField(field, tick) {
+  if (field === 'updated') return formatTime(tick.exchange_time || tick.received_time, null);
+  const v = tick[field];
+  if (!isNum(v)) return null;
+  if (field === 'change_pct') return (v > 0 ? '+' : '') + v.toFixed(2) + '%';
+  if (PRICE_FIELDS.has(field)) return priceFmt.format(v);
+  if (QTY_FIELDS.has(field)) return qtyFmt.format(v);
+  return String(v);
+}
+
+function formatTime(iso, missing = '—') {
+  const d = iso ? new Date(iso) : null;
+  return d && !Number.isNaN(d.getTime()) ? timeFmt.format(d) : missing;
+}
+
+// ---------- table ----------
+
+function buildTable(instruments) {
+  const body = $('quotes-body');
+  const frag = document.createDocumentFragment();
+  rows.clear();
+  for (const inst of instruments) {
+    const tr = document.createElement('tr');
+    tr.dataset.symbol = inst.symbol;
+    const sym = document.createElement('td');
+    sym.className = 'sym';
+    sym.dataset.field = 'symbol';
+    sym.innerHTML = '<span class="name"></span><span class="venue"></span>';
+    sym.firstChild.textContent = inst.symbol;
+    sym.lastChild.textContent = [inst.exchange, inst.segment].filter(Boolean).join(' · ');
+    sym.title = `security id ${inst.security_id} · lot ${inst.lot_size} · tick ${inst.tick_size}`;
+    tr.appendChild(sym);
+    const cells = {};
+    for (const field of FIELDS) {
+      const td = document.createElement('td');
+      td.dataset.field = field;
+      td.textContent = '—';
+      cells[field] = td;
+      tr.appendChild(td);
+    }
+    rows.set(inst.symbol, { tr, cells, ltp: null });
+    frag.appendChild(tr);
+  }
+  body.replaceChildren(frag);
+  if (!instruments.length) body.innerHTML = '<tr class="placeholder"><td colspan="12">No instruments configured.</td></tr>';
+}
+
+function setText(td, text) {
+  if (text !== null && td.textContent !== text) td.textContent = text;
+}
+
+// Flash colours live in style.css (--flash-up / --flash-down); read once, on first use.
+let flashColors = null;
+function flash(td, dir) {
+  if (!flashColors) {
+    const css = getComputedStyle(document.documentElement);
+    flashColors = { up: css.getPropertyValue('--flash-up').trim(), down: css.getPropertyValue('--flash-down').trim() };
+  }
+  td.dataset.move = dir; // persists: colours the LTP text by its last move
+  // Web Animations restart cleanly on every move without forcing a layout per tick.
+  td.animate([{ backgroundColor: flashColors[dir] }, { backgroundColor: 'transparent' }],
+    { duration: FLASH_MS, easing: 'ease-out' });
+}
+
+function applyTick(tick) {
+  const row = tick && rows.get(tick.symbol);
+  if (!row) return;
+  for (const field of FIELDS) setText(row.cells[field], formatField(field, tick));
+  if (isNum(tick.ltp)) {
+    if (row.ltp !== null && tick.ltp !== row.ltp) flash(row.cells.ltp, tick.ltp > row.ltp ? 'up' : 'down');
+    row.ltp = tick.ltp;
+  }
+  if (isNum(tick.change_pct)) {
+    row.cells.change_pct.dataset.sign = tick.change_pct > 0 ? 'up' : tick.change_pct < 0 ? 'down' : 'flat';
+  }
+  if (tick.source && row.tr.dataset.source !== tick.source) row.tr.dataset.source = tick.source;
+  row.cells.updated.title = `source: ${tick.source || '?'} · exchange ${formatTime(tick.exchange_time)}` +
+    ` · received ${formatTime(tick.received_time)} IST`;
+}
+
+// ---------- status ----------
+
+function setBadge(state, message, quality) {
+  const badge = $('status-badge');
+  badge.dataset.state = state;
+  badge.dataset.quality = quality || 'unknown';
+  badge.textContent = BADGE_LABELS[state] || state;
+  badge.title = message || BADGE_LABELS[state] || state;
+}
+
+function showNotice(text) {
+  const el = $('notice');
+  el.textContent = text || '';
+  el.hidden = !text;
+}
+
+function applyStatus(msg) {
+  window.__mandi.status = msg;
+  setBadge(msg.mode, msg.message, msg.quality);
+  if (msg.broker) $('broker').textContent = msg.broker;
+  if (msg.market_status) {
+    $('market-status').dataset.market = msg.market_status;
+    $('market-status').textContent = `market ${msg.market_status}`;
+  }
+  // Anything short of a live feed gets the server's one-line reason in plain sight, not just a tooltip.
+  const why = msg.message || (msg.auth_required ? 'Broker login required.' : '');
+  showNotice(msg.mode === 'live' && !msg.auth_required ? '' : why);
+}
+
+function applyHeartbeat(msg) {
+  const h = msg.connection_health || {};
+  const ago = isNum(h.last_tick_seconds_ago) ? ` · last tick ${h.last_tick_seconds_ago.toFixed(1)} s ago` : '';
+  const el = $('heartbeat');
+  el.textContent = `heartbeat ${formatTime(msg.timestamp)} IST${ago}`;
+  el.dataset.healthy = String(h.is_healthy !== false);
+  el.title = `feed ${h.state || '?'} · quality ${h.connection_quality || '?'}` +
+    (h.using_rest_fallback ? ' · using REST fallback' : '');
+}
+
+// ---------- socket ----------
+
+function send(obj) {
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
+}
+
+function onMessage(ev) {
+  lastMessageAt = Date.now();
+  let msg;
+  try { msg = JSON.parse(ev.data); } catch { return; }
+  switch (msg.type) {
+    case 'tick': window.__mandi.ticks++; applyTick(msg.data); break;
+    case 'snapshot': (msg.data || []).forEach(applyTick); break;
+    case 'connection_status': applyStatus(msg); break;
+    case 'heartbeat': applyHeartbeat(msg); break;
+    case 'error': showNotice(`${msg.code}: ${msg.message}`); break;
+    default: break; // subscribed, unsubscribed, pong: nothing to show
+  }
+}
+
+function connect() {
+  retryTimer = null;
+  const url = new URL('ws', location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const sock = new WebSocket(url);
+  ws = sock;
+  sock.onopen = () => {
+    if (everOpened) window.__mandi.reconnects++;
+    everOpened = true;
+    attempt = 0;
+    lastMessageAt = Date.now();
+    for (let i = 0; i < symbols.length; i += SUBSCRIBE_BATCH) {
+      send({ action: 'subscribe', symbols: symbols.slice(i, i + SUBSCRIBE_BATCH), mode: 'quote' });
+    }
+  };
+  sock.onmessage = onMessage;
+  sock.onclose = () => {
+    if (ws !== sock) return;
+    ws = null;
+    scheduleReconnect();
+  };
+}
+
+function scheduleReconnect() {
+  if (retryTimer) return;
+  const base = Math.min(BACKOFF_CAP_MS, BACKOFF_START_MS * 2 ** attempt);
+  const delay = Math.min(BACKOFF_CAP_MS, base * (0.8 + Math.random() * 0.4));
+  attempt++;
+  setBadge('disconnected', `Browser connection to mandi is down; retrying in ${(delay / 1000).toFixed(1)} s`, 'down');
+  retryTimer = setTimeout(connect, delay);
+}
+
+// Keepalive and dead-socket watchdog: a half-open TCP connection never fires onclose by itself.
+setInterval(() => {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return;
+  if (Date.now() - lastMessageAt > SILENT_SOCKET_MS) { ws.close(); ws = null; scheduleReconnect(); return; }
+  send({ action: 'ping' });
+}, PING_EVERY_MS);
+
+// ---------- start-up ----------
+
+async function pollHealth() {
+  const el = $('health');
+  try {
+    const res = await fetch('health', { cache: 'no-store' });
+    const body = await res.json();
+    el.textContent = `server ${body.status || res.status}`;
+    el.dataset.status = body.status || 'unknown';
+  } catch {
+    el.textContent = 'server unreachable';
+    el.dataset.status = 'down';
+  }
+}
+
+async function loadInstruments() {
+  for (let wait = BACKOFF_START_MS; ; wait = Math.min(BACKOFF_CAP_MS, wait * 2)) {
+    try {
+      const res = await fetch('api/instruments', { cache: 'no-store' });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return await res.json();
+    } catch (err) {
+      setBadge('disconnected', `Cannot load instruments (${err.message}); retrying`, 'down');
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+async function start() {
+  const instruments = await loadInstruments();
+  buildTable(instruments);
+  symbols = instruments.map((i) => i.symbol);
+  setBadge('connecting', 'Connecting to mandi…');
+  connect();
+  pollHealth();
+  setInterval(pollHealth, HEALTH_EVERY_MS);
+}
+
+start();

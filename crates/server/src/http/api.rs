@@ -1,0 +1,134 @@
+//! JSON endpoints and the two WebSocket upgrades.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use mandi_runtime::broadcaster::{GetPricesPayload, SessionKind};
+use mandi_runtime::client_session::ClientSession;
+use mandi_runtime::price_store::GetCandles;
+use mandi_runtime::subscription_registry::GetActiveSubscriptions;
+use serde::Deserialize;
+
+use super::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ws", web::get().to(ws_ticks))
+        .route("/ws/prices", web::get().to(ws_prices))
+        .route("/prices", web::get().to(prices))
+        .route("/health", web::get().to(health))
+        .route("/api/instruments", web::get().to(instruments))
+        .route("/api/subscriptions/active", web::get().to(active_subscriptions))
+        // The broking terminal's path, kept so its clients work unchanged.
+        .route("/api/v2/subscriptions/active", web::get().to(active_subscriptions))
+        .route("/api/candles", web::get().to(candles));
+}
+
+async fn ws_ticks(
+    req: HttpRequest,
+    stream: web::Payload,
+    state: web::Data<AppState>,
+) -> actix_web::Result<HttpResponse> {
+    session(SessionKind::Ticks, req, stream, &state)
+}
+
+async fn ws_prices(
+    req: HttpRequest,
+    stream: web::Payload,
+    state: web::Data<AppState>,
+) -> actix_web::Result<HttpResponse> {
+    session(SessionKind::Prices, req, stream, &state)
+}
+
+fn session(
+    kind: SessionKind,
+    req: HttpRequest,
+    stream: web::Payload,
+    state: &AppState,
+) -> actix_web::Result<HttpResponse> {
+    let b = &state.runtime.settings.broadcast;
+    ClientSession::new(
+        kind,
+        state.runtime.broadcaster.clone(),
+        b.max_symbols_per_client,
+        b.max_queued_bytes,
+    )
+    .start(&req, stream)
+}
+
+async fn prices(state: web::Data<AppState>) -> HttpResponse {
+    match state.runtime.broadcaster.send(GetPricesPayload).await {
+        Ok(payload) => HttpResponse::Ok().json(payload),
+        Err(e) => unavailable("broadcaster", e),
+    }
+}
+
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    match state.runtime.health().await {
+        Ok(report) => HttpResponse::Ok().json(report),
+        Err(e) => unavailable("runtime", e),
+    }
+}
+
+async fn instruments(state: web::Data<AppState>) -> HttpResponse {
+    let list: Vec<serde_json::Value> = state
+        .runtime
+        .index
+        .all()
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "symbol": i.symbol,
+                "exchange": i.exchange,
+                "segment": i.segment,
+                "security_id": i.security_id,
+                "kite_token": i.kite_token,
+                "lot_size": i.lot_size,
+                "tick_size": i.tick_size,
+            })
+        })
+        .collect();
+    HttpResponse::Ok().json(list)
+}
+
+async fn active_subscriptions(state: web::Data<AppState>) -> HttpResponse {
+    match state.runtime.registry.send(GetActiveSubscriptions).await {
+        Ok(active) => HttpResponse::Ok().json(serde_json::json!({
+            "count": active.len(),
+            "subscriptions": active,
+        })),
+        Err(e) => unavailable("subscription registry", e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CandlesQuery {
+    symbol: String,
+}
+
+async fn candles(q: web::Query<CandlesQuery>, state: web::Data<AppState>) -> HttpResponse {
+    let Some(inst) = state.runtime.index.by_symbol(&q.symbol) else {
+        return HttpResponse::NotFound().json(serde_json::json!({
+            "error": "unknown_symbol",
+            "message": format!("{} is not a known instrument; GET /api/instruments lists them", q.symbol),
+        }));
+    };
+    match state
+        .runtime
+        .price_store
+        .send(GetCandles { symbol: inst.symbol.clone() })
+        .await
+    {
+        Ok(c) => HttpResponse::Ok().json(serde_json::json!({
+            "symbol": inst.symbol,
+            "interval": "1m",
+            "candles": c,
+        })),
+        Err(e) => unavailable("price store", e),
+    }
+}
+
+fn unavailable(what: &str, e: actix::MailboxError) -> HttpResponse {
+    tracing::warn!(actor = what, error = %e, "actor did not answer; it is being restarted");
+    HttpResponse::ServiceUnavailable().json(serde_json::json!({
+        "error": "unavailable",
+        "message": format!("{what} is restarting; retry in a second"),
+    }))
+}

@@ -1,0 +1,7 @@
+//! Kite v3: the ticker WebSocket (`ws`, driven by `session`, packets from `packets`)
+//! and the REST endpoints (`rest`).
+
+mod packets;
+pub mod rest;
+mod session;
+pub mod ws;

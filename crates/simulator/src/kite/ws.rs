@@ -1,0 +1,202 @@
+//! `KiteSession`: the WebSocket actor of one Kite ticker connection, and the upgrade
+//! handler (403 for bad credentials, 429 past the connection limit). The only Kite
+//! file that knows actix-web-actors.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web_actors::ws;
+use mandi_protocol::kite::{encode_frame, KitePacket, KiteRequest};
+use mandi_protocol::DecodeError;
+
+use super::rest::{error_body, ErrorKind};
+use super::session::KiteSubscriptions;
+use crate::counters::BrokerTally;
+use crate::limits::KITE_MAX_CONNECTIONS;
+use crate::market::MarketTicked;
+use crate::sessions::{Broker, OverLimit, SessionControl};
+use crate::state::SimState;
+
+/// 3000 tokens of JSON is about 24 KiB.
+const MAX_FRAME_BYTES: usize = 1 << 20;
+/// The heartbeat byte; clients ignore its value.
+const HEARTBEAT: [u8; 1] = [0];
+
+/// `GET /?api_key=..&access_token=..` (an extra `uid` is ignored).
+pub async fn upgrade(
+    req: HttpRequest,
+    stream: web::Payload,
+    state: web::Data<SimState>,
+) -> actix_web::Result<HttpResponse> {
+    let state = state.into_inner();
+    let (api_key, token) = credentials(&req);
+    let creds = &state.settings.credentials;
+    if api_key != creds.kite_api_key || token != creds.kite_access_token {
+        BrokerTally::bump(&state.counters.kite.auth_failures, 1);
+        tracing::info!(api_key = %api_key, "kite upgrade refused: bad credentials");
+        return Ok(HttpResponse::Forbidden().json(error_body(ErrorKind::Token)));
+    }
+    let admission = state.sessions.admit(
+        Broker::Kite,
+        &api_key,
+        KITE_MAX_CONNECTIONS,
+        OverLimit::RefuseNew,
+    );
+    let Some(admission) = admission else {
+        BrokerTally::bump(&state.counters.kite.limit_violations, 1);
+        tracing::info!(api_key = %api_key, "kite upgrade refused: connection limit");
+        return Ok(HttpResponse::TooManyRequests().json(error_body(ErrorKind::TooManyConnections)));
+    };
+    let session = KiteSession::new(state.clone(), admission.id);
+    let response = ws::WsResponseBuilder::new(session, &req, stream)
+        .frame_size(MAX_FRAME_BYTES)
+        .start()
+        .inspect_err(|_| state.sessions.remove(admission.id))?;
+    BrokerTally::bump(&state.counters.kite.connections_total, 1);
+    tracing::info!(conn_id = admission.id, api_key = %api_key, "kite connection opened");
+    Ok(response)
+}
+
+fn credentials(req: &HttpRequest) -> (String, String) {
+    let (mut api_key, mut token) = (String::new(), String::new());
+    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        match k.as_ref() {
+            "api_key" => api_key = v.into_owned(),
+            "access_token" => token = v.into_owned(),
+            _ => {}
+        }
+    }
+    (api_key, token)
+}
+
+/// One Kite ticker connection.
+pub struct KiteSession {
+    state: Arc<SimState>,
+    id: u64,
+    subs: KiteSubscriptions,
+    /// When we last sent anything; the heartbeat fills silences longer than the interval.
+    last_sent: Instant,
+}
+
+impl KiteSession {
+    fn new(state: Arc<SimState>, id: u64) -> Self {
+        KiteSession {
+            state,
+            id,
+            subs: KiteSubscriptions::default(),
+            last_sent: Instant::now(),
+        }
+    }
+
+    /// All of this connection's packets for one moment go in one frame.
+    fn send(&mut self, ctx: &mut ws::WebsocketContext<Self>, packets: &[KitePacket]) {
+        for chunk in packets.chunks(usize::from(u16::MAX)) {
+            ctx.binary(encode_frame(chunk));
+            self.last_sent = Instant::now();
+        }
+    }
+
+    fn send_error(&mut self, ctx: &mut ws::WebsocketContext<Self>, text: &str) {
+        let msg = serde_json::json!({ "type": "error", "data": text });
+        ctx.text(msg.to_string());
+        self.last_sent = Instant::now();
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        let req = match KiteRequest::parse(text) {
+            Ok(req) => req,
+            Err(e @ DecodeError::TooMany { .. }) => {
+                BrokerTally::bump(&self.state.counters.kite.limit_violations, 1);
+                return self.send_error(ctx, &e.to_string());
+            }
+            Err(e) => {
+                tracing::debug!(conn_id = self.id, error = %e, "kite request ignored");
+                return;
+            }
+        };
+        let market = self.state.snapshot();
+        let reply = self.subs.handle(
+            &req,
+            &self.state.universe,
+            &market,
+            &self.state.counters.kite,
+        );
+        if let Some(err) = &reply.error {
+            self.send_error(ctx, err);
+        }
+        self.send(ctx, &reply.packets);
+        self.state
+            .sessions
+            .set_kite_subscriptions(self.id, self.subs.view());
+    }
+}
+
+impl Actor for KiteSession {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let addr = ctx.address();
+        self.state
+            .sessions
+            .attach(self.id, addr.clone().recipient(), addr.recipient());
+        let idle = Duration::from_millis(self.state.settings.kite_heartbeat_interval_ms.max(1));
+        // Check four times per interval so a silence never runs much past it.
+        ctx.run_interval((idle / 4).max(Duration::from_millis(1)), move |act, ctx| {
+            if act.last_sent.elapsed() >= idle {
+                ctx.binary(HEARTBEAT.to_vec());
+                act.last_sent = Instant::now();
+            }
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.state.sessions.remove(self.id);
+        tracing::info!(conn_id = self.id, "kite connection closed");
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for KiteSession {
+    fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        match msg {
+            Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
+            Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
+            Ok(ws::Message::Binary(_) | ws::Message::Pong(_) | ws::Message::Continuation(_)) => {}
+            Ok(ws::Message::Nop) => {}
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Err(e) => {
+                tracing::debug!(conn_id = self.id, error = %e, "kite protocol error");
+                ctx.stop();
+            }
+        }
+    }
+}
+
+impl Handler<MarketTicked> for KiteSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: MarketTicked, ctx: &mut Self::Context) {
+        let packets = self.subs.on_tick(&self.state.universe, &msg.snapshot);
+        if !packets.is_empty() {
+            self.send(ctx, &packets);
+        }
+    }
+}
+
+impl Handler<SessionControl> for KiteSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: SessionControl, ctx: &mut Self::Context) {
+        match msg {
+            SessionControl::Kick { .. } => {
+                ctx.close(Some(ws::CloseCode::Policy.into()));
+                ctx.stop();
+            }
+            SessionControl::Drop => ctx.stop(),
+        }
+    }
+}

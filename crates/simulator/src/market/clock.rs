@@ -1,0 +1,82 @@
+//! `MarketClock`: the single actor that steps every price model each
+//! `tick_interval_ms`, publishes the snapshot and notifies the feed sessions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use chrono::Utc;
+
+use super::{MarketSnapshot, PriceModel};
+use crate::state::SimState;
+
+/// Sent to every open feed session after a tick moved at least one price.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct MarketTicked {
+    pub snapshot: Arc<MarketSnapshot>,
+}
+
+/// Stop the clock (simulator shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopClock;
+
+/// Owns the random walks; nothing else mutates prices.
+pub struct MarketClock {
+    models: Vec<PriceModel>,
+    state: Arc<SimState>,
+}
+
+impl MarketClock {
+    pub fn new(models: Vec<PriceModel>, state: Arc<SimState>) -> Self {
+        MarketClock { models, state }
+    }
+
+    fn advance(&mut self) {
+        let now = Utc::now();
+        let volatility = self.state.settings.volatility;
+        let mut moved = 0usize;
+        for m in &mut self.models {
+            if m.step(volatility, now) {
+                moved += 1;
+            }
+        }
+        if moved == 0 {
+            return;
+        }
+        let snapshot = Arc::new(MarketSnapshot {
+            time: now,
+            quotes: self.models.iter().map(|m| m.quote().clone()).collect(),
+        });
+        self.state.publish(snapshot.clone());
+        // try_send: a session whose mailbox is full skips this tick and catches up on
+        // the next one (sessions send by version, so nothing is lost but latency).
+        for session in self.state.sessions.tick_recipients() {
+            let _ = session.try_send(MarketTicked {
+                snapshot: snapshot.clone(),
+            });
+        }
+    }
+}
+
+impl Actor for MarketClock {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let every = Duration::from_millis(self.state.settings.tick_interval_ms.max(1));
+        tracing::debug!(
+            tick_interval_ms = every.as_millis() as u64,
+            "market clock started"
+        );
+        ctx.run_interval(every, |act, _| act.advance());
+    }
+}
+
+impl Handler<StopClock> for MarketClock {
+    type Result = ();
+
+    fn handle(&mut self, _: StopClock, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}

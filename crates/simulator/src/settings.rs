@@ -1,0 +1,176 @@
+//! What a simulator run is configured with: seed, tick cadence, keep-alive intervals,
+//! the credentials it accepts and the instruments it makes a market in.
+
+use std::fmt;
+
+use mandi_domain::{Exchange, Instrument, Segment};
+use serde::{Deserialize, Serialize};
+
+/// One instrument the simulator quotes, and where its random walk starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimInstrument {
+    pub instrument: Instrument,
+    /// Also the previous close the feeds report.
+    pub start_price: f64,
+}
+
+/// The only credentials the simulator accepts. `Debug` never prints the tokens.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct SimCredentials {
+    pub dhan_client_id: String,
+    pub dhan_access_token: String,
+    pub kite_api_key: String,
+    pub kite_access_token: String,
+}
+
+/// A whole simulator configuration. `Default` gives the development credentials
+/// (`SimCredentials::default`), [`SimSettings::default_universe`] and broker-like
+/// keep-alive intervals.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct SimSettings {
+    pub seed: u64,
+    pub tick_interval_ms: u64,
+    /// Per-tick standard deviation of the log-return, e.g. 0.0005.
+    pub volatility: f64,
+    pub kite_heartbeat_interval_ms: u64,
+    pub dhan_ping_interval_ms: u64,
+    pub credentials: SimCredentials,
+    pub universe: Vec<SimInstrument>,
+}
+
+impl Default for SimCredentials {
+    /// The development pair used by `examples/serve.rs` and the oracle scripts.
+    fn default() -> Self {
+        SimCredentials {
+            dhan_client_id: "1000000001".into(),
+            dhan_access_token: "sim-dhan-token".into(),
+            kite_api_key: "sim_api_key".into(),
+            kite_access_token: "sim-kite-token".into(),
+        }
+    }
+}
+
+impl fmt::Debug for SimCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimCredentials")
+            .field("dhan_client_id", &self.dhan_client_id)
+            .field("dhan_access_token", &"<redacted>")
+            .field("kite_api_key", &self.kite_api_key)
+            .field("kite_access_token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings {
+            seed: 42,
+            tick_interval_ms: 250,
+            volatility: 0.0005,
+            kite_heartbeat_interval_ms: 1_000,
+            dhan_ping_interval_ms: 10_000,
+            credentials: SimCredentials::default(),
+            universe: SimSettings::default_universe(),
+        }
+    }
+}
+
+impl SimSettings {
+    /// NIFTY 50 and SENSEX (indices), RELIANCE (NSE cash) and a CRUDEOIL future (MCX).
+    pub fn default_universe() -> Vec<SimInstrument> {
+        vec![
+            sim(
+                "NIFTY",
+                Exchange::Nse,
+                Segment::IdxI,
+                (13, 256_265, "NSE:NIFTY 50"),
+                (0.05, 1),
+                25_760.0,
+            ),
+            sim(
+                "SENSEX",
+                Exchange::Bse,
+                Segment::IdxI,
+                (51, 265, "BSE:SENSEX"),
+                (0.05, 1),
+                83_858.0,
+            ),
+            sim(
+                "RELIANCE",
+                Exchange::Nse,
+                Segment::NseEq,
+                (2885, 738_561, "NSE:RELIANCE"),
+                (0.1, 1),
+                1_443.4,
+            ),
+            sim(
+                "CRUDEOIL",
+                Exchange::Mcx,
+                Segment::McxComm,
+                (467_013, 60_297_479, "MCX:CRUDEOIL26DECFUT"),
+                (1.0, 100),
+                5_545.0,
+            ),
+        ]
+    }
+}
+
+/// `ids` is (Dhan security id, Kite token, Kite key); `grid` is (tick size, lot size).
+fn sim(
+    symbol: &str,
+    exchange: Exchange,
+    segment: Segment,
+    ids: (u32, u32, &str),
+    grid: (f64, u32),
+    start_price: f64,
+) -> SimInstrument {
+    SimInstrument {
+        instrument: Instrument {
+            symbol: symbol.into(),
+            exchange,
+            segment,
+            security_id: ids.0,
+            kite_token: ids.1,
+            kite_key: ids.2.into(),
+            tick_size: grid.0,
+            lot_size: grid.1,
+        },
+        start_price,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_universe_is_consistent() {
+        for s in SimSettings::default_universe() {
+            let i = &s.instrument;
+            assert_eq!(i.is_index(), i.kite_segment() == 9, "{}", i.symbol);
+            let steps = s.start_price / i.tick_size;
+            assert!(
+                (steps - steps.round()).abs() < 1e-6,
+                "{} off grid",
+                i.symbol
+            );
+        }
+    }
+
+    #[test]
+    fn debug_redacts_tokens() {
+        let text = format!("{:?}", SimCredentials::default());
+        assert!(!text.contains("sim-dhan-token") && !text.contains("sim-kite-token"));
+        assert!(text.contains("1000000001"));
+    }
+
+    #[test]
+    fn partial_settings_deserialize_with_defaults() {
+        let s: SimSettings =
+            serde_json::from_str(r#"{"seed":7,"tick_interval_ms":20}"#).unwrap_or_default();
+        assert_eq!((s.seed, s.tick_interval_ms), (7, 20));
+        assert_eq!(s.universe.len(), 4);
+    }
+}

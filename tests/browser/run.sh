@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the dashboard browser test (dashboard.test.mjs) against an already-running mandi server.
+# Usage: MANDI_URL=http://127.0.0.1:8000 tests/browser/run.sh   (exits non-zero on failure)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+export MANDI_URL="${MANDI_URL:-http://127.0.0.1:8000}"
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "run.sh: installing Debian chromium" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium
+fi
+
+if [ ! -d node_modules/playwright-core ]; then
+  if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  else
+    npm install --no-audit --no-fund
+  fi
+fi
+
+echo "run.sh: testing dashboard at ${MANDI_URL}" >&2
+exec node --test dashboard.test.mjs
