@@ -92,6 +92,13 @@ describe(`mandi dashboard at ${BASE_URL}`, { timeout: 120_000 }, () => {
     }), initial);
   });
 
+  it('a tradable row shows the touch (bid < ask) and an index shows none', async () => {
+    const num = (sym, f) => `Number.parseFloat((document.querySelector('tr[data-symbol="${sym}"] [data-field="${f}"]')?.textContent || '').replace(/,/g, ''))`;
+    await waitInPage('RELIANCE bid and ask', new Function(`return ${num('RELIANCE', 'bid')} > 0 && ${num('RELIANCE', 'ask')} > ${num('RELIANCE', 'bid')};`));
+    const niftyBid = await page.$eval('tr[data-symbol="NIFTY"] [data-field="bid"]', (td) => td.textContent.trim());
+    assert.equal(niftyBid, '—', 'an index has no book');
+  });
+
   it('raised no uncaught page errors', () => {
     assert.deepEqual(pageErrors, []);
   });

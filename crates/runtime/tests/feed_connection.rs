@@ -16,7 +16,7 @@ use chrono::Utc;
 use mandi_domain::{Exchange, Instrument, Mode, Segment};
 use mandi_protocol::dhan::{self, DhanDisconnect, DhanInstrument, DhanPacket, DhanTicker};
 use mandi_protocol::kite::{self, KiteLtp, KitePacket, KiteRequest};
-use mandi_runtime::auth_manager::{AuthManager, GetAuthStatus, TokenStatus};
+use mandi_runtime::auth_manager::{AuthManager, GetAuthStatus, TokenStatus, ValidateToken};
 use mandi_runtime::feed_connection::messages::{
     FeedState, FeedStatusChanged, GetFeedHealth, ReplaySubscriptions, TicksReceived,
 };
@@ -63,6 +63,8 @@ fn price_of(security_id_or_token: u32) -> f64 {
 enum Behaviour {
     /// Answer subscribes with one packet per instrument; keep the socket open.
     Serve,
+    /// Like `Serve`, but first send a garbage frame and a packet for an unknown id.
+    ServeWithJunk,
     /// Send a Dhan code-50 packet with this reason right after the upgrade, then close.
     DhanDisconnect(u16),
     /// Refuse the upgrade with this HTTP status.
@@ -133,7 +135,21 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
                     .expect("lock")
                     .push((self.conn, text.clone()));
                 match self.up.broker {
-                    Broker::Dhan => answer_dhan(&text, ctx),
+                    Broker::Dhan => {
+                        if self.up.behaviour == Behaviour::ServeWithJunk {
+                            ctx.binary(vec![0xff_u8, 1, 2]);
+                            let unknown = DhanPacket::Ticker(DhanTicker {
+                                instrument: DhanInstrument {
+                                    segment: 1,
+                                    security_id: 999,
+                                },
+                                ltp: 1.0,
+                                ltt: 0,
+                            });
+                            ctx.binary(unknown.encode());
+                        }
+                        answer_dhan(&text, ctx)
+                    }
                     Broker::Kite => answer_kite(&text, ctx),
                 }
             }
@@ -568,5 +584,50 @@ async fn kite_silence_past_the_idle_timeout_reconnects() {
     assert!(down.reason.unwrap_or_default().contains("idle"));
     rig.status(FeedState::Live).await;
     assert_eq!(up.upgrades.load(Ordering::SeqCst), 2);
+    server.stop(false).await;
+}
+
+#[actix_rt::test]
+async fn unreachable_profile_endpoint_is_unknown_not_an_auth_failure() {
+    // A port that was just free: connection refused, quickly and deterministically.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let settings = UpstreamSettings {
+        broker: Broker::Kite,
+        ws_url: format!("ws://127.0.0.1:{port}"),
+        rest_url: format!("http://127.0.0.1:{port}"),
+        connect_timeout_ms: 2_000,
+        read_idle_timeout_ms: 5_000,
+        backoff_initial_ms: 50,
+        backoff_max_ms: 200,
+        backoff_factor: 2.0,
+    };
+    let auth = AuthManager::new(credentials(Broker::Kite), settings).start();
+    let verdict = auth.send(ValidateToken).await.expect("answered");
+    assert_eq!(verdict, Ok(TokenStatus::Unknown));
+    let status = auth.send(GetAuthStatus).await.expect("answered");
+    assert_eq!(status.consecutive_failures, 0);
+}
+
+#[actix_rt::test]
+async fn junk_frames_are_counted_and_the_socket_kept() {
+    let (up, addr, server) = start_upstream(Broker::Dhan, Behaviour::ServeWithJunk).await;
+    let mut rig = start_feed(Broker::Dhan, addr, 30_000);
+
+    rig.status(FeedState::Live).await;
+    rig.replay();
+    rig.ticks_for(&["NIFTY", "RELIANCE"]).await;
+    let health = rig.feed.send(GetFeedHealth).await.expect("health");
+    assert_eq!(health.state, FeedState::Live);
+    assert_eq!(health.connects, 1, "a bad frame is no reason to reconnect");
+    assert!(
+        health.decode_errors >= 1,
+        "decode errors {}",
+        health.decode_errors
+    );
+    assert!(health.unknown_instruments >= 1);
+    assert_eq!(up.upgrades.load(Ordering::SeqCst), 1);
     server.stop(false).await;
 }

@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 use mandi_domain::TickUpdate;
 use mandi_protocol::dhan::{self, DhanPacket};
 use mandi_protocol::kite::{self, KiteFrame};
-use mandi_protocol::DecodeError;
 
 use super::conversion::{Conversion, Skipped};
 use super::failure::Failure;
@@ -48,7 +47,7 @@ impl FeedConnection {
                             self.collect(conversion, &mut updates);
                         }
                         Err(e) => {
-                            self.decode_error(&e, bytes.len());
+                            self.decode_error(e.kind(), &e, bytes.len());
                             break;
                         }
                     }
@@ -65,7 +64,7 @@ impl FeedConnection {
                         self.collect(conversion, &mut updates);
                     }
                 }
-                Err(e) => self.decode_error(&e, bytes.len()),
+                Err(e) => self.decode_error(e.kind(), &e, bytes.len()),
             },
         }
         self.state.data_seen(packets);
@@ -116,12 +115,14 @@ impl FeedConnection {
         }
     }
 
-    fn decode_error(&mut self, e: &DecodeError, len: usize) {
+    /// Count a frame we could not read; warn at most once a minute. Never fatal: one
+    /// bad frame says nothing about the next.
+    fn decode_error(&mut self, kind: &'static str, error: &dyn std::fmt::Display, len: usize) {
         if let Some(held_back) = self.state.decode_error(Instant::now()) {
             tracing::warn!(
                 broker = self.broker(),
-                kind = e.kind(),
-                error = %e,
+                kind,
+                error = %error,
                 frame_bytes = len,
                 held_back,
                 "undecodable upstream frame (counted; connection kept)"
@@ -189,10 +190,7 @@ impl StreamHandler<Result<ws::Frame, WsProtocolError>> for FeedConnection {
             // Reassembly needs actix-http's `Item`, which awc does not re-export; brokers
             // send whole messages, so a fragment is counted like any undecodable frame.
             Ok(ws::Frame::Continuation(_)) => {
-                let e = DecodeError::BadJson {
-                    reason: "fragmented websocket message".to_owned(),
-                };
-                self.decode_error(&e, 0);
+                self.decode_error("fragmented", &"fragmented websocket message", 0);
             }
             Err(e) => self.fail(
                 Failure::network(format!("websocket protocol error: {e}")),

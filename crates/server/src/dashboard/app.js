@@ -22,6 +22,9 @@ const BADGE_LABELS = {
 // Test hooks: ticks = tick messages received; reconnects = successful re-opens after a drop.
 window.__mandi = { ticks: 0, reconnects: 0 };
 
+// Fields where 0 means the broker does not send them for this instrument.
+const ZERO_IS_MISSING = new Set(['bid', 'ask', 'bid_qty', 'ask_qty', 'volume', 'oi']);
+
 const $ = (id) => document.getElementById(id);
 const priceFmt = new Intl.NumberFormat('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const qtyFmt = new Intl.NumberFormat('en-IN', { maximumFractionDigits: 0 });
@@ -45,6 +48,9 @@ function formatField(field, tick) {
   if (field === 'updated') return formatTime(tick.exchange_time || tick.received_time, null);
   const v = tick[field];
   if (!isNum(v)) return null;
+  // Zero in a field the instrument never fills (an index has no book, volume or OI)
+  // means "not applicable", not a price of 0.
+  if (v === 0 && ZERO_IS_MISSING.has(field)) return '—';
   if (field === 'change_pct') return (v > 0 ? '+' : '') + v.toFixed(2) + '%';
   if (PRICE_FIELDS.has(field)) return priceFmt.format(v);
   if (QTY_FIELDS.has(field)) return qtyFmt.format(v);
@@ -192,7 +198,7 @@ function connect() {
     attempt = 0;
     lastMessageAt = Date.now();
     for (let i = 0; i < symbols.length; i += SUBSCRIBE_BATCH) {
-      send({ action: 'subscribe', symbols: symbols.slice(i, i + SUBSCRIBE_BATCH), mode: 'quote' });
+      send({ action: 'subscribe', symbols: symbols.slice(i, i + SUBSCRIBE_BATCH), mode: 'full' });
     }
   };
   sock.onmessage = onMessage;
