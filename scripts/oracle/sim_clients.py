@@ -126,9 +126,12 @@ def start_dhan(root, out):
 
     def run():
         # MarketFeed binds its asyncio loop at construction; build it in its own thread.
-        feed = MarketFeed(DhanContext(DHAN_CLIENT_ID, DHAN_TOKEN), instruments, "v2",
-                          on_message=on_message, on_error=on_error)
-        feed.run()
+        try:
+            feed = MarketFeed(DhanContext(DHAN_CLIENT_ID, DHAN_TOKEN), instruments, "v2",
+                              on_message=on_message, on_error=on_error)
+            feed.run()
+        except Exception as exc:  # the report names it; a traceback adds nothing
+            out.error(f"dhan feed stopped: {exc!r}")
 
     threading.Thread(target=run, daemon=True).start()
 

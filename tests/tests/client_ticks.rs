@@ -11,8 +11,18 @@ async fn subscribe_snapshot_then_ticks(broker: &str) {
     let mut ws = WsClient::connect(&stack.ws_url("/ws")).await;
     let status = ws.next_of_type("connection_status", DEADLINE).await;
     assert_eq!(status["broker"], broker);
-    for key in ["mode", "quality", "message", "market_status", "auth_required", "timestamp"] {
-        assert!(status.get(key).is_some(), "connection_status lacks {key}: {status}");
+    for key in [
+        "mode",
+        "quality",
+        "message",
+        "market_status",
+        "auth_required",
+        "timestamp",
+    ] {
+        assert!(
+            status.get(key).is_some(),
+            "connection_status lacks {key}: {status}"
+        );
     }
 
     ws.send_json(&json!({"action": "subscribe", "symbols": ["RELIANCE"], "mode": "quote"}))
@@ -28,13 +38,28 @@ async fn subscribe_snapshot_then_ticks(broker: &str) {
     while prices.len() < 5 {
         let tick = ws.next_of_type("tick", DEADLINE).await;
         let data = &tick["data"];
-        assert_eq!(data["symbol"], "RELIANCE", "only the subscribed symbol: {tick}");
+        assert_eq!(
+            data["symbol"], "RELIANCE",
+            "only the subscribed symbol: {tick}"
+        );
         let ltp = data["ltp"].as_f64().expect("ltp is a number");
-        assert!(ltp > 1000.0 && ltp < 2000.0, "plausible RELIANCE price {ltp}");
+        assert!(
+            ltp > 1000.0 && ltp < 2000.0,
+            "plausible RELIANCE price {ltp}"
+        );
         // Quote packets (both brokers) carry OHLC and day totals but no book.
-        assert!(data["total_buy_qty"].as_u64().unwrap_or(0) > 0, "quote fields: {data}");
-        assert!(data["high"].as_f64() >= data["low"].as_f64(), "high ≥ low: {data}");
-        assert!(data["prev_close"].as_f64().unwrap_or(0.0) > 0.0, "prev close: {data}");
+        assert!(
+            data["total_buy_qty"].as_u64().unwrap_or(0) > 0,
+            "quote fields: {data}"
+        );
+        assert!(
+            data["high"].as_f64() >= data["low"].as_f64(),
+            "high ≥ low: {data}"
+        );
+        assert!(
+            data["prev_close"].as_f64().unwrap_or(0.0) > 0.0,
+            "prev close: {data}"
+        );
         assert!(data["received_time"].is_string());
         assert_eq!(data["source"], "socket");
         prices.push(ltp);
@@ -55,13 +80,18 @@ async fn subscribe_snapshot_then_ticks(broker: &str) {
         }
     };
     assert_eq!(full["depth"].as_array().map(Vec::len), Some(5), "{full}");
-    let (bid, ask) = (full["bid"].as_f64().unwrap_or(0.0), full["ask"].as_f64().unwrap_or(0.0));
+    let (bid, ask) = (
+        full["bid"].as_f64().unwrap_or(0.0),
+        full["ask"].as_f64().unwrap_or(0.0),
+    );
     assert!(bid > 0.0 && ask > bid, "touch bid {bid} < ask {ask}");
     assert_eq!(full["depth"][0]["bid_price"].as_f64(), Some(bid));
-    ws.send_json(&json!({"action": "unsubscribe", "symbols": ["HDFCBANK"]})).await;
+    ws.send_json(&json!({"action": "unsubscribe", "symbols": ["HDFCBANK"]}))
+        .await;
 
     // After unsubscribing, no RELIANCE tick arrives once the ack is through.
-    ws.send_json(&json!({"action": "unsubscribe", "symbols": ["RELIANCE"]})).await;
+    ws.send_json(&json!({"action": "unsubscribe", "symbols": ["RELIANCE"]}))
+        .await;
     ws.next_of_type("unsubscribed", DEADLINE).await;
     while let Some(msg) = ws.next_json(Duration::from_millis(600)).await {
         assert_ne!(msg["type"], "tick", "tick after unsubscribe: {msg}");

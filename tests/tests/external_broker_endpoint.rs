@@ -29,16 +29,21 @@ async fn runtime_uses_configured_upstream_and_env_credentials() {
     assert!(stack.app.simulator.is_none(), "no embedded simulator");
 
     let mut ws = WsClient::connect(&stack.ws_url("/ws")).await;
-    ws.send_json(&json!({"action": "subscribe", "symbols": ["TCS"], "mode": "full"})).await;
+    ws.send_json(&json!({"action": "subscribe", "symbols": ["TCS"], "mode": "full"}))
+        .await;
     let tick = ws.next_of_type("tick", DEADLINE).await;
     assert_eq!(tick["data"]["symbol"], "TCS");
 
     // The external simulator saw our connection and carries TCS among its subscriptions.
     let counters_url = format!("{rest_url}/admin/counters");
-    let counters = wait_for("TCS subscribed at the external simulator", DEADLINE, || async {
-        let c = get_json(&counters_url).await;
-        c.to_string().contains("11536").then_some(c)
-    })
+    let counters = wait_for(
+        "TCS subscribed at the external simulator",
+        DEADLINE,
+        || async {
+            let c = get_json(&counters_url).await;
+            c.to_string().contains("11536").then_some(c)
+        },
+    )
     .await;
     assert!(counters.to_string().contains("NSE_EQ"), "{counters}");
     let health = get_json(&stack.url("/health")).await;

@@ -10,13 +10,17 @@ async fn five_clients_get_only_their_symbols() {
     let mut clients = Vec::new();
     for s in symbols {
         let mut ws = WsClient::connect(&stack.ws_url("/ws")).await;
-        ws.send_json(&json!({"action": "subscribe", "symbols": [s], "mode": "ltp"})).await;
+        ws.send_json(&json!({"action": "subscribe", "symbols": [s], "mode": "ltp"}))
+            .await;
         clients.push((s, ws));
     }
     for (symbol, ws) in clients.iter_mut() {
         for _ in 0..3 {
             let tick = ws.next_of_type("tick", DEADLINE).await;
-            assert_eq!(tick["data"]["symbol"], *symbol, "client for {symbol} got {tick}");
+            assert_eq!(
+                tick["data"]["symbol"], *symbol,
+                "client for {symbol} got {tick}"
+            );
         }
         ws.send_json(&json!({"action": "ping"})).await;
         // Everything queued before the pong must still be this client's symbol.

@@ -9,7 +9,12 @@ fn active_symbols(v: &Value) -> Vec<(String, usize)> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|s| (s["symbol"].as_str().unwrap_or("").to_string(), s["subscribers"].as_u64().unwrap_or(0) as usize))
+        .map(|s| {
+            (
+                s["symbol"].as_str().unwrap_or("").to_string(),
+                s["subscribers"].as_u64().unwrap_or(0) as usize,
+            )
+        })
         .collect()
 }
 
@@ -24,24 +29,34 @@ async fn health_and_active_subscriptions() {
     .await;
     assert_eq!(health["feed"]["state"], "live");
     assert_eq!(health["feed"]["broker"], "dhan");
-    assert!(health["last_tick_age_s"].as_f64().is_some_and(|a| a < 5.0), "{health}");
+    assert!(
+        health["last_tick_age_s"].as_f64().is_some_and(|a| a < 5.0),
+        "{health}"
+    );
 
     let subs_url = stack.url("/api/subscriptions/active");
     let before = active_symbols(&get_json(&subs_url).await);
     for s in ["NIFTY", "SENSEX", "CRUDEOIL", "RELIANCE"] {
-        assert!(before.iter().any(|(n, c)| n == s && *c == 1), "{s} in {before:?}");
+        assert!(
+            before.iter().any(|(n, c)| n == s && *c == 1),
+            "{s} in {before:?}"
+        );
     }
     assert!(!before.iter().any(|(n, _)| n == "TCS"));
 
     let mut ws = WsClient::connect(&stack.ws_url("/ws")).await;
-    ws.send_json(&json!({"action": "subscribe", "symbols": ["TCS", "NIFTY"]})).await;
+    ws.send_json(&json!({"action": "subscribe", "symbols": ["TCS", "NIFTY"]}))
+        .await;
     ws.next_of_type("subscribed", DEADLINE).await;
     let during = wait_for("client subscriptions counted", DEADLINE, || async {
         let s = active_symbols(&get_json(&subs_url).await);
         s.iter().any(|(n, c)| n == "NIFTY" && *c == 2).then_some(s)
     })
     .await;
-    assert!(during.iter().any(|(n, c)| n == "TCS" && *c == 1), "{during:?}");
+    assert!(
+        during.iter().any(|(n, c)| n == "TCS" && *c == 1),
+        "{during:?}"
+    );
     assert_eq!(
         get_json(&stack.url("/api/v2/subscriptions/active")).await["count"],
         during.len(),
@@ -52,7 +67,8 @@ async fn health_and_active_subscriptions() {
     ws.close().await;
     wait_for("client subscriptions released", DEADLINE, || async {
         let s = active_symbols(&get_json(&subs_url).await);
-        (!s.iter().any(|(n, _)| n == "TCS") && s.iter().any(|(n, c)| n == "NIFTY" && *c == 1)).then_some(())
+        (!s.iter().any(|(n, _)| n == "TCS") && s.iter().any(|(n, c)| n == "NIFTY" && *c == 1))
+            .then_some(())
     })
     .await;
     stack.stop().await;

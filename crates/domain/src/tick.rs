@@ -246,6 +246,9 @@ mod tests {
             depth: Some(depth),
             ..Default::default()
         });
-        assert_eq!((t.bid, t.ask, t.bid_qty, t.ask_qty), (99.95, 100.05, 10, 20));
+        assert_eq!(
+            (t.bid, t.ask, t.bid_qty, t.ask_qty),
+            (99.95, 100.05, 10, 20)
+        );
     }
 }

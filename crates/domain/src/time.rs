@@ -40,8 +40,9 @@ pub fn round_to_tick(price: f64, tick: f64) -> f64 {
         return price;
     }
     let steps = (price / tick).round();
-    // A second rounding to paise removes the binary residue of `steps * tick`.
-    ((steps * tick) * 100.0).round() / 100.0
+    // A second rounding removes the binary residue of `steps * tick`; 1e-7 ₹ is the finest
+    // unit any segment quotes in (NSE currency), so sub-paisa ticks survive it.
+    ((steps * tick) * 1e7).round() / 1e7
 }
 
 /// Format a UTC instant as IST ISO-8601 without offset, the broking terminal's
@@ -79,13 +80,43 @@ mod tests {
     #[test]
     fn round_to_tick_cases() {
         let cases = [
-            TestCase { name: "f32 residue", price: 1642.349_976, tick: 0.05, want: 1642.35 },
-            TestCase { name: "half tick up", price: 100.025, tick: 0.05, want: 100.05 },
-            TestCase { name: "rupee tick", price: 5544.6, tick: 1.0, want: 5545.0 },
-            TestCase { name: "zero tick leaves price", price: 1.234, tick: 0.0, want: 1.234 },
+            TestCase {
+                name: "f32 residue",
+                price: 1_642.349_976,
+                tick: 0.05,
+                want: 1642.35,
+            },
+            TestCase {
+                name: "half tick up",
+                price: 100.025,
+                tick: 0.05,
+                want: 100.05,
+            },
+            TestCase {
+                name: "rupee tick",
+                price: 5544.6,
+                tick: 1.0,
+                want: 5545.0,
+            },
+            TestCase {
+                name: "currency quarter-paisa tick",
+                price: 83.2526,
+                tick: 0.0025,
+                want: 83.2525,
+            },
+            TestCase {
+                name: "zero tick leaves price",
+                price: 1.234,
+                tick: 0.0,
+                want: 1.234,
+            },
         ];
         for c in cases {
-            assert!((round_to_tick(c.price, c.tick) - c.want).abs() < 1e-9, "{}", c.name);
+            assert!(
+                (round_to_tick(c.price, c.tick) - c.want).abs() < 1e-9,
+                "{}",
+                c.name
+            );
         }
         assert!(round_to_tick(f64::NAN, 0.05).is_nan());
     }
@@ -102,17 +133,32 @@ mod tests {
 
     #[test]
     fn terminal_timestamp_is_ist() {
-        let t = Utc.with_ymd_and_hms(2026, 2, 3, 3, 39, 55).single().unwrap_or_default();
+        let t = Utc
+            .with_ymd_and_hms(2026, 2, 3, 3, 39, 55)
+            .single()
+            .unwrap_or_default();
         assert_eq!(ist_naive_iso(t), "2026-02-03T09:09:55.000000");
     }
 
     #[test]
     fn nse_session_is_computed_in_ist() {
         // 2026-11-20 is a Friday. 03:45 UTC = 09:15 IST.
-        let open = Utc.with_ymd_and_hms(2026, 11, 20, 3, 45, 0).single().unwrap_or_default();
-        let before = Utc.with_ymd_and_hms(2026, 11, 20, 3, 44, 59).single().unwrap_or_default();
-        let close = Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).single().unwrap_or_default();
-        let saturday = Utc.with_ymd_and_hms(2026, 11, 21, 5, 0, 0).single().unwrap_or_default();
+        let open = Utc
+            .with_ymd_and_hms(2026, 11, 20, 3, 45, 0)
+            .single()
+            .unwrap_or_default();
+        let before = Utc
+            .with_ymd_and_hms(2026, 11, 20, 3, 44, 59)
+            .single()
+            .unwrap_or_default();
+        let close = Utc
+            .with_ymd_and_hms(2026, 11, 20, 10, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let saturday = Utc
+            .with_ymd_and_hms(2026, 11, 21, 5, 0, 0)
+            .single()
+            .unwrap_or_default();
         assert!(nse_session_open(open));
         assert!(!nse_session_open(before));
         assert!(!nse_session_open(close), "15:30 IST is closed");

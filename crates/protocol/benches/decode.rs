@@ -4,13 +4,25 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mandi_protocol::dhan::{self, DhanDepthLevel, DhanFull, DhanInstrument, DhanPacket, DhanTicker};
+use mandi_protocol::dhan::{
+    self, DhanDepthLevel, DhanFull, DhanInstrument, DhanPacket, DhanTicker,
+};
 use mandi_protocol::kite::{self, KiteDepthEntry, KiteFullExtra, KitePacket, KiteQuote};
 
-const INSTRUMENT: DhanInstrument = DhanInstrument { segment: 2, security_id: 52175 };
+const INSTRUMENT: DhanInstrument = DhanInstrument {
+    segment: 2,
+    security_id: 52175,
+};
 
 fn dhan_full() -> Vec<u8> {
-    let level = DhanDepthLevel { bid_qty: 1000, ask_qty: 2000, bid_orders: 10, ask_orders: 20, bid_price: 245.45, ask_price: 245.55 };
+    let level = DhanDepthLevel {
+        bid_qty: 1000,
+        ask_qty: 2000,
+        bid_orders: 10,
+        ask_orders: 20,
+        bid_price: 245.45,
+        ask_price: 245.55,
+    };
     DhanPacket::Full(DhanFull {
         instrument: INSTRUMENT,
         ltp: 245.5,
@@ -33,7 +45,12 @@ fn dhan_full() -> Vec<u8> {
 }
 
 fn dhan_ticker() -> Vec<u8> {
-    DhanPacket::Ticker(DhanTicker { instrument: INSTRUMENT, ltp: 1642.35, ltt: 1_718_343_000 }).encode()
+    DhanPacket::Ticker(DhanTicker {
+        instrument: INSTRUMENT,
+        ltp: 1642.35,
+        ltt: 1_718_343_000,
+    })
+    .encode()
 }
 
 fn kite_quote(token: u32, extra: Option<KiteFullExtra>) -> KitePacket {
@@ -54,7 +71,11 @@ fn kite_quote(token: u32, extra: Option<KiteFullExtra>) -> KitePacket {
 }
 
 fn kite_full() -> KitePacket {
-    let entry = KiteDepthEntry { quantity: 172, price: 157_370, orders: 3 };
+    let entry = KiteDepthEntry {
+        quantity: 172,
+        price: 157_370,
+        orders: 3,
+    };
     kite_quote(
         408_065,
         Some(KiteFullExtra {
@@ -74,28 +95,45 @@ fn bench(c: &mut Criterion) {
 
     let full = dhan_full();
     group.throughput(Throughput::Bytes(full.len() as u64));
-    group.bench_function("dhan_full_packet", |b| b.iter(|| dhan::decode_packet(black_box(&full))));
+    group.bench_function("dhan_full_packet", |b| {
+        b.iter(|| dhan::decode_packet(black_box(&full)))
+    });
 
     let ticker = dhan_ticker();
     group.throughput(Throughput::Bytes(ticker.len() as u64));
-    group.bench_function("dhan_ticker_packet", |b| b.iter(|| dhan::decode_packet(black_box(&ticker))));
+    group.bench_function("dhan_ticker_packet", |b| {
+        b.iter(|| dhan::decode_packet(black_box(&ticker)))
+    });
 
     let kite_full_body = kite_full().encode();
     group.throughput(Throughput::Bytes(kite_full_body.len() as u64));
-    group.bench_function("kite_full_packet_body", |b| b.iter(|| kite::decode_packet(black_box(&kite_full_body))));
+    group.bench_function("kite_full_packet_body", |b| {
+        b.iter(|| kite::decode_packet(black_box(&kite_full_body)))
+    });
 
     let kite_full_frame = kite::encode_frame(&[kite_full()]);
     group.throughput(Throughput::Bytes(kite_full_frame.len() as u64));
-    group.bench_function("kite_full_packet_frame", |b| b.iter(|| kite::decode_frame(black_box(&kite_full_frame))));
-
-    group.bench_function("kite_full_packet_frame_iter", |b| {
-        b.iter(|| kite::frame_packets(black_box(&kite_full_frame)).filter_map(Result::ok).map(|p| p.token()).sum::<u32>())
+    group.bench_function("kite_full_packet_frame", |b| {
+        b.iter(|| kite::decode_frame(black_box(&kite_full_frame)))
     });
 
-    let quotes: Vec<KitePacket> = (0..10).map(|i| kite_quote(408_065 + (i << 8), None)).collect();
+    group.bench_function("kite_full_packet_frame_iter", |b| {
+        b.iter(|| {
+            kite::frame_packets(black_box(&kite_full_frame))
+                .filter_map(Result::ok)
+                .map(|p| p.token())
+                .sum::<u32>()
+        })
+    });
+
+    let quotes: Vec<KitePacket> = (0..10)
+        .map(|i| kite_quote(408_065 + (i << 8), None))
+        .collect();
     let kite_ten = kite::encode_frame(&quotes);
     group.throughput(Throughput::Bytes(kite_ten.len() as u64));
-    group.bench_function("kite_frame_10_quotes", |b| b.iter(|| kite::decode_frame(black_box(&kite_ten))));
+    group.bench_function("kite_frame_10_quotes", |b| {
+        b.iter(|| kite::decode_frame(black_box(&kite_ten)))
+    });
 
     group.finish();
 }

@@ -8,26 +8,55 @@ use thiserror::Error;
 pub enum DecodeError {
     /// The input ended before a field or packet it announces.
     #[error("truncated: need {need} bytes, have {have}")]
-    Truncated { need: usize, have: usize },
+    Truncated {
+        /// Bytes the read needed, counted from the start of the input.
+        need: usize,
+        /// Bytes the input had.
+        have: usize,
+    },
     /// A Dhan response code this decoder has no layout for (1, 3, 41, 51, ...).
     #[error("unknown response code {code}")]
-    UnknownCode { code: u8 },
+    UnknownCode {
+        /// Byte 0 of the packet.
+        code: u8,
+    },
     /// A length on the wire disagrees with the fixed size of the packet kind. For Kite,
     /// where the length is the only kind marker, `expected` is the nearest valid size.
     #[error("length field {declared} disagrees with packet size {expected}")]
-    BadLength { declared: usize, expected: usize },
+    BadLength {
+        /// The length the wire declared.
+        declared: usize,
+        /// The size this crate expected.
+        expected: usize,
+    },
     /// A segment byte outside Dhan's table (6 and 9..=255).
     #[error("unknown exchange segment {code}")]
-    UnknownSegment { code: u8 },
+    UnknownSegment {
+        /// The segment byte.
+        code: u8,
+    },
     /// A Kite frame ended cleanly after `found` of its `declared` packets.
     #[error("frame declares {declared} packets but holds {found}")]
-    CountMismatch { declared: usize, found: usize },
+    CountMismatch {
+        /// The frame's packet count.
+        declared: usize,
+        /// Packets present before the frame ended.
+        found: usize,
+    },
     /// A JSON control message (or hex text) that does not have the expected shape.
     #[error("bad control message: {reason}")]
-    BadJson { reason: String },
+    BadJson {
+        /// What was wrong, for logs (never echoes large input).
+        reason: String,
+    },
     /// A control message over a protocol limit (e.g. 100 instruments per Dhan message).
     #[error("{what} exceeds limit {limit}")]
-    TooMany { what: &'static str, limit: usize },
+    TooMany {
+        /// What was counted, e.g. "instruments per message".
+        what: &'static str,
+        /// The limit that was exceeded.
+        limit: usize,
+    },
 }
 
 impl DecodeError {

@@ -3,6 +3,8 @@
 //! them), and the JSON control messages. Pure: no IO, no clock, no allocation sized by
 //! a number read off the wire.
 
+#![warn(missing_docs)]
+
 pub mod dhan;
 pub mod error;
 pub mod hex;

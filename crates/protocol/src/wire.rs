@@ -42,7 +42,10 @@ impl<'a> Cursor<'a> {
         // impossible error keeps the function total without an `unwrap`.
         <[u8; 2]>::try_from(bytes)
             .map(u16::from_be_bytes)
-            .map_err(|_| DecodeError::Truncated { need: 2, have: bytes.len() })
+            .map_err(|_| DecodeError::Truncated {
+                need: 2,
+                have: bytes.len(),
+            })
     }
 }
 
@@ -133,7 +136,10 @@ mod tests {
     #[test]
     fn fixed_checks_the_length_once() {
         let bytes = [1u8, 0, 2, 0, 0, 0, 9];
-        assert_eq!(fixed::<8>(&bytes), Err(DecodeError::Truncated { need: 8, have: 7 }));
+        assert_eq!(
+            fixed::<8>(&bytes),
+            Err(DecodeError::Truncated { need: 8, have: 7 })
+        );
         let packet = fixed::<7>(&bytes).expect("long enough");
         let mut f = Fields::new(packet);
         assert_eq!(f.u8(), 1);
@@ -146,6 +152,9 @@ mod tests {
     fn huge_take_is_an_error_not_an_overflow() {
         let mut c = Cursor::new(&[0; 4]);
         c.take(1).expect("one byte is there");
-        assert!(matches!(c.take(usize::MAX), Err(DecodeError::Truncated { .. })));
+        assert!(matches!(
+            c.take(usize::MAX),
+            Err(DecodeError::Truncated { .. })
+        ));
     }
 }

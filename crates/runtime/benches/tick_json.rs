@@ -24,7 +24,16 @@ fn sample_tick(depth: bool) -> Tick {
     t.prev_close = 1436.1;
     t.exchange_time = Some(Utc::now());
     if depth {
-        t.depth = Some([DepthLevel { bid_price: 1443.3, bid_qty: 10, bid_orders: 2, ask_price: 1443.5, ask_qty: 12, ask_orders: 3 }; 5]);
+        t.depth = Some(
+            [DepthLevel {
+                bid_price: 1443.3,
+                bid_qty: 10,
+                bid_orders: 2,
+                ask_price: 1443.5,
+                ask_qty: 12,
+                ask_orders: 3,
+            }; 5],
+        );
     }
     t
 }
@@ -32,8 +41,12 @@ fn sample_tick(depth: bool) -> Tick {
 fn bench(c: &mut Criterion) {
     let quote = sample_tick(false);
     let full = sample_tick(true);
-    c.bench_function("tick_json/quote", |b| b.iter(|| tick_message(black_box(&quote))));
-    c.bench_function("tick_json/full_with_depth", |b| b.iter(|| tick_message(black_box(&full))));
+    c.bench_function("tick_json/quote", |b| {
+        b.iter(|| tick_message(black_box(&quote)))
+    });
+    c.bench_function("tick_json/full_with_depth", |b| {
+        b.iter(|| tick_message(black_box(&full)))
+    });
     let frame = tick_message(&quote);
     let mut outboxes: Vec<Outbox> = (0..1000).map(|_| Outbox::new(1 << 20)).collect();
     let key: std::sync::Arc<str> = "RELIANCE".into();

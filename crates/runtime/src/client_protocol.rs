@@ -26,7 +26,8 @@ pub enum ClientCommand {
     Unsubscribe {
         symbols: Vec<String>,
     },
-    Ping,
+    /// A struct variant (not a unit one) so unknown fields are refused here too.
+    Ping {},
 }
 
 fn default_mode() -> Mode {
@@ -46,7 +47,10 @@ impl ClientCommand {
         if text.len() > MAX_COMMAND_BYTES {
             return Err(CommandError {
                 code: "bad_request",
-                message: format!("message is {} bytes; the limit is {MAX_COMMAND_BYTES}", text.len()),
+                message: format!(
+                    "message is {} bytes; the limit is {MAX_COMMAND_BYTES}",
+                    text.len()
+                ),
             });
         }
         let cmd: ClientCommand = serde_json::from_str(text).map_err(|e| CommandError {
@@ -59,12 +63,14 @@ impl ClientCommand {
             ClientCommand::Subscribe { symbols, .. } | ClientCommand::Unsubscribe { symbols } => {
                 symbols.len()
             }
-            ClientCommand::Ping => 0,
+            ClientCommand::Ping {} => 0,
         };
         if n > max_symbols {
             return Err(CommandError {
                 code: "too_many_symbols",
-                message: format!("{n} symbols in one message; at most {max_symbols} per connection"),
+                message: format!(
+                    "{n} symbols in one message; at most {max_symbols} per connection"
+                ),
             });
         }
         Ok(cmd)
@@ -257,7 +263,10 @@ mod tests {
     #[test]
     fn oversized_message_is_refused_before_parsing() {
         let text = "x".repeat(MAX_COMMAND_BYTES + 1);
-        assert_eq!(ClientCommand::parse(&text, 3).err().map(|e| e.code), Some("bad_request"));
+        assert_eq!(
+            ClientCommand::parse(&text, 3).err().map(|e| e.code),
+            Some("bad_request")
+        );
     }
 
     #[test]
@@ -284,7 +293,13 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_str(&heartbeat_message(&h, Utc::now())).unwrap_or_default();
         let ch = &v["connection_health"];
-        for key in ["state", "is_healthy", "connection_quality", "using_rest_fallback", "last_tick_seconds_ago"] {
+        for key in [
+            "state",
+            "is_healthy",
+            "connection_quality",
+            "using_rest_fallback",
+            "last_tick_seconds_ago",
+        ] {
             assert!(ch.get(key).is_some(), "missing {key}");
         }
         assert_eq!(ch["is_healthy"], true);

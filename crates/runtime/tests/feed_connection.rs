@@ -98,6 +98,8 @@ impl Upstream {
 struct Session {
     up: Arc<Upstream>,
     conn: usize,
+    /// Kite: heartbeats flow until the first subscribe, then the stand-in goes mute.
+    subscribed: bool,
 }
 
 #[derive(Message)]
@@ -109,6 +111,13 @@ impl Actor for Session {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.up.sessions.lock().expect("lock").push(ctx.address());
+        if self.up.broker == Broker::Kite {
+            ctx.run_interval(Duration::from_millis(50), |act, ctx| {
+                if !act.subscribed {
+                    ctx.binary(vec![0_u8]);
+                }
+            });
+        }
         if let Behaviour::DhanDisconnect(reason) = self.up.behaviour {
             let packet = DhanPacket::Disconnect(DhanDisconnect {
                 instrument: DhanInstrument {
@@ -134,6 +143,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
                     .lock()
                     .expect("lock")
                     .push((self.conn, text.clone()));
+                self.subscribed = true;
                 match self.up.broker {
                     Broker::Dhan => {
                         if self.up.behaviour == Behaviour::ServeWithJunk {
@@ -225,6 +235,7 @@ async fn feed_socket(
         Session {
             up: up.into_inner(),
             conn,
+            subscribed: false,
         },
         &req,
         stream,

@@ -77,11 +77,20 @@ pub fn sim_settings(cfg: &MandiConfig) -> SimSettings {
 }
 
 /// Start simulator (if enabled), runtime and HTTP server. Must run inside an actix System.
-pub async fn start(cfg: MandiConfig, listener: TcpListener, workers: usize) -> anyhow::Result<RunningApp> {
+pub async fn start(
+    cfg: MandiConfig,
+    listener: TcpListener,
+    workers: usize,
+) -> anyhow::Result<RunningApp> {
     let broker = cfg.broker();
     let (simulator, credentials, sim_urls) = if cfg.simulator.enabled {
-        let sim_listener = TcpListener::bind(("127.0.0.1", cfg.simulator.port))
-            .with_context(|| format!("simulator.port {} is not free on 127.0.0.1", cfg.simulator.port))?;
+        let sim_listener =
+            TcpListener::bind(("127.0.0.1", cfg.simulator.port)).with_context(|| {
+                format!(
+                    "simulator.port {} is not free on 127.0.0.1",
+                    cfg.simulator.port
+                )
+            })?;
         let sim = mandi_simulator::start(sim_settings(&cfg), sim_listener)
             .context("starting the embedded simulator")?;
         let creds = match broker {
@@ -106,7 +115,12 @@ pub async fn start(cfg: MandiConfig, listener: TcpListener, workers: usize) -> a
         credentials,
         broadcast: cfg.broadcast_settings(),
         instruments: cfg.instruments(),
-        default_symbols: cfg.prices.symbols.iter().map(|s| Arc::from(s.as_str())).collect(),
+        default_symbols: cfg
+            .prices
+            .symbols
+            .iter()
+            .map(|s| Arc::from(s.as_str()))
+            .collect(),
     };
     let runtime = RuntimeSupervisor::start(settings, cfg.always_open())?;
     let addr = listener.local_addr()?;

@@ -29,13 +29,20 @@ struct Args {
 fn parse_args() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
     let command = it.next().unwrap_or_else(|| "help".into());
-    let mut args = Args { command, config: None, port: None };
+    let mut args = Args {
+        command,
+        config: None,
+        port: None,
+    };
     while let Some(a) = it.next() {
         match a.as_str() {
             "--config" => args.config = Some(it.next().context("--config needs a path")?.into()),
             "--port" => {
                 let v = it.next().context("--port needs a number")?;
-                args.port = Some(v.parse().with_context(|| format!("--port {v} is not a port number"))?);
+                args.port = Some(
+                    v.parse()
+                        .with_context(|| format!("--port {v} is not a port number"))?,
+                );
             }
             other => anyhow::bail!("unknown argument {other}\n\n{USAGE}"),
         }
@@ -45,7 +52,10 @@ fn parse_args() -> anyhow::Result<Args> {
 
 fn init_tracing(filter: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }
 
 fn main() -> anyhow::Result<()> {
@@ -72,7 +82,11 @@ fn main() -> anyhow::Result<()> {
         }
         "sim" => {
             init_tracing(&cfg.server.log_filter);
-            let port = args.port.unwrap_or(if cfg.simulator.port == 0 { 9100 } else { cfg.simulator.port });
+            let port = args.port.unwrap_or(if cfg.simulator.port == 0 {
+                9100
+            } else {
+                cfg.simulator.port
+            });
             actix_rt::System::new().block_on(sim(cfg, port))
         }
         other => anyhow::bail!("unknown command {other}\n\n{USAGE}"),
@@ -84,12 +98,13 @@ async fn run(cfg: config::MandiConfig) -> anyhow::Result<()> {
         server_tz = %chrono::Local::now().format("%Z (UTC%:z)"),
         "market times are computed in Asia/Kolkata whatever the server zone"
     );
-    let listener = TcpListener::bind((cfg.server.host.as_str(), cfg.server.port)).with_context(|| {
-        format!(
-            "cannot listen on {}:{} — set server.port (or MANDI__SERVER__PORT) to a free port",
-            cfg.server.host, cfg.server.port
-        )
-    })?;
+    let listener =
+        TcpListener::bind((cfg.server.host.as_str(), cfg.server.port)).with_context(|| {
+            format!(
+                "cannot listen on {}:{} — set server.port (or MANDI__SERVER__PORT) to a free port",
+                cfg.server.host, cfg.server.port
+            )
+        })?;
     let mut running = app::start(cfg, listener, workers()).await?;
     let url = running.base_url();
     tracing::info!(%url, "dashboard ready");
@@ -106,8 +121,9 @@ async fn run(cfg: config::MandiConfig) -> anyhow::Result<()> {
 }
 
 async fn sim(cfg: config::MandiConfig, port: u16) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .with_context(|| format!("cannot listen on 127.0.0.1:{port} — pass --port with a free port"))?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| {
+        format!("cannot listen on 127.0.0.1:{port} — pass --port with a free port")
+    })?;
     let handle = mandi_simulator::start(app::sim_settings(&cfg), listener)?;
     println!(
         "mandi sim listening on {} (dhan client id {}, kite api key {}; counters at {}/admin/counters)",
@@ -122,5 +138,8 @@ async fn sim(cfg: config::MandiConfig, port: u16) -> anyhow::Result<()> {
 }
 
 fn workers() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(4)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(4)
 }

@@ -21,7 +21,10 @@ async fn main() -> std::io::Result<()> {
         .init();
     let port = match std::env::args().nth(1) {
         Some(arg) => arg.parse::<u16>().map_err(|e| {
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("bad port {arg:?}: {e}"))
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("bad port {arg:?}: {e}"),
+            )
         })?,
         None => 0,
     };

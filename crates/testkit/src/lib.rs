@@ -27,7 +27,11 @@ pub async fn start_stack(overrides: &[(&str, &str)]) -> Stack {
         ("MANDI__SIMULATOR__PORT".into(), "0".into()),
         ("MANDI__SIMULATOR__TICK_INTERVAL_MS".into(), "50".into()),
     ];
-    env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     let cfg = config::load(None, env).expect("test config is valid");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let app = app::start(cfg, listener, 1).await.expect("stack starts");
@@ -56,7 +60,10 @@ pub async fn get_json(url: &str) -> Value {
         .send()
         .await
         .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    let body = resp.body().await.unwrap_or_else(|e| panic!("GET {url} body: {e}"));
+    let body = resp
+        .body()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url} body: {e}"));
     serde_json::from_slice(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body:?}"))
 }
 
@@ -109,7 +116,9 @@ impl WsClient {
         let give_up = tokio::time::Instant::now() + deadline;
         loop {
             let left = give_up.saturating_duration_since(tokio::time::Instant::now());
-            let frame = tokio::time::timeout(left, self.framed.next()).await.ok()??;
+            let frame = tokio::time::timeout(left, self.framed.next())
+                .await
+                .ok()??;
             match frame.ok()? {
                 ws::Frame::Text(b) => return serde_json::from_slice(&b).ok(),
                 ws::Frame::Ping(p) => {

@@ -281,7 +281,11 @@ mod tests {
     }
 
     fn cases() -> Vec<TestCase> {
-        let ticker = packet(code::TICKER, 16, &[(8, f32le(1642.35)), (12, u32le(1_718_343_000))]);
+        let ticker = packet(
+            code::TICKER,
+            16,
+            &[(8, f32le(1642.35)), (12, u32le(1_718_343_000))],
+        );
         let ticker_packet = DhanPacket::Ticker(DhanTicker {
             instrument: HDFC,
             ltp: 1642.35,
@@ -342,11 +346,21 @@ mod tests {
             TestCase {
                 name: "oi",
                 bytes: packet(code::OI, 12, &[(8, u32le(123_456))]),
-                want: Ok((DhanPacket::Oi(DhanOi { instrument: HDFC, oi: 123_456 }), 12)),
+                want: Ok((
+                    DhanPacket::Oi(DhanOi {
+                        instrument: HDFC,
+                        oi: 123_456,
+                    }),
+                    12,
+                )),
             },
             TestCase {
                 name: "prev close",
-                bytes: packet(code::PREV_CLOSE, 16, &[(8, f32le(1600.75)), (12, u32le(42))]),
+                bytes: packet(
+                    code::PREV_CLOSE,
+                    16,
+                    &[(8, f32le(1600.75)), (12, u32le(42))],
+                ),
                 want: Ok((
                     DhanPacket::PrevClose(DhanPrevClose {
                         instrument: HDFC,
@@ -367,7 +381,10 @@ mod tests {
                 bytes: packet(code::DISCONNECT, 10, &[(3, vec![0; 5]), (8, u16le(807))]),
                 want: Ok((
                     DhanPacket::Disconnect(DhanDisconnect {
-                        instrument: DhanInstrument { segment: 0, security_id: 0 },
+                        instrument: DhanInstrument {
+                            segment: 0,
+                            security_id: 0,
+                        },
                         reason: 807,
                     }),
                     10,
@@ -388,7 +405,10 @@ mod tests {
                 bytes: unknown_segment,
                 want: Ok((
                     DhanPacket::Ticker(DhanTicker {
-                        instrument: DhanInstrument { segment: 6, security_id: 1333 },
+                        instrument: DhanInstrument {
+                            segment: 6,
+                            security_id: 1333,
+                        },
                         ltp: 1642.35,
                         ltt: 1_718_343_000,
                     }),
@@ -398,12 +418,18 @@ mod tests {
             TestCase {
                 name: "message_length disagrees with the code",
                 bytes: packet(code::TICKER, 16, &[(1, u16le(50))]),
-                want: Err(DecodeError::BadLength { declared: 50, expected: 16 }),
+                want: Err(DecodeError::BadLength {
+                    declared: 50,
+                    expected: 16,
+                }),
             },
             TestCase {
                 name: "message_length written big-endian",
                 bytes: packet(code::TICKER, 16, &[(1, vec![0, 16])]),
-                want: Err(DecodeError::BadLength { declared: 4096, expected: 16 }),
+                want: Err(DecodeError::BadLength {
+                    declared: 4096,
+                    expected: 16,
+                }),
             },
             TestCase {
                 name: "code 1 (index) has no documented layout",
@@ -428,7 +454,10 @@ mod tests {
             TestCase {
                 name: "full cut inside the depth",
                 bytes: full_case().bytes[..100].to_vec(),
-                want: Err(DecodeError::Truncated { need: 162, have: 100 }),
+                want: Err(DecodeError::Truncated {
+                    need: 162,
+                    have: 100,
+                }),
             },
         ]
     }
@@ -483,14 +512,27 @@ mod tests {
     #[test]
     fn packet_reports_instrument_code_and_size() {
         for case in cases() {
-            let Ok((packet, used)) = case.want else { continue };
+            let Ok((packet, used)) = case.want else {
+                continue;
+            };
             assert_eq!(packet.wire_size(), used, "case: {}", case.name);
-            assert_eq!(Some(packet.code()), case.bytes.first().copied(), "case: {}", case.name);
+            assert_eq!(
+                Some(packet.code()),
+                case.bytes.first().copied(),
+                "case: {}",
+                case.name
+            );
             assert_eq!(packet.encode().len(), used, "case: {}", case.name);
         }
         assert_eq!(DhanPacket::MarketStatus(HDFC).instrument(), HDFC);
         assert_eq!(HDFC.known_segment(), Ok(mandi_domain::Segment::NseEq));
-        let odd = DhanInstrument { segment: 6, security_id: 1 };
-        assert_eq!(odd.known_segment(), Err(DecodeError::UnknownSegment { code: 6 }));
+        let odd = DhanInstrument {
+            segment: 6,
+            security_id: 1,
+        };
+        assert_eq!(
+            odd.known_segment(),
+            Err(DecodeError::UnknownSegment { code: 6 })
+        );
     }
 }

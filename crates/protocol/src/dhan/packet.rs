@@ -83,6 +83,7 @@ impl DhanInstrument {
 /// `02 1000 01 35050000 | 334bcd44 | 58d56b66`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DhanTicker {
+    /// Header segment and security id.
     pub instrument: DhanInstrument,
     /// Last traded price in rupees (1642.35 travels as 1642.349976).
     pub ltp: f32,
@@ -94,7 +95,9 @@ pub struct DhanTicker {
 /// open, close, high, low.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DhanQuote {
+    /// Header segment and security id.
     pub instrument: DhanInstrument,
+    /// Last traded price, rupees.
     pub ltp: f32,
     /// Last traded quantity: only 16 bits on the wire, so larger trades wrap.
     pub ltq: u16,
@@ -102,61 +105,91 @@ pub struct DhanQuote {
     pub ltt: u32,
     /// Average traded price.
     pub atp: f32,
+    /// Volume traded today.
     pub volume: u32,
+    /// Total pending sell quantity (on the wire before the buy quantity).
     pub total_sell_qty: u32,
+    /// Total pending buy quantity.
     pub total_buy_qty: u32,
+    /// Day open, rupees.
     pub open: f32,
     /// Day close: only meaningful after market close.
     pub close: f32,
+    /// Day high, rupees.
     pub high: f32,
+    /// Day low, rupees.
     pub low: f32,
 }
 
 /// Code 5, 12 bytes: `u32 oi @8`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DhanOi {
+    /// Header segment and security id.
     pub instrument: DhanInstrument,
+    /// Open interest.
     pub oi: u32,
 }
 
 /// Code 6, 16 bytes: `f32 prev_close @8, u32 prev_oi @12`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DhanPrevClose {
+    /// Header segment and security id.
     pub instrument: DhanInstrument,
+    /// Previous trading day's close, rupees.
     pub prev_close: f32,
+    /// Previous trading day's open interest.
     pub prev_oi: u32,
 }
 
 /// One level of the Full packet's depth: bid and ask side by side (20 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct DhanDepthLevel {
+    /// Quantity bid at this level.
     pub bid_qty: u32,
+    /// Quantity offered at this level.
     pub ask_qty: u32,
+    /// Orders on the bid side.
     pub bid_orders: u16,
+    /// Orders on the ask side.
     pub ask_orders: u16,
+    /// Bid price, rupees.
     pub bid_price: f32,
+    /// Ask price, rupees.
     pub ask_price: f32,
 }
 
 /// Code 8, 162 bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DhanFull {
+    /// Header segment and security id.
     pub instrument: DhanInstrument,
+    /// Last traded price, rupees.
     pub ltp: f32,
+    /// Last traded quantity (16 bits on the wire; wraps above 65535).
     pub ltq: u16,
+    /// Last trade time, IST wall-clock epoch seconds.
     pub ltt: u32,
+    /// Average traded price, rupees.
     pub atp: f32,
+    /// Volume traded today.
     pub volume: u32,
+    /// Total pending sell quantity (on the wire before the buy quantity).
     pub total_sell_qty: u32,
+    /// Total pending buy quantity.
     pub total_buy_qty: u32,
+    /// Open interest.
     pub oi: u32,
     /// Documented for NSE_FNO only.
     pub oi_day_high: u32,
     /// Documented for NSE_FNO only.
     pub oi_day_low: u32,
+    /// Day open, rupees.
     pub open: f32,
+    /// Day close, rupees: only meaningful after market close.
     pub close: f32,
+    /// Day high, rupees.
     pub high: f32,
+    /// Day low, rupees.
     pub low: f32,
     /// Level 0 is the best bid and ask.
     pub depth: [DhanDepthLevel; 5],
@@ -165,6 +198,7 @@ pub struct DhanFull {
 /// Code 50, 10 bytes: the server's reason for closing (`u16 reason @8`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DhanDisconnect {
+    /// Header segment and security id.
     pub instrument: DhanInstrument,
     /// Annexure code; see [`DhanDisconnectReason`] and [`DhanDisconnect::reason_kind`].
     pub reason: u16,
@@ -173,13 +207,19 @@ pub struct DhanDisconnect {
 /// Every main-feed packet the runtime understands.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DhanPacket {
+    /// Code 2.
     Ticker(DhanTicker),
+    /// Code 4.
     Quote(DhanQuote),
+    /// Code 5.
     Oi(DhanOi),
+    /// Code 6.
     PrevClose(DhanPrevClose),
     /// Code 7: header only.
     MarketStatus(DhanInstrument),
+    /// Code 8.
     Full(DhanFull),
+    /// Code 50.
     Disconnect(DhanDisconnect),
 }
 

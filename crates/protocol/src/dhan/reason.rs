@@ -40,11 +40,15 @@ impl DhanDisconnectReason {
     pub fn description(self) -> &'static str {
         match self {
             DhanDisconnectReason::InternalError => "internal server error",
-            DhanDisconnectReason::InstrumentLimit => "requested number of instruments exceeds limit",
+            DhanDisconnectReason::InstrumentLimit => {
+                "requested number of instruments exceeds limit"
+            }
             DhanDisconnectReason::TooManyConnections => "too many requests or connections",
             DhanDisconnectReason::DataPlanInactive => "data APIs not subscribed",
             DhanDisconnectReason::TokenExpired => "access token is expired",
-            DhanDisconnectReason::AuthFailed => "authentication failed: client id or access token invalid",
+            DhanDisconnectReason::AuthFailed => {
+                "authentication failed: client id or access token invalid"
+            }
             DhanDisconnectReason::TokenInvalid => "access token is invalid",
             DhanDisconnectReason::ClientIdInvalid => "client id is invalid",
             DhanDisconnectReason::Other(_) => "unknown disconnect reason",
@@ -104,16 +108,66 @@ mod tests {
     fn annexure_codes_classify() {
         use DhanDisconnectReason::*;
         let cases = [
-            TestCase { code: 800, reason: InternalError, is_auth: false, is_fatal: false },
-            TestCase { code: 804, reason: InstrumentLimit, is_auth: false, is_fatal: false },
-            TestCase { code: 805, reason: TooManyConnections, is_auth: false, is_fatal: false },
-            TestCase { code: 806, reason: DataPlanInactive, is_auth: false, is_fatal: true },
-            TestCase { code: 807, reason: TokenExpired, is_auth: true, is_fatal: true },
-            TestCase { code: 808, reason: AuthFailed, is_auth: true, is_fatal: true },
-            TestCase { code: 809, reason: TokenInvalid, is_auth: true, is_fatal: true },
-            TestCase { code: 810, reason: ClientIdInvalid, is_auth: true, is_fatal: true },
-            TestCase { code: 811, reason: Other(811), is_auth: false, is_fatal: false },
-            TestCase { code: 0, reason: Other(0), is_auth: false, is_fatal: false },
+            TestCase {
+                code: 800,
+                reason: InternalError,
+                is_auth: false,
+                is_fatal: false,
+            },
+            TestCase {
+                code: 804,
+                reason: InstrumentLimit,
+                is_auth: false,
+                is_fatal: false,
+            },
+            TestCase {
+                code: 805,
+                reason: TooManyConnections,
+                is_auth: false,
+                is_fatal: false,
+            },
+            TestCase {
+                code: 806,
+                reason: DataPlanInactive,
+                is_auth: false,
+                is_fatal: true,
+            },
+            TestCase {
+                code: 807,
+                reason: TokenExpired,
+                is_auth: true,
+                is_fatal: true,
+            },
+            TestCase {
+                code: 808,
+                reason: AuthFailed,
+                is_auth: true,
+                is_fatal: true,
+            },
+            TestCase {
+                code: 809,
+                reason: TokenInvalid,
+                is_auth: true,
+                is_fatal: true,
+            },
+            TestCase {
+                code: 810,
+                reason: ClientIdInvalid,
+                is_auth: true,
+                is_fatal: true,
+            },
+            TestCase {
+                code: 811,
+                reason: Other(811),
+                is_auth: false,
+                is_fatal: false,
+            },
+            TestCase {
+                code: 0,
+                reason: Other(0),
+                is_auth: false,
+                is_fatal: false,
+            },
         ];
         for case in cases {
             let got = DhanDisconnectReason::from_code(case.code);
@@ -121,7 +175,11 @@ mod tests {
             assert_eq!(got.code(), case.code, "code {} round trip", case.code);
             assert_eq!(got.is_auth(), case.is_auth, "code {} is_auth", case.code);
             assert_eq!(got.is_fatal(), case.is_fatal, "code {} is_fatal", case.code);
-            assert!(!got.description().is_empty(), "code {} description", case.code);
+            assert!(
+                !got.description().is_empty(),
+                "code {} description",
+                case.code
+            );
         }
     }
 

@@ -20,11 +20,17 @@ pub const MAX_CONNECTIONS: usize = 5;
 pub mod request_code {
     /// `{"RequestCode":12}`: the client is leaving.
     pub const DISCONNECT: u8 = 12;
+    /// Subscribe in ticker (ltp) mode.
     pub const SUBSCRIBE_TICKER: u8 = 15;
+    /// Unsubscribe a ticker subscription.
     pub const UNSUBSCRIBE_TICKER: u8 = 16;
+    /// Subscribe in quote mode.
     pub const SUBSCRIBE_QUOTE: u8 = 17;
+    /// Unsubscribe a quote subscription.
     pub const UNSUBSCRIBE_QUOTE: u8 = 18;
+    /// Subscribe in full mode.
     pub const SUBSCRIBE_FULL: u8 = 21;
+    /// Unsubscribe a full subscription.
     pub const UNSUBSCRIBE_FULL: u8 = 22;
 }
 
@@ -109,8 +115,8 @@ pub fn disconnect_message() -> String {
 /// `InstrumentCount` equal to the length of `InstrumentList` and at most 100 entries
 /// (`TooMany` above that). Everything else is `BadJson` with the reason.
 pub fn parse_request(text: &str) -> Result<DhanRequest, DecodeError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| DecodeError::bad_json(format!("not JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| DecodeError::bad_json(format!("not JSON: {e}")))?;
     let obj = value
         .as_object()
         .ok_or_else(|| DecodeError::bad_json("expected a JSON object"))?;
@@ -173,8 +179,11 @@ fn parse_instrument(index: usize, entry: &Value) -> Result<(Segment, u32), Decod
         .get("ExchangeSegment")
         .and_then(Value::as_str)
         .ok_or_else(|| at("ExchangeSegment must be a string"))?;
-    let segment = Segment::parse(segment_name)
-        .ok_or_else(|| at(&format!("unknown ExchangeSegment {segment_name:?}")))?;
+    let segment = Segment::parse(segment_name).ok_or_else(|| {
+        // Echo at most a short prefix: the reason ends up in logs.
+        let shown: String = segment_name.chars().take(32).collect();
+        at(&format!("unknown ExchangeSegment {shown:?}"))
+    })?;
     // The docs and examples send a string; the official client passes through whatever
     // the caller gave it, so integers reach the server too.
     let security_id = match obj.get("SecurityId") {
@@ -253,16 +262,36 @@ mod tests {
             unsubscribe: u8,
         }
         let cases = [
-            TestCase { mode: Mode::Ltp, subscribe: 15, unsubscribe: 16 },
-            TestCase { mode: Mode::Quote, subscribe: 17, unsubscribe: 18 },
-            TestCase { mode: Mode::Full, subscribe: 21, unsubscribe: 22 },
+            TestCase {
+                mode: Mode::Ltp,
+                subscribe: 15,
+                unsubscribe: 16,
+            },
+            TestCase {
+                mode: Mode::Quote,
+                subscribe: 17,
+                unsubscribe: 18,
+            },
+            TestCase {
+                mode: Mode::Full,
+                subscribe: 21,
+                unsubscribe: 22,
+            },
         ];
         for case in cases {
             let name = case.mode.as_str();
             assert_eq!(subscribe_code(case.mode), case.subscribe, "{name}");
             assert_eq!(unsubscribe_code(case.mode), case.unsubscribe, "{name}");
-            assert_eq!(request_code_mode(case.subscribe), Some((case.mode, true)), "{name}");
-            assert_eq!(request_code_mode(case.unsubscribe), Some((case.mode, false)), "{name}");
+            assert_eq!(
+                request_code_mode(case.subscribe),
+                Some((case.mode, true)),
+                "{name}"
+            );
+            assert_eq!(
+                request_code_mode(case.unsubscribe),
+                Some((case.mode, false)),
+                "{name}"
+            );
             let unsub = unsubscribe_messages(case.mode, &[(Segment::NseFno, 7)]);
             let parsed = parse_request(&unsub[0]).expect("own output parses");
             assert_eq!(parsed.request_code, case.unsubscribe, "{name}");
@@ -279,7 +308,12 @@ mod tests {
         let msgs = subscribe_messages(Mode::Quote, &instruments);
         let sizes: Vec<usize> = msgs
             .iter()
-            .map(|m| parse_request(m).expect("own output parses").instruments.len())
+            .map(|m| {
+                parse_request(m)
+                    .expect("own output parses")
+                    .instruments
+                    .len()
+            })
             .collect();
         assert_eq!(sizes, vec![100, 100, 50]);
         let all: Vec<(Segment, u32)> = msgs
@@ -303,7 +337,11 @@ mod tests {
         let parsed = parse_request(&msgs[0]).expect("parses");
         assert_eq!(
             parsed.instruments,
-            vec![(Segment::NseEq, 3), (Segment::NseEq, 1), (Segment::BseEq, 3)]
+            vec![
+                (Segment::NseEq, 3),
+                (Segment::NseEq, 1),
+                (Segment::BseEq, 3)
+            ]
         );
         // 150 copies of 100 distinct instruments still fit one message.
         let many: Vec<(Segment, u32)> = (0..150).map(|i| (Segment::McxComm, i % 100)).collect();
@@ -318,7 +356,10 @@ mod tests {
             want: Result<DhanRequest, DecodeError>,
         }
         let ok = |request_code: u8, instruments: Vec<(Segment, u32)>| {
-            Ok(DhanRequest { request_code, instruments })
+            Ok(DhanRequest {
+                request_code,
+                instruments,
+            })
         };
         let too_many = Err(DecodeError::TooMany {
             what: "instruments per message",
@@ -399,14 +440,32 @@ mod tests {
     #[test]
     fn oversized_list_is_too_many() {
         let instruments: Vec<(Segment, u32)> = (0..101).map(|i| (Segment::NseEq, i)).collect();
-        let text = DhanRequest { request_code: 15, instruments }.to_json();
-        assert!(matches!(parse_request(&text), Err(DecodeError::TooMany { limit: 100, .. })));
+        let text = DhanRequest {
+            request_code: 15,
+            instruments,
+        }
+        .to_json();
+        assert!(matches!(
+            parse_request(&text),
+            Err(DecodeError::TooMany { limit: 100, .. })
+        ));
     }
 
     #[test]
     fn garbage_is_bad_json_not_a_panic() {
-        for text in ["", "{", "null", "{\"RequestCode\":1e400}", "\u{0}", &"[".repeat(10_000)] {
-            assert_eq!(parse_request(text).map_err(|e| e.kind()), Err("bad_json"), "{text:.20}");
+        for text in [
+            "",
+            "{",
+            "null",
+            "{\"RequestCode\":1e400}",
+            "\u{0}",
+            &"[".repeat(10_000),
+        ] {
+            assert_eq!(
+                parse_request(text).map_err(|e| e.kind()),
+                Err("bad_json"),
+                "{text:.20}"
+            );
         }
     }
 }

@@ -90,7 +90,10 @@ impl Iterator for KitePackets<'_> {
         }
         let left = self.declared - self.found;
         // At most one more item than whole packets fit: the final error, if any.
-        (0, Some(left.min(self.cursor.remaining() / MIN_ENTRY_BYTES + 1)))
+        (
+            0,
+            Some(left.min(self.cursor.remaining() / MIN_ENTRY_BYTES + 1)),
+        )
     }
 }
 
@@ -111,18 +114,18 @@ pub fn decode_packet(body: &[u8]) -> Result<KitePacket, DecodeError> {
                 last_price: f.u32_be(),
             }))
         }
-        size::INDEX_QUOTE => Ok(KitePacket::Index(index(&mut Fields::new(
-            fixed::<{ size::INDEX_QUOTE }>(body)?,
-        )))),
+        size::INDEX_QUOTE => Ok(KitePacket::Index(index(&mut Fields::new(fixed::<
+            { size::INDEX_QUOTE },
+        >(body)?)))),
         size::INDEX_FULL => {
             let mut f = Fields::new(fixed::<{ size::INDEX_FULL }>(body)?);
             let mut packet = index(&mut f);
             packet.exchange_timestamp = Some(f.u32_be());
             Ok(KitePacket::Index(packet))
         }
-        size::QUOTE => Ok(KitePacket::Quote(quote(&mut Fields::new(
-            fixed::<{ size::QUOTE }>(body)?,
-        )))),
+        size::QUOTE => Ok(KitePacket::Quote(quote(&mut Fields::new(fixed::<
+            { size::QUOTE },
+        >(body)?)))),
         size::FULL => {
             let mut f = Fields::new(fixed::<{ size::FULL }>(body)?);
             let mut packet = quote(&mut f);
@@ -138,6 +141,7 @@ pub fn decode_packet(body: &[u8]) -> Result<KitePacket, DecodeError> {
 
 // Struct literals evaluate their fields in source order, which is wire order below.
 
+#[inline(always)]
 fn index<const N: usize>(f: &mut Fields<'_, N>) -> KiteIndex {
     KiteIndex {
         token: f.u32_be(),
@@ -151,6 +155,7 @@ fn index<const N: usize>(f: &mut Fields<'_, N>) -> KiteIndex {
     }
 }
 
+#[inline(always)]
 fn quote<const N: usize>(f: &mut Fields<'_, N>) -> KiteQuote {
     KiteQuote {
         token: f.u32_be(),
@@ -168,6 +173,7 @@ fn quote<const N: usize>(f: &mut Fields<'_, N>) -> KiteQuote {
     }
 }
 
+#[inline(always)]
 fn full_extra(f: &mut Fields<'_, { size::FULL }>) -> KiteFullExtra {
     let mut extra = KiteFullExtra {
         last_trade_time: f.u32_be(),
@@ -178,16 +184,27 @@ fn full_extra(f: &mut Fields<'_, { size::FULL }>) -> KiteFullExtra {
         buy: [KiteDepthEntry::default(); 5],
         sell: [KiteDepthEntry::default(); 5],
     };
-    // Five bids, then five asks (Dhan interleaves them; Kite does not).
-    for entry in extra.buy.iter_mut().chain(extra.sell.iter_mut()) {
-        *entry = KiteDepthEntry {
-            quantity: f.u32_be(),
-            price: f.u32_be(),
-            orders: f.u16_be(),
-        };
-        f.skip::<2>();
+    // Five bids, then five asks (Dhan interleaves them; Kite does not). Two plain loops
+    // rather than a chained iterator keep every offset constant for the optimiser.
+    for entry in &mut extra.buy {
+        *entry = depth_entry(f);
+    }
+    for entry in &mut extra.sell {
+        *entry = depth_entry(f);
     }
     extra
+}
+
+/// One 12-byte depth entry: quantity, price, orders, then 2 bytes of padding.
+#[inline(always)]
+fn depth_entry(f: &mut Fields<'_, { size::FULL }>) -> KiteDepthEntry {
+    let entry = KiteDepthEntry {
+        quantity: f.u32_be(),
+        price: f.u32_be(),
+        orders: f.u16_be(),
+    };
+    f.skip::<2>();
+    entry
 }
 
 /// The valid size closest to a bad length, so the error says what was probably meant.
@@ -225,7 +242,9 @@ mod tests {
     }
 
     fn index_body(full: bool) -> Vec<u8> {
-        let mut b = be(&[NIFTY, 2_400_000, 2_410_000, 2_390_000, 2_395_000, 2_380_000, 20_000]);
+        let mut b = be(&[
+            NIFTY, 2_400_000, 2_410_000, 2_390_000, 2_395_000, 2_380_000, 20_000,
+        ]);
         if full {
             b.extend(be(&[1_625_461_887]));
         }
@@ -248,8 +267,22 @@ mod tests {
     /// The official mock full packet's values (kiteconnect-mocks `ticker_full.packet`).
     fn full_body() -> Vec<u8> {
         let mut b = be(&[
-            INFY, 157_370, 7, 157_037, 1_192_471, 256_443, 363_009, 156_915, 157_500, 156_105,
-            156_780, 1_625_461_887, 0, 0, 0, 1_625_461_887,
+            INFY,
+            157_370,
+            7,
+            157_037,
+            1_192_471,
+            256_443,
+            363_009,
+            156_915,
+            157_500,
+            156_105,
+            156_780,
+            1_625_461_887,
+            0,
+            0,
+            0,
+            1_625_461_887,
         ]);
         for (qty, price, orders) in depth_rows() {
             b.extend(be(&[qty, price]));
@@ -335,16 +368,35 @@ mod tests {
             close: 156_780,
             extra: None,
         });
-        let ltp = KitePacket::Ltp(KiteLtp { token: INFY, last_price: 157_315 });
+        let ltp = KitePacket::Ltp(KiteLtp {
+            token: INFY,
+            last_price: 157_315,
+        });
         let mut trailing = frame(1, &[ltp_body()]);
         trailing.extend([0xde, 0xad]);
         let mut heartbeat_then_data = vec![0u8];
         heartbeat_then_data.extend(frame(1, &[ltp_body()]));
         vec![
-            TestCase { name: "empty message", bytes: vec![], want: Ok(KiteFrame::Heartbeat) },
-            TestCase { name: "1-byte heartbeat", bytes: vec![0x7f], want: Ok(KiteFrame::Heartbeat) },
-            TestCase { name: "count 0", bytes: frame(0, &[]), want: packets(vec![]) },
-            TestCase { name: "ltp", bytes: frame(1, &[ltp_body()]), want: packets(vec![ltp]) },
+            TestCase {
+                name: "empty message",
+                bytes: vec![],
+                want: Ok(KiteFrame::Heartbeat),
+            },
+            TestCase {
+                name: "1-byte heartbeat",
+                bytes: vec![0x7f],
+                want: Ok(KiteFrame::Heartbeat),
+            },
+            TestCase {
+                name: "count 0",
+                bytes: frame(0, &[]),
+                want: packets(vec![]),
+            },
+            TestCase {
+                name: "ltp",
+                bytes: frame(1, &[ltp_body()]),
+                want: packets(vec![ltp]),
+            },
             TestCase {
                 name: "index quote",
                 bytes: frame(1, &[index_body(false)]),
@@ -355,7 +407,11 @@ mod tests {
                 bytes: frame(1, &[index_body(true)]),
                 want: packets(vec![index(true)]),
             },
-            TestCase { name: "quote (official mock)", bytes: frame(1, &[quote_body]), want: packets(vec![quote]) },
+            TestCase {
+                name: "quote (official mock)",
+                bytes: frame(1, &[quote_body]),
+                want: packets(vec![quote]),
+            },
             TestCase {
                 name: "full (official mock), 5 bids then 5 asks",
                 bytes: frame(1, &[full_body()]),
@@ -379,12 +435,18 @@ mod tests {
             TestCase {
                 name: "unknown packet length",
                 bytes: frame(1, &[vec![0; 10]]),
-                want: Err(DecodeError::BadLength { declared: 10, expected: 8 }),
+                want: Err(DecodeError::BadLength {
+                    declared: 10,
+                    expected: 8,
+                }),
             },
             TestCase {
                 name: "zero-length packet",
                 bytes: frame(1, &[vec![]]),
-                want: Err(DecodeError::BadLength { declared: 0, expected: 8 }),
+                want: Err(DecodeError::BadLength {
+                    declared: 0,
+                    expected: 8,
+                }),
             },
             TestCase {
                 name: "len runs past the end",
@@ -399,12 +461,18 @@ mod tests {
             TestCase {
                 name: "count larger than the packets present",
                 bytes: frame(2, &[ltp_body()]),
-                want: Err(DecodeError::CountMismatch { declared: 2, found: 1 }),
+                want: Err(DecodeError::CountMismatch {
+                    declared: 2,
+                    found: 1,
+                }),
             },
             TestCase {
                 name: "count 65535 in a 2-byte message",
                 bytes: vec![0xff, 0xff],
-                want: Err(DecodeError::CountMismatch { declared: 65_535, found: 0 }),
+                want: Err(DecodeError::CountMismatch {
+                    declared: 65_535,
+                    found: 0,
+                }),
             },
         ]
     }
@@ -426,10 +494,33 @@ mod tests {
         }
         use mandi_domain::Mode;
         let metas = [
-            Meta { packet: KitePacket::Ltp(KiteLtp { token: NIFTY, last_price: 1 }), len: 8, mode: Mode::Ltp, tradable: false },
-            Meta { packet: index(false), len: 28, mode: Mode::Quote, tradable: false },
-            Meta { packet: index(true), len: 32, mode: Mode::Full, tradable: false },
-            Meta { packet: full_packet(), len: 184, mode: Mode::Full, tradable: true },
+            Meta {
+                packet: KitePacket::Ltp(KiteLtp {
+                    token: NIFTY,
+                    last_price: 1,
+                }),
+                len: 8,
+                mode: Mode::Ltp,
+                tradable: false,
+            },
+            Meta {
+                packet: index(false),
+                len: 28,
+                mode: Mode::Quote,
+                tradable: false,
+            },
+            Meta {
+                packet: index(true),
+                len: 32,
+                mode: Mode::Full,
+                tradable: false,
+            },
+            Meta {
+                packet: full_packet(),
+                len: 184,
+                mode: Mode::Full,
+                tradable: true,
+            },
         ];
         for m in metas {
             let name = format!("{:?}", m.packet);
@@ -443,7 +534,15 @@ mod tests {
 
     #[test]
     fn nearest_size_names_the_likely_kind() {
-        for (len, want) in [(0, 8), (9, 8), (30, 28), (31, 32), (40, 44), (100, 44), (1000, 184)] {
+        for (len, want) in [
+            (0, 8),
+            (9, 8),
+            (30, 28),
+            (31, 32),
+            (40, 44),
+            (100, 44),
+            (1000, 184),
+        ] {
             assert_eq!(nearest_size(len), want, "len {len}");
         }
     }

@@ -28,7 +28,15 @@ impl KitePacket {
                 put(p.last_price);
             }
             KitePacket::Index(p) => {
-                for v in [p.token, p.last_price, p.high, p.low, p.open, p.close, p.change] {
+                for v in [
+                    p.token,
+                    p.last_price,
+                    p.high,
+                    p.low,
+                    p.open,
+                    p.close,
+                    p.change,
+                ] {
                     put(v);
                 }
                 if let Some(ts) = p.exchange_timestamp {
@@ -52,7 +60,13 @@ impl KitePacket {
                     put(v);
                 }
                 if let Some(x) = &p.extra {
-                    for v in [x.last_trade_time, x.oi, x.oi_day_high, x.oi_day_low, x.exchange_timestamp] {
+                    for v in [
+                        x.last_trade_time,
+                        x.oi,
+                        x.oi_day_high,
+                        x.oi_day_low,
+                        x.exchange_timestamp,
+                    ] {
                         put(v);
                     }
                     for entry in x.buy.iter().chain(x.sell.iter()) {
@@ -86,7 +100,10 @@ mod tests {
 
     #[test]
     fn frame_layout_is_count_then_length_prefixed_packets() {
-        let ltp = KitePacket::Ltp(KiteLtp { token: 408_065, last_price: 157_315 });
+        let ltp = KitePacket::Ltp(KiteLtp {
+            token: 408_065,
+            last_price: 157_315,
+        });
         let body = [0x00, 0x06, 0x3a, 0x01, 0x00, 0x02, 0x66, 0x83];
         let mut want = vec![0x00, 0x02];
         for _ in 0..2 {

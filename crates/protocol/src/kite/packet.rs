@@ -32,6 +32,7 @@ pub const HEARTBEAT: &[u8] = &[0];
 pub struct KiteLtp {
     /// `exchange_token << 8 | segment`.
     pub token: u32,
+    /// Last traded price, wire units (÷ `price_divisor`).
     pub last_price: u32,
 }
 
@@ -40,11 +41,17 @@ pub struct KiteLtp {
 /// Every field is an unsigned 32-bit big-endian integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KiteIndex {
+    /// `exchange_token << 8 | segment`.
     pub token: u32,
+    /// Last traded price, wire units (÷ `price_divisor`).
     pub last_price: u32,
+    /// Day high, wire units.
     pub high: u32,
+    /// Day low, wire units.
     pub low: u32,
+    /// Day open, wire units.
     pub open: u32,
+    /// Previous day's close, wire units.
     pub close: u32,
     /// The packet's own change field @24. No official client decodes it (they compute
     /// the change from last and close), so its encoding is unconfirmed; kept raw.
@@ -56,7 +63,9 @@ pub struct KiteIndex {
 /// One 12-byte depth entry: quantity, price, orders, 2 bytes padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct KiteDepthEntry {
+    /// Quantity at this price.
     pub quantity: u32,
+    /// Price, wire units.
     pub price: u32,
     /// 16 bits on the wire, followed by 2 bytes of padding (zero in the official mock).
     pub orders: u16,
@@ -67,8 +76,11 @@ pub struct KiteDepthEntry {
 pub struct KiteFullExtra {
     /// Unix epoch seconds (true UTC, unlike Dhan's IST wall-clock epoch).
     pub last_trade_time: u32,
+    /// Open interest.
     pub oi: u32,
+    /// Day's highest open interest.
     pub oi_day_high: u32,
+    /// Day's lowest open interest.
     pub oi_day_low: u32,
     /// Unix epoch seconds.
     pub exchange_timestamp: u32,
@@ -87,15 +99,25 @@ pub struct KiteFullExtra {
 /// sell 360503, OHLC 1569.15 / 1575.00 / 1561.05 / 1567.80.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KiteQuote {
+    /// `exchange_token << 8 | segment`.
     pub token: u32,
+    /// Last traded price, wire units (÷ `price_divisor`).
     pub last_price: u32,
+    /// Last traded quantity.
     pub last_quantity: u32,
+    /// Average traded price, wire units.
     pub average_price: u32,
+    /// Volume traded today.
     pub volume: u32,
+    /// Total pending buy quantity (on the wire before the sell quantity).
     pub buy_quantity: u32,
+    /// Total pending sell quantity.
     pub sell_quantity: u32,
+    /// Day open, wire units.
     pub open: u32,
+    /// Day high, wire units.
     pub high: u32,
+    /// Day low, wire units.
     pub low: u32,
     /// Previous day's close.
     pub close: u32,
@@ -106,8 +128,11 @@ pub struct KiteQuote {
 /// One packet of a frame; the packet length tells which variant it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KitePacket {
+    /// 8 bytes.
     Ltp(KiteLtp),
+    /// 28 or 32 bytes (indices).
     Index(KiteIndex),
+    /// 44 or 184 bytes (tradable instruments).
     Quote(KiteQuote),
 }
 
@@ -116,6 +141,7 @@ pub enum KitePacket {
 pub enum KiteFrame {
     /// The 1-byte keep-alive (any message shorter than 2 bytes).
     Heartbeat,
+    /// The packets of a data frame, in wire order (possibly none).
     Packets(Vec<KitePacket>),
 }
 

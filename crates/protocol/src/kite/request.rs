@@ -17,11 +17,22 @@ pub const MAX_CONNECTIONS: usize = 3;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KiteRequest {
     /// Start streaming these tokens; the server's default mode is `quote`.
-    Subscribe { tokens: Vec<u32> },
+    Subscribe {
+        /// Instrument tokens, as JSON integers.
+        tokens: Vec<u32>,
+    },
     /// Stop streaming these tokens.
-    Unsubscribe { tokens: Vec<u32> },
+    Unsubscribe {
+        /// Instrument tokens, as JSON integers.
+        tokens: Vec<u32>,
+    },
     /// Change the mode of already subscribed tokens.
-    SetMode { mode: Mode, tokens: Vec<u32> },
+    SetMode {
+        /// `"ltp"`, `"quote"` or `"full"` on the wire.
+        mode: Mode,
+        /// Instrument tokens, as JSON integers.
+        tokens: Vec<u32>,
+    },
 }
 
 impl KiteRequest {
@@ -70,17 +81,21 @@ impl KiteRequest {
             .get("v")
             .ok_or_else(|| DecodeError::bad_json("missing \"v\""))?;
         match action {
-            "subscribe" => Ok(KiteRequest::Subscribe { tokens: parse_tokens(v)? }),
-            "unsubscribe" => Ok(KiteRequest::Unsubscribe { tokens: parse_tokens(v)? }),
+            "subscribe" => Ok(KiteRequest::Subscribe {
+                tokens: parse_tokens(v)?,
+            }),
+            "unsubscribe" => Ok(KiteRequest::Unsubscribe {
+                tokens: parse_tokens(v)?,
+            }),
             "mode" => {
-                let shape = || DecodeError::bad_json("\"v\" of a mode request must be [mode, [tokens]]");
+                let shape =
+                    || DecodeError::bad_json("\"v\" of a mode request must be [mode, [tokens]]");
                 let [mode, tokens] = v.as_array().map(Vec::as_slice).ok_or_else(shape)? else {
                     return Err(shape());
                 };
-                let mode = mode
-                    .as_str()
-                    .and_then(Mode::parse)
-                    .ok_or_else(|| DecodeError::bad_json("mode must be \"ltp\", \"quote\" or \"full\""))?;
+                let mode = mode.as_str().and_then(Mode::parse).ok_or_else(|| {
+                    DecodeError::bad_json("mode must be \"ltp\", \"quote\" or \"full\"")
+                })?;
                 Ok(KiteRequest::SetMode {
                     mode,
                     tokens: parse_tokens(tokens)?,
@@ -128,22 +143,32 @@ mod tests {
         vec![
             TestCase {
                 name: "subscribe",
-                request: KiteRequest::Subscribe { tokens: vec![408065, 884737] },
+                request: KiteRequest::Subscribe {
+                    tokens: vec![408065, 884737],
+                },
                 json: r#"{"a":"subscribe","v":[408065,884737]}"#,
             },
             TestCase {
                 name: "unsubscribe",
-                request: KiteRequest::Unsubscribe { tokens: vec![884737] },
+                request: KiteRequest::Unsubscribe {
+                    tokens: vec![884737],
+                },
                 json: r#"{"a":"unsubscribe","v":[884737]}"#,
             },
             TestCase {
                 name: "mode full",
-                request: KiteRequest::SetMode { mode: Mode::Full, tokens: vec![408065] },
+                request: KiteRequest::SetMode {
+                    mode: Mode::Full,
+                    tokens: vec![408065],
+                },
                 json: r#"{"a":"mode","v":["full",[408065]]}"#,
             },
             TestCase {
                 name: "mode ltp, two tokens",
-                request: KiteRequest::SetMode { mode: Mode::Ltp, tokens: vec![1, u32::MAX] },
+                request: KiteRequest::SetMode {
+                    mode: Mode::Ltp,
+                    tokens: vec![1, u32::MAX],
+                },
                 json: r#"{"a":"mode","v":["ltp",[1,4294967295]]}"#,
             },
             TestCase {
@@ -158,7 +183,12 @@ mod tests {
     fn json_is_exact_and_parses_back() {
         for case in cases() {
             assert_eq!(case.request.to_json(), case.json, "case: {}", case.name);
-            assert_eq!(KiteRequest::parse(case.json), Ok(case.request), "case: {}", case.name);
+            assert_eq!(
+                KiteRequest::parse(case.json),
+                Ok(case.request),
+                "case: {}",
+                case.name
+            );
         }
     }
 
@@ -167,7 +197,10 @@ mod tests {
         let got = KiteRequest::parse(r#"{"a": "mode", "v": ["quote", [408065, 884737]]}"#);
         assert_eq!(
             got,
-            Ok(KiteRequest::SetMode { mode: Mode::Quote, tokens: vec![408065, 884737] })
+            Ok(KiteRequest::SetMode {
+                mode: Mode::Quote,
+                tokens: vec![408065, 884737]
+            })
         );
     }
 

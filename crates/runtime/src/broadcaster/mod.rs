@@ -229,8 +229,12 @@ impl Handler<SessionOpened> for Broadcaster {
             }
             SessionKind::Prices => {
                 self.stats.prices_clients += 1;
-                let payload =
-                    prices_payload(&self.price_symbols, &self.fanout, self.health.state, Utc::now());
+                let payload = prices_payload(
+                    &self.price_symbols,
+                    &self.fanout,
+                    self.health.state,
+                    Utc::now(),
+                );
                 let b = client_protocol::Frame::from(payload.to_string());
                 self.deliver(id, |o| o.push_latest(PRICES_KEY.into(), b));
             }

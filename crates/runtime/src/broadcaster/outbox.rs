@@ -140,13 +140,20 @@ mod tests {
         assert_eq!(o.drain(), vec![b("status"), b("a2"), b("b1")]);
         assert_eq!(o.conflated(), 1);
         assert_eq!(o.queued_bytes(), 0);
-        assert_eq!(o.push_latest("A".into(), b("a3")), PushOutcome::Notify, "drain re-arms");
+        assert_eq!(
+            o.push_latest("A".into(), b("a3")),
+            PushOutcome::Notify,
+            "drain re-arms"
+        );
     }
 
     #[test]
     fn several_controls_keep_the_wake_up() {
         let mut o = Outbox::new(1 << 20);
-        assert_eq!(o.push_controls([b("ack"), b("snapshot")]), PushOutcome::Notify);
+        assert_eq!(
+            o.push_controls([b("ack"), b("snapshot")]),
+            PushOutcome::Notify
+        );
         assert_eq!(o.push_controls([b("x")]), PushOutcome::Queued);
         assert_eq!(o.drain(), vec![b("ack"), b("snapshot"), b("x")]);
     }

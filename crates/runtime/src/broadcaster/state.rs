@@ -27,7 +27,10 @@ pub struct FanoutState {
 
 impl FanoutState {
     pub fn add_interest(&mut self, session: u64, symbol: Arc<str>) {
-        self.interest.entry(symbol.clone()).or_default().insert(session);
+        self.interest
+            .entry(symbol.clone())
+            .or_default()
+            .insert(session);
         self.by_session.entry(session).or_default().insert(symbol);
     }
 
@@ -61,7 +64,8 @@ impl FanoutState {
     }
 
     pub fn store(&mut self, tick: Tick, bytes: Frame) {
-        self.latest.insert(tick.symbol.clone(), Latest { tick, bytes });
+        self.latest
+            .insert(tick.symbol.clone(), Latest { tick, bytes });
     }
 
     pub fn latest(&self, symbol: &str) -> Option<&Latest> {
@@ -88,7 +92,11 @@ pub fn prices_payload(
     }
     let mut obj: serde_json::Map<String, serde_json::Value> = map.into_iter().collect();
     obj.insert("timestamp".into(), ist_naive_iso(now).into());
-    let status = if feed == FeedState::Live { "active" } else { feed.as_str() };
+    let status = if feed == FeedState::Live {
+        "active"
+    } else {
+        feed.as_str()
+    };
     obj.insert("status".into(), status.into());
     serde_json::Value::Object(obj)
 }
@@ -119,7 +127,12 @@ mod tests {
         let mut t = Tick::empty("NIFTY".into(), Utc::now());
         t.ltp = 25_760.85;
         f.store(t, Frame::new());
-        let v = prices_payload(&["NIFTY".into(), "SENSEX".into()], &f, FeedState::Live, Utc::now());
+        let v = prices_payload(
+            &["NIFTY".into(), "SENSEX".into()],
+            &f,
+            FeedState::Live,
+            Utc::now(),
+        );
         assert_eq!(v["NIFTY"], 25_760.85);
         assert!(v["SENSEX"].is_null(), "no tick yet is null, not 0");
         assert_eq!(v["status"], "active");

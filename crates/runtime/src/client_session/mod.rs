@@ -56,7 +56,11 @@ impl ClientSession {
     }
 
     /// Upgrade an HTTP request into a session.
-    pub fn start(self, req: &HttpRequest, stream: actix_web::web::Payload) -> actix_web::Result<HttpResponse> {
+    pub fn start(
+        self,
+        req: &HttpRequest,
+        stream: actix_web::web::Payload,
+    ) -> actix_web::Result<HttpResponse> {
         ws::WsResponseBuilder::new(self, req, stream)
             .frame_size(MAX_COMMAND_BYTES)
             .start()
@@ -95,9 +99,10 @@ impl ClientSession {
                     .wait(ctx);
             }
             ClientCommand::Unsubscribe { symbols } => {
-                self.broadcaster.do_send(ClientUnsubscribe { session, symbols });
+                self.broadcaster
+                    .do_send(ClientUnsubscribe { session, symbols });
             }
-            ClientCommand::Ping => ctx.text(client_protocol::pong_message(Utc::now())),
+            ClientCommand::Ping {} => ctx.text(client_protocol::pong_message(Utc::now())),
         }
     }
 }
@@ -179,7 +184,10 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for ClientSession {
             Err(e) => {
                 // Oversized or malformed frames: tell the client, keep the session.
                 tracing::debug!(error = %e, "client websocket protocol error");
-                ctx.text(client_protocol::error_message("bad_request", &e.to_string()));
+                ctx.text(client_protocol::error_message(
+                    "bad_request",
+                    &e.to_string(),
+                ));
             }
         }
     }

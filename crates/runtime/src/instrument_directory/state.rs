@@ -112,7 +112,10 @@ mod tests {
         .expect("valid");
         assert_eq!(idx.by_symbol("RELIANCE").map(|i| i.security_id), Some(2885));
         assert_eq!(idx.by_dhan(0, 13).map(|i| &*i.symbol), Some("NIFTY"));
-        assert_eq!(idx.by_kite_token(738_561).map(|i| &*i.symbol), Some("RELIANCE"));
+        assert_eq!(
+            idx.by_kite_token(738_561).map(|i| &*i.symbol),
+            Some("RELIANCE")
+        );
         assert!(idx.by_dhan(1, 13).is_none(), "segment is part of the key");
     }
 

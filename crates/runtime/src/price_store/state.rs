@@ -212,7 +212,10 @@ mod tests {
         }
         let c = book.candles("A");
         assert_eq!(c.len(), 2);
-        assert_eq!((c[0].open, c[0].high, c[0].low, c[0].close), (100.0, 105.0, 99.0, 99.0));
+        assert_eq!(
+            (c[0].open, c[0].high, c[0].low, c[0].close),
+            (100.0, 105.0, 99.0, 99.0)
+        );
         assert_eq!(c[0].volume, 10);
         assert_eq!(c[1].open, 101.0);
         assert_eq!(c[1].volume, 6);

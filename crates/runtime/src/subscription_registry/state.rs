@@ -82,7 +82,11 @@ impl RegistryState {
     }
 
     /// Release `symbols` held by `subscriber`; returns the 1→0 and mode-drop changes.
-    pub fn release(&mut self, subscriber: &SubscriberId, symbols: &[Arc<str>]) -> Vec<UpstreamChange> {
+    pub fn release(
+        &mut self,
+        subscriber: &SubscriberId,
+        symbols: &[Arc<str>],
+    ) -> Vec<UpstreamChange> {
         let mut changes = Vec::new();
         let Some(held) = self.by_subscriber.get_mut(subscriber) else {
             return changes;
@@ -196,7 +200,10 @@ mod tests {
         let up = reg.subscribe(&id("b"), &rel, Mode::Full);
         assert_eq!((up[0].from, up[0].to), (Some(Mode::Ltp), Some(Mode::Full)));
         let down = reg.release(&id("b"), &["RELIANCE".into()]);
-        assert_eq!((down[0].from, down[0].to), (Some(Mode::Full), Some(Mode::Ltp)));
+        assert_eq!(
+            (down[0].from, down[0].to),
+            (Some(Mode::Full), Some(Mode::Ltp))
+        );
     }
 
     #[test]
@@ -218,7 +225,13 @@ mod tests {
         reg.subscribe(&id("x"), &all, Mode::Ltp);
         reg.subscribe(&id("y"), &all[..1], Mode::Full);
         let set = reg.upstream_set();
-        let names: Vec<_> = set.iter().map(|(i, m)| (i.symbol.to_string(), *m)).collect();
-        assert_eq!(names, vec![("A".into(), Mode::Full), ("B".into(), Mode::Ltp)]);
+        let names: Vec<_> = set
+            .iter()
+            .map(|(i, m)| (i.symbol.to_string(), *m))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("A".into(), Mode::Full), ("B".into(), Mode::Ltp)]
+        );
     }
 }

@@ -43,7 +43,10 @@ pub struct RuntimeSupervisor;
 
 impl RuntimeSupervisor {
     /// Start everything. Must run inside an actix `System`.
-    pub fn start(settings: RuntimeSettings, always_open: bool) -> Result<RuntimeHandle, StartError> {
+    pub fn start(
+        settings: RuntimeSettings,
+        always_open: bool,
+    ) -> Result<RuntimeHandle, StartError> {
         let index = Arc::new(InstrumentIndex::build(settings.instruments.clone())?);
         for s in &settings.default_symbols {
             if index.by_symbol(s).is_none() {
@@ -62,11 +65,15 @@ impl RuntimeSupervisor {
         )
         .start();
         let price_store = PriceStore::new(vec![broadcaster.clone().recipient()]).start();
-        let auth = AuthManager::new(settings.credentials.clone(), settings.upstream.clone()).start();
+        let auth =
+            AuthManager::new(settings.credentials.clone(), settings.upstream.clone()).start();
         let feed = {
             let (upstream, index, auth) = (settings.upstream.clone(), index.clone(), auth.clone());
             let ticks = price_store.clone().recipient();
-            let status = vec![registry.clone().recipient(), broadcaster.clone().recipient()];
+            let status = vec![
+                registry.clone().recipient(),
+                broadcaster.clone().recipient(),
+            ];
             // Supervised: a feed that stops (socket closed, idle, refused) is restarted
             // with its state — backoff, attempt count, upstream set — intact.
             Supervisor::start(move |_| FeedConnection::new(upstream, index, auth, ticks, status))

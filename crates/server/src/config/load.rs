@@ -18,7 +18,8 @@ pub fn load(
     path: Option<&Path>,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<MandiConfig, ConfigError> {
-    let mut builder = Config::builder().add_source(File::from_str(EMBEDDED_DEFAULT, FileFormat::Toml));
+    let mut builder =
+        Config::builder().add_source(File::from_str(EMBEDDED_DEFAULT, FileFormat::Toml));
     for file in files(path)? {
         builder = builder.add_source(File::from(file).format(FileFormat::Toml).required(true));
     }

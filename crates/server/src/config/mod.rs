@@ -71,8 +71,19 @@ impl MandiConfig {
             Broker::Dhan => ("wss://api-feed.dhan.co", "https://api.dhan.co"),
             Broker::Kite => ("wss://ws.kite.trade", "https://api.kite.trade"),
         };
-        let pick = |v: &str, d: &str| if v.is_empty() { d.to_string() } else { v.to_string() };
-        let (ws_url, rest_url) = sim.unwrap_or_else(|| (pick(&up.ws_url, default_ws), pick(&up.rest_url, default_rest)));
+        let pick = |v: &str, d: &str| {
+            if v.is_empty() {
+                d.to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        let (ws_url, rest_url) = sim.unwrap_or_else(|| {
+            (
+                pick(&up.ws_url, default_ws),
+                pick(&up.rest_url, default_rest),
+            )
+        });
         let read_idle_timeout_ms = match (up.read_idle_timeout_ms, broker) {
             (0, Broker::Kite) => 5_000,
             (0, Broker::Dhan) => 40_000,

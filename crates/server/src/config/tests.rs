@@ -5,7 +5,10 @@ use std::io::Write;
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn load_env(pairs: &[(&str, &str)]) -> Result<MandiConfig, ConfigError> {
@@ -29,17 +32,26 @@ fn environment_overrides_with_double_underscore() {
         ("MANDI__UPSTREAM__BROKER", "kite"),
         ("MANDI__SIMULATOR__ENABLED", "false"),
         ("MANDI__UPSTREAM__WS_URL", "ws://127.0.0.1:9100"),
-        ("MANDI__SERVER__CORS_ORIGINS", "https://a.example,https://b.example"),
+        (
+            "MANDI__SERVER__CORS_ORIGINS",
+            "https://a.example,https://b.example",
+        ),
         ("UNRELATED", "x"),
     ])
     .expect("valid");
     assert_eq!(cfg.server.port, 8010);
     assert_eq!(cfg.broker(), Broker::Kite);
     assert!(!cfg.always_open());
-    assert_eq!(cfg.server.cors_origins, vec!["https://a.example", "https://b.example"]);
+    assert_eq!(
+        cfg.server.cors_origins,
+        vec!["https://a.example", "https://b.example"]
+    );
     let up = cfg.upstream_settings(None);
     assert_eq!(up.ws_url, "ws://127.0.0.1:9100");
-    assert_eq!(up.rest_url, "https://api.kite.trade", "empty rest_url ⇒ the broker's own");
+    assert_eq!(
+        up.rest_url, "https://api.kite.trade",
+        "empty rest_url ⇒ the broker's own"
+    );
     assert_eq!(up.read_idle_timeout_ms, 5_000, "kite's idle rule");
 }
 
@@ -52,14 +64,46 @@ struct TestCase {
 #[test]
 fn bad_values_name_the_key() {
     let cases = [
-        TestCase { name: "broker", env: &[("MANDI__UPSTREAM__BROKER", "zerodha")], key: "upstream.broker" },
-        TestCase { name: "ws url", env: &[("MANDI__UPSTREAM__WS_URL", "http://x")], key: "upstream.ws_url" },
-        TestCase { name: "port type", env: &[("MANDI__SERVER__PORT", "eighty")], key: "server.port" },
-        TestCase { name: "port range", env: &[("MANDI__SERVER__PORT", "70000")], key: "server.port" },
-        TestCase { name: "unknown key", env: &[("MANDI__SERVER__PROT", "1")], key: "server" },
-        TestCase { name: "zero interval", env: &[("MANDI__BROADCAST__HEARTBEAT_INTERVAL_MS", "0")], key: "broadcast.heartbeat_interval_ms" },
-        TestCase { name: "factor", env: &[("MANDI__UPSTREAM__BACKOFF_FACTOR", "0.5")], key: "upstream.backoff_factor" },
-        TestCase { name: "unknown price symbol", env: &[("MANDI__PRICES__SYMBOLS", "NIFTY,GOLD")], key: "prices.symbols[1]" },
+        TestCase {
+            name: "broker",
+            env: &[("MANDI__UPSTREAM__BROKER", "zerodha")],
+            key: "upstream.broker",
+        },
+        TestCase {
+            name: "ws url",
+            env: &[("MANDI__UPSTREAM__WS_URL", "http://x")],
+            key: "upstream.ws_url",
+        },
+        TestCase {
+            name: "port type",
+            env: &[("MANDI__SERVER__PORT", "eighty")],
+            key: "server.port",
+        },
+        TestCase {
+            name: "port range",
+            env: &[("MANDI__SERVER__PORT", "70000")],
+            key: "server.port",
+        },
+        TestCase {
+            name: "unknown key",
+            env: &[("MANDI__SERVER__PROT", "1")],
+            key: "server",
+        },
+        TestCase {
+            name: "zero interval",
+            env: &[("MANDI__BROADCAST__HEARTBEAT_INTERVAL_MS", "0")],
+            key: "broadcast.heartbeat_interval_ms",
+        },
+        TestCase {
+            name: "factor",
+            env: &[("MANDI__UPSTREAM__BACKOFF_FACTOR", "0.5")],
+            key: "upstream.backoff_factor",
+        },
+        TestCase {
+            name: "unknown price symbol",
+            env: &[("MANDI__PRICES__SYMBOLS", "NIFTY,GOLD")],
+            key: "prices.symbols[1]",
+        },
     ];
     for c in cases {
         let err = load_env(c.env).expect_err(c.name);

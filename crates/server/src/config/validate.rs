@@ -40,7 +40,10 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
     if up.backoff_max_ms < up.backoff_initial_ms {
         return Err(ConfigError::new(
             "upstream.backoff_max_ms",
-            format!("{} is below backoff_initial_ms {}", up.backoff_max_ms, up.backoff_initial_ms),
+            format!(
+                "{} is below backoff_initial_ms {}",
+                up.backoff_max_ms, up.backoff_initial_ms
+            ),
             "set it at least as large as upstream.backoff_initial_ms (60000 is typical)",
         ));
     }
@@ -53,7 +56,10 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
     }
     let sim = &cfg.simulator;
     positive("simulator.tick_interval_ms", sim.tick_interval_ms)?;
-    positive("simulator.kite_heartbeat_interval_ms", sim.kite_heartbeat_interval_ms)?;
+    positive(
+        "simulator.kite_heartbeat_interval_ms",
+        sim.kite_heartbeat_interval_ms,
+    )?;
     positive("simulator.dhan_ping_interval_ms", sim.dhan_ping_interval_ms)?;
     if !(sim.volatility >= 0.0 && sim.volatility < 0.1) {
         return Err(ConfigError::new(
@@ -64,8 +70,14 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
     }
     let b = &cfg.broadcast;
     positive("broadcast.heartbeat_interval_ms", b.heartbeat_interval_ms)?;
-    positive("broadcast.prices_push_interval_ms", b.prices_push_interval_ms)?;
-    positive("broadcast.max_symbols_per_client", b.max_symbols_per_client as u64)?;
+    positive(
+        "broadcast.prices_push_interval_ms",
+        b.prices_push_interval_ms,
+    )?;
+    positive(
+        "broadcast.max_symbols_per_client",
+        b.max_symbols_per_client as u64,
+    )?;
     if b.max_queued_bytes < 4096 {
         return Err(ConfigError::new(
             "broadcast.max_queued_bytes",
@@ -110,10 +122,18 @@ fn validate_instruments(cfg: &MandiConfig) -> Result<(), ConfigError> {
             ));
         }
         if !(inst.tick_size > 0.0 && inst.tick_size.is_finite()) {
-            return Err(ConfigError::new(key("tick_size"), "must be positive", "e.g. 0.05"));
+            return Err(ConfigError::new(
+                key("tick_size"),
+                "must be positive",
+                "e.g. 0.05",
+            ));
         }
         if !(inst.sim_price > 0.0 && inst.sim_price.is_finite()) {
-            return Err(ConfigError::new(key("sim_price"), "must be positive", "e.g. 1443.4"));
+            return Err(ConfigError::new(
+                key("sim_price"),
+                "must be positive",
+                "e.g. 1443.4",
+            ));
         }
         positive(&key("lot_size"), u64::from(inst.lot_size))?;
     }
@@ -131,7 +151,11 @@ fn validate_instruments(cfg: &MandiConfig) -> Result<(), ConfigError> {
 
 fn positive(key: &str, value: u64) -> Result<(), ConfigError> {
     if value == 0 {
-        return Err(ConfigError::new(key, "must be greater than 0", "set a positive value"));
+        return Err(ConfigError::new(
+            key,
+            "must be greater than 0",
+            "set a positive value",
+        ));
     }
     Ok(())
 }

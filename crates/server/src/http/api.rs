@@ -15,9 +15,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/prices", web::get().to(prices))
         .route("/health", web::get().to(health))
         .route("/api/instruments", web::get().to(instruments))
-        .route("/api/subscriptions/active", web::get().to(active_subscriptions))
+        .route(
+            "/api/subscriptions/active",
+            web::get().to(active_subscriptions),
+        )
         // The broking terminal's path, kept so its clients work unchanged.
-        .route("/api/v2/subscriptions/active", web::get().to(active_subscriptions))
+        .route(
+            "/api/v2/subscriptions/active",
+            web::get().to(active_subscriptions),
+        )
         .route("/api/candles", web::get().to(candles));
 }
 
@@ -113,7 +119,9 @@ async fn candles(q: web::Query<CandlesQuery>, state: web::Data<AppState>) -> Htt
     match state
         .runtime
         .price_store
-        .send(GetCandles { symbol: inst.symbol.clone() })
+        .send(GetCandles {
+            symbol: inst.symbol.clone(),
+        })
         .await
     {
         Ok(c) => HttpResponse::Ok().json(serde_json::json!({

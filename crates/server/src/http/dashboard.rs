@@ -8,9 +8,18 @@ const APP_JS: &str = include_str!("../dashboard/app.js");
 const STYLE_CSS: &str = include_str!("../dashboard/style.css");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(|| file(INDEX_HTML, "text/html; charset=utf-8")))
-        .route("/app.js", web::get().to(|| file(APP_JS, "text/javascript; charset=utf-8")))
-        .route("/style.css", web::get().to(|| file(STYLE_CSS, "text/css; charset=utf-8")));
+    cfg.route(
+        "/",
+        web::get().to(|| file(INDEX_HTML, "text/html; charset=utf-8")),
+    )
+    .route(
+        "/app.js",
+        web::get().to(|| file(APP_JS, "text/javascript; charset=utf-8")),
+    )
+    .route(
+        "/style.css",
+        web::get().to(|| file(STYLE_CSS, "text/css; charset=utf-8")),
+    );
 }
 
 async fn file(body: &'static str, content_type: &'static str) -> HttpResponse {

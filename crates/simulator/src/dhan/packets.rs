@@ -47,8 +47,10 @@ fn ticker(i: &Instrument, q: &Quote) -> DhanPacket {
     })
 }
 
-// Day "close" carries the previous close, as Kite's `close` does; the docs say the
-// live feed fills it only after the close, which a runtime must tolerate either way.
+/// Today's close, which the live feed fills only after the market closes; the
+/// simulated market never closes. The previous close travels in code 6 alone.
+const DAY_CLOSE_WHILE_OPEN: f32 = 0.0;
+
 fn quote(i: &Instrument, q: &Quote) -> DhanPacket {
     DhanPacket::Quote(DhanQuote {
         instrument: header(i),
@@ -61,7 +63,7 @@ fn quote(i: &Instrument, q: &Quote) -> DhanPacket {
         total_sell_qty: sat(q.total_sell_qty),
         total_buy_qty: sat(q.total_buy_qty),
         open: q.open as f32,
-        close: q.prev_close as f32,
+        close: DAY_CLOSE_WHILE_OPEN,
         high: q.high as f32,
         low: q.low as f32,
     })
@@ -96,7 +98,7 @@ fn full(i: &Instrument, q: &Quote) -> DhanPacket {
         oi_day_high: sat(q.oi_day_high),
         oi_day_low: sat(q.oi_day_low),
         open: q.open as f32,
-        close: q.prev_close as f32,
+        close: DAY_CLOSE_WHILE_OPEN,
         high: q.high as f32,
         low: q.low as f32,
         depth,

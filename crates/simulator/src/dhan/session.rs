@@ -278,6 +278,33 @@ mod tests {
     }
 
     #[test]
+    fn five_thousand_per_connection_then_804() {
+        let (u, m) = market();
+        let tally = BrokerTally::default();
+        let mut s = DhanSubscriptions::default();
+        for batch in 0..50u32 {
+            let list: Vec<(Segment, u32)> = (0..100)
+                .map(|i| (Segment::NseFno, batch * 100 + i))
+                .collect();
+            assert_eq!(
+                s.handle(&req(15, &list), &u, &m, &tally),
+                DhanAction::Send(vec![]),
+                "batch {batch}"
+            );
+        }
+        let got = s.handle(&req(15, &[(Segment::NseEq, 2885)]), &u, &m, &tally);
+        assert_eq!(
+            got,
+            DhanAction::Disconnect {
+                reason: DhanDisconnectReason::InstrumentLimit
+            }
+        );
+        // Re-subscribing what is already held is a duplicate, not a new slot.
+        let again = s.handle(&req(15, &[(Segment::NseFno, 0)]), &u, &m, &tally);
+        assert_eq!(again, DhanAction::Send(vec![]));
+    }
+
+    #[test]
     fn unsubscribe_is_per_mode_and_ticks_follow_versions() {
         let (u, mut m) = market();
         let tally = BrokerTally::default();
