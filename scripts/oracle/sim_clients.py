@@ -74,7 +74,7 @@ def start_kite(root, out):
         for t in ticks:
             token = t.get("instrument_token")
             if token == NIFTY_TOKEN and t.get("mode") == "quote" and plausible(t["last_price"], "NIFTY"):
-                if t.get("tradable") is False and t["ohlc"]["close"] == NEAR["NIFTY"]:
+                if t.get("tradable") is False and plausible(t["ohlc"]["close"], "NIFTY"):
                     out.note("kite", "nifty_quote")
             if token == RELIANCE_TOKEN and t.get("mode") == "full" and plausible(t["last_price"], "RELIANCE"):
                 depth = t.get("depth", {})

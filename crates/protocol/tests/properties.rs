@@ -166,6 +166,29 @@ proptest! {
     }
 
     #[test]
+    fn dhan_subscribe_batches_parse_back_deduped(
+        mode in prop::sample::select(mandi_domain::Mode::ALL.to_vec()),
+        instruments in vec((prop::sample::select(mandi_domain::Segment::ALL.to_vec()), 0u32..300), 0..260),
+    ) {
+        let mut unique = Vec::new();
+        for i in &instruments {
+            if !unique.contains(i) {
+                unique.push(*i);
+            }
+        }
+        let msgs = dhan::subscribe_messages(mode, &instruments);
+        prop_assert_eq!(msgs.len(), unique.len().div_ceil(dhan::MAX_INSTRUMENTS_PER_MESSAGE));
+        let mut back = Vec::new();
+        for msg in &msgs {
+            let req = dhan::parse_request(msg).expect("own output parses");
+            prop_assert_eq!(req.mode_action(), Some((mode, true)));
+            prop_assert!(req.instruments.len() <= dhan::MAX_INSTRUMENTS_PER_MESSAGE);
+            back.extend(req.instruments);
+        }
+        prop_assert_eq!(back, unique);
+    }
+
+    #[test]
     fn control_message_parsers_are_total(text in ".{0,200}") {
         let _ = dhan::parse_request(&text);
         let _ = KiteRequest::parse(&text);

@@ -9,6 +9,7 @@
 //! ```
 
 mod admin;
+mod common;
 mod counters;
 mod dhan;
 mod http;

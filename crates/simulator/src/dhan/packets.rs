@@ -52,7 +52,13 @@ fn ticker(i: &Instrument, q: &Quote) -> DhanPacket {
 const DAY_CLOSE_WHILE_OPEN: f32 = 0.0;
 
 fn quote(i: &Instrument, q: &Quote) -> DhanPacket {
-    DhanPacket::Quote(DhanQuote {
+    DhanPacket::Quote(quote_fields(i, q))
+}
+
+/// The quote packet's fields, which the full packet repeats: one mapping serves both,
+/// so the two modes can never disagree on a price, a wrap or a saturation.
+fn quote_fields(i: &Instrument, q: &Quote) -> DhanQuote {
+    DhanQuote {
         instrument: header(i),
         ltp: q.ltp as f32,
         // u16 on the wire: larger quantities wrap, exactly as on the live feed.
@@ -66,7 +72,7 @@ fn quote(i: &Instrument, q: &Quote) -> DhanPacket {
         close: DAY_CLOSE_WHILE_OPEN,
         high: q.high as f32,
         low: q.low as f32,
-    })
+    }
 }
 
 fn oi(i: &Instrument, q: &Quote) -> DhanPacket {
@@ -85,22 +91,38 @@ fn full(i: &Instrument, q: &Quote) -> DhanPacket {
         bid_price: d.bid_price as f32,
         ask_price: d.ask_price as f32,
     });
+    // Destructured in full, so a field added to the quote packet fails to compile here
+    // until the full packet decides what to do with it.
+    let DhanQuote {
+        instrument,
+        ltp,
+        ltq,
+        ltt,
+        atp,
+        volume,
+        total_sell_qty,
+        total_buy_qty,
+        open,
+        close,
+        high,
+        low,
+    } = quote_fields(i, q);
     DhanPacket::Full(DhanFull {
-        instrument: header(i),
-        ltp: q.ltp as f32,
-        ltq: q.last_qty as u16,
-        ltt: utc_to_dhan_ltt(q.last_trade_time),
-        atp: q.avg_price as f32,
-        volume: sat(q.volume),
-        total_sell_qty: sat(q.total_sell_qty),
-        total_buy_qty: sat(q.total_buy_qty),
+        instrument,
+        ltp,
+        ltq,
+        ltt,
+        atp,
+        volume,
+        total_sell_qty,
+        total_buy_qty,
         oi: sat(q.oi),
         oi_day_high: sat(q.oi_day_high),
         oi_day_low: sat(q.oi_day_low),
-        open: q.open as f32,
-        close: DAY_CLOSE_WHILE_OPEN,
-        high: q.high as f32,
-        low: q.low as f32,
+        open,
+        close,
+        high,
+        low,
         depth,
     })
 }

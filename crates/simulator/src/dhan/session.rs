@@ -158,46 +158,14 @@ impl DhanSubscriptions {
 
 #[cfg(test)]
 mod tests {
-    use chrono::DateTime;
-    use mandi_protocol::dhan::code;
-
     use super::*;
-    use crate::market::PriceModel;
-    use crate::SimSettings;
-
-    fn market() -> (Universe, MarketSnapshot) {
-        let sims = SimSettings::default_universe();
-        let quotes = sims
-            .iter()
-            .map(|s| PriceModel::new(s.instrument.clone(), s.start_price, 1, DateTime::UNIX_EPOCH))
-            .map(|m| m.quote().clone())
-            .collect();
-        let u = Universe::new(sims.into_iter().map(|s| s.instrument).collect());
-        (
-            u,
-            MarketSnapshot {
-                time: DateTime::UNIX_EPOCH,
-                quotes,
-            },
-        )
-    }
+    use crate::market::test_market;
 
     fn codes(action: &DhanAction) -> Vec<u8> {
         let DhanAction::Send(packets) = action else {
             return vec![];
         };
-        packets
-            .iter()
-            .map(|p| match p {
-                DhanPacket::Ticker(_) => code::TICKER,
-                DhanPacket::Quote(_) => code::QUOTE,
-                DhanPacket::Oi(_) => code::OI,
-                DhanPacket::PrevClose(_) => code::PREV_CLOSE,
-                DhanPacket::MarketStatus(_) => code::MARKET_STATUS,
-                DhanPacket::Full(_) => code::FULL,
-                DhanPacket::Disconnect(_) => code::DISCONNECT,
-            })
-            .collect()
+        packets.iter().map(DhanPacket::code).collect()
     }
 
     fn req(code: u8, instruments: &[(Segment, u32)]) -> DhanRequest {
@@ -215,7 +183,7 @@ mod tests {
 
     #[test]
     fn subscribe_sends_prev_close_then_mode_packets() {
-        let (u, m) = market();
+        let (u, m) = test_market();
         let both = [(Segment::IdxI, 13), (Segment::NseEq, 2885)];
         let cases = [
             TestCase {
@@ -243,7 +211,7 @@ mod tests {
 
     #[test]
     fn duplicates_and_unknown_ids_are_counted_not_sent() {
-        let (u, m) = market();
+        let (u, m) = test_market();
         let tally = BrokerTally::default();
         let mut s = DhanSubscriptions::default();
         let list = [(Segment::NseEq, 2885), (Segment::NseEq, 999_999)];
@@ -259,7 +227,7 @@ mod tests {
 
     #[test]
     fn over_one_hundred_per_message_disconnects_with_804() {
-        let (u, m) = market();
+        let (u, m) = test_market();
         let tally = BrokerTally::default();
         let list: Vec<(Segment, u32)> = (0..101).map(|i| (Segment::NseEq, 10_000 + i)).collect();
         let got = DhanSubscriptions::default().handle(&req(17, &list), &u, &m, &tally);
@@ -279,7 +247,7 @@ mod tests {
 
     #[test]
     fn five_thousand_per_connection_then_804() {
-        let (u, m) = market();
+        let (u, m) = test_market();
         let tally = BrokerTally::default();
         let mut s = DhanSubscriptions::default();
         for batch in 0..50u32 {
@@ -306,7 +274,7 @@ mod tests {
 
     #[test]
     fn unsubscribe_is_per_mode_and_ticks_follow_versions() {
-        let (u, mut m) = market();
+        let (u, mut m) = test_market();
         let tally = BrokerTally::default();
         let mut s = DhanSubscriptions::default();
         let nifty = [(Segment::IdxI, 13)];

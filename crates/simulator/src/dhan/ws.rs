@@ -12,6 +12,7 @@ use mandi_protocol::DecodeError;
 
 use super::packets;
 use super::session::{DhanAction, DhanSubscriptions};
+use crate::common;
 use crate::counters::BrokerTally;
 use crate::limits::DHAN_MAX_CONNECTIONS;
 use crate::market::MarketTicked;
@@ -31,7 +32,7 @@ pub async fn upgrade(
     state: web::Data<SimState>,
 ) -> actix_web::Result<HttpResponse> {
     let state = state.into_inner();
-    let (client_id, token) = credentials(&req);
+    let (client_id, token) = common::query_pair(&req, "clientId", "token");
     let creds = &state.settings.credentials;
     let verdict = if client_id != creds.dhan_client_id {
         Err(DhanDisconnectReason::AuthFailed)
@@ -81,18 +82,6 @@ fn start(
     ws::WsResponseBuilder::new(session, req, stream)
         .frame_size(MAX_FRAME_BYTES)
         .start()
-}
-
-fn credentials(req: &HttpRequest) -> (String, String) {
-    let (mut client_id, mut token) = (String::new(), String::new());
-    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
-        match k.as_ref() {
-            "clientId" => client_id = v.into_owned(),
-            "token" => token = v.into_owned(),
-            _ => {}
-        }
-    }
-    (client_id, token)
 }
 
 /// One Dhan feed connection.
@@ -212,15 +201,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for DhanSession {
     fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
         self.last_heard = Instant::now();
         match msg {
-            Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
-            Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
-            // Binary frames (the v1 disconnect trailer) are ignored, like pongs.
-            Ok(ws::Message::Binary(_) | ws::Message::Pong(_) | ws::Message::Continuation(_)) => {}
-            Ok(ws::Message::Nop) => {}
-            Ok(ws::Message::Close(reason)) => {
-                ctx.close(reason);
-                ctx.stop();
-            }
+            Ok(msg) => common::on_frame(msg, ctx, |text, ctx| self.on_text(text, ctx)),
             Err(e) => {
                 tracing::debug!(conn_id = ?self.id, error = %e, "dhan protocol error");
                 ctx.stop();

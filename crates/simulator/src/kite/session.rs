@@ -163,32 +163,12 @@ impl KiteSubscriptions {
 mod tests {
     use std::sync::atomic::Ordering;
 
-    use chrono::DateTime;
-
     use super::*;
-    use crate::market::PriceModel;
-    use crate::SimSettings;
-
-    fn market() -> (Universe, MarketSnapshot) {
-        let sims = SimSettings::default_universe();
-        let quotes = sims
-            .iter()
-            .map(|s| PriceModel::new(s.instrument.clone(), s.start_price, 1, DateTime::UNIX_EPOCH))
-            .map(|m| m.quote().clone())
-            .collect();
-        let u = Universe::new(sims.into_iter().map(|s| s.instrument).collect());
-        (
-            u,
-            MarketSnapshot {
-                time: DateTime::UNIX_EPOCH,
-                quotes,
-            },
-        )
-    }
+    use crate::market::test_market;
 
     #[test]
     fn subscribe_defaults_to_quote_and_mode_resends() {
-        let (u, m) = market();
+        let (u, m) = test_market();
         let tally = BrokerTally::default();
         let mut s = KiteSubscriptions::default();
         let sub = KiteRequest::Subscribe {
@@ -212,7 +192,7 @@ mod tests {
 
     #[test]
     fn tokens_past_the_connection_limit_are_refused() {
-        let (u, m) = market();
+        let (u, m) = test_market();
         let tally = BrokerTally::default();
         let mut s = KiteSubscriptions::default();
         let tokens: Vec<u32> = (1..=KITE_MAX_PER_CONNECTION as u32 + 2).collect();

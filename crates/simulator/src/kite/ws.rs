@@ -13,6 +13,7 @@ use mandi_protocol::DecodeError;
 
 use super::rest::{error_body, ErrorKind};
 use super::session::KiteSubscriptions;
+use crate::common;
 use crate::counters::BrokerTally;
 use crate::limits::KITE_MAX_CONNECTIONS;
 use crate::market::MarketTicked;
@@ -31,7 +32,7 @@ pub async fn upgrade(
     state: web::Data<SimState>,
 ) -> actix_web::Result<HttpResponse> {
     let state = state.into_inner();
-    let (api_key, token) = credentials(&req);
+    let (api_key, token) = common::query_pair(&req, "api_key", "access_token");
     let creds = &state.settings.credentials;
     if api_key != creds.kite_api_key || token != creds.kite_access_token {
         BrokerTally::bump(&state.counters.kite.auth_failures, 1);
@@ -57,18 +58,6 @@ pub async fn upgrade(
     BrokerTally::bump(&state.counters.kite.connections_total, 1);
     tracing::info!(conn_id = admission.id, api_key = %api_key, "kite connection opened");
     Ok(response)
-}
-
-fn credentials(req: &HttpRequest) -> (String, String) {
-    let (mut api_key, mut token) = (String::new(), String::new());
-    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
-        match k.as_ref() {
-            "api_key" => api_key = v.into_owned(),
-            "access_token" => token = v.into_owned(),
-            _ => {}
-        }
-    }
-    (api_key, token)
 }
 
 /// One Kite ticker connection.
@@ -160,14 +149,7 @@ impl Actor for KiteSession {
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for KiteSession {
     fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
         match msg {
-            Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
-            Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
-            Ok(ws::Message::Binary(_) | ws::Message::Pong(_) | ws::Message::Continuation(_)) => {}
-            Ok(ws::Message::Nop) => {}
-            Ok(ws::Message::Close(reason)) => {
-                ctx.close(reason);
-                ctx.stop();
-            }
+            Ok(msg) => common::on_frame(msg, ctx, |text, ctx| self.on_text(text, ctx)),
             Err(e) => {
                 tracing::debug!(conn_id = self.id, error = %e, "kite protocol error");
                 ctx.stop();

@@ -29,3 +29,23 @@ impl MarketSnapshot {
 
 /// The latest snapshot, swapped in whole by the clock.
 pub type SharedSnapshot = Arc<MarketSnapshot>;
+
+/// The default universe at its start prices (seed 1, at the epoch): the market the
+/// session tests of both brokers subscribe against.
+#[cfg(test)]
+pub fn test_market() -> (Universe, MarketSnapshot) {
+    let sims = crate::SimSettings::default_universe();
+    let quotes = sims
+        .iter()
+        .map(|s| PriceModel::new(s.instrument.clone(), s.start_price, 1, DateTime::UNIX_EPOCH))
+        .map(|m| m.quote().clone())
+        .collect();
+    let u = Universe::new(sims.into_iter().map(|s| s.instrument).collect());
+    (
+        u,
+        MarketSnapshot {
+            time: DateTime::UNIX_EPOCH,
+            quotes,
+        },
+    )
+}
