@@ -33,6 +33,11 @@ async fn health_and_active_subscriptions() {
         health["last_tick_age_s"].as_f64().is_some_and(|a| a < 5.0),
         "{health}"
     );
+    // One serialization per tick, however many sessions listen (P3).
+    assert_eq!(
+        health["broadcast"]["serializations"],
+        health["broadcast"]["ticks_in"]
+    );
 
     let subs_url = stack.url("/api/subscriptions/active");
     let before = active_symbols(&get_json(&subs_url).await);
