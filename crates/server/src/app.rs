@@ -128,6 +128,9 @@ pub async fn start(
         listener,
         AppState {
             runtime: runtime.clone(),
+            admin_token: std::env::var("MANDI_ADMIN_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
         },
         cfg.server.cors_origins.clone(),
         workers,

@@ -36,6 +36,15 @@ pub struct SetCredentials {
     pub credentials: Credentials,
 }
 
+/// Check new credentials against the broker's profile endpoint and adopt them unless the
+/// broker refuses them (a network failure adopts them: the socket attempt is the next test).
+/// Answers with the verdict; the old credentials stay when it is a refusal.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<TokenStatus, AuthError>")]
+pub struct ReplaceCredentials {
+    pub credentials: Credentials,
+}
+
 /// Query: what the auth manager knows, for `/health`.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "AuthStatus")]

@@ -13,7 +13,8 @@ use actix::{
 use chrono::Utc;
 
 pub use messages::{
-    AuthStatus, GetAuthStatus, GetCredentials, ReportAuthFailure, SetCredentials, ValidateToken,
+    AuthStatus, GetAuthStatus, GetCredentials, ReplaceCredentials, ReportAuthFailure,
+    SetCredentials, ValidateToken,
 };
 pub use state::{
     classify_profile, credentials_broker, credentials_from, credentials_from_env, profile_request,
@@ -90,6 +91,33 @@ impl Handler<SetCredentials> for AuthManager {
     fn handle(&mut self, msg: SetCredentials, _: &mut Context<Self>) {
         tracing::info!(credentials = ?msg.credentials, "credentials replaced");
         self.state.set_credentials(msg.credentials);
+    }
+}
+
+impl Handler<ReplaceCredentials> for AuthManager {
+    type Result = ResponseActFuture<Self, Result<TokenStatus, AuthError>>;
+
+    fn handle(&mut self, msg: ReplaceCredentials, _: &mut Context<Self>) -> Self::Result {
+        let broker = self.upstream.broker;
+        let request = profile_request(&msg.credentials, broker, &self.upstream.rest_url);
+        let timeout = Duration::from_millis(self.upstream.connect_timeout_ms.max(1));
+        Box::pin(
+            async move {
+                let request = request?;
+                Ok(check_profile(broker, request, timeout).await)
+            }
+            .into_actor(self)
+            .map(move |result, act, _| {
+                if let Ok(status) = result {
+                    if !status.is_rejected() {
+                        tracing::info!(credentials = ?msg.credentials, verdict = ?status, "new broker token adopted");
+                        act.state.set_credentials(msg.credentials);
+                        act.state.record_check(status, Utc::now());
+                    }
+                }
+                result
+            }),
+        )
     }
 }
 

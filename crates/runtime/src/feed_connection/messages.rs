@@ -74,6 +74,14 @@ pub struct FeedStatusChanged {
     pub at: DateTime<Utc>,
 }
 
+/// Drop the current socket (or pending wait) and connect again now, e.g. after a new token
+/// was adopted. Subscriptions come back through the registry's replay.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct ReconnectNow {
+    pub reason: String,
+}
+
 /// Query: the feed's state and counters, for `/health`.
 #[derive(Message, Clone, Debug)]
 #[rtype(result = "FeedHealth")]

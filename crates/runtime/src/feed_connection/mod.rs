@@ -40,8 +40,8 @@ pub use state::{BackoffPolicy, ConnectionState, Counters, JITTER_FRACTION, STABL
 
 use self::connect::{WsSink, WsStream};
 use self::messages::{
-    ApplyUpstreamChanges, FeedHealth, FeedStatusChanged, GetFeedHealth, ReplaySubscriptions,
-    TicksReceived,
+    ApplyUpstreamChanges, FeedHealth, FeedStatusChanged, GetFeedHealth, ReconnectNow,
+    ReplaySubscriptions, TicksReceived,
 };
 use crate::auth_manager::{AuthManager, ReportAuthFailure};
 use crate::instrument_directory::InstrumentIndex;
@@ -279,6 +279,21 @@ impl Handler<ApplyUpstreamChanges> for FeedConnection {
             let commands = change_commands(self.settings.broker, &msg.changes);
             self.send_commands(&commands);
         }
+    }
+}
+
+impl Handler<ReconnectNow> for FeedConnection {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReconnectNow, ctx: &mut Context<Self>) {
+        tracing::info!(broker = self.broker(), reason = %msg.reason, "reconnecting upstream on request");
+        if self.state.restart_now(msg.reason) {
+            self.publish();
+        }
+        // Stopping drops the socket, its timers and any pending or in-flight attempt;
+        // supervision restarts us and `started` connects with no delay.
+        self.sink = None;
+        ctx.stop();
     }
 }
 

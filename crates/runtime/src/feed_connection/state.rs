@@ -316,6 +316,17 @@ impl ConnectionState {
         })
     }
 
+    /// Drop the socket on purpose and connect again at once (new credentials). Publishes
+    /// Reconnecting, so the Live that follows makes the registry replay every subscription.
+    pub fn restart_now(&mut self, reason: String) -> bool {
+        self.closing = true;
+        self.failures = 0;
+        self.next_delay = Duration::ZERO;
+        self.live_since = None;
+        self.got_data = false;
+        self.set_status(FeedState::Reconnecting, Some(reason))
+    }
+
     /// The registry's whole set, sent after each connect: it replaces ours.
     pub fn replace_upstream(&mut self, active: &[(Instrument, Mode)]) {
         self.upstream = active
@@ -378,6 +389,33 @@ impl ConnectionState {
         self.state = state;
         self.reason = reason;
         changed
+    }
+}
+
+#[cfg(test)]
+mod restart_tests {
+    use super::*;
+
+    #[test]
+    fn restart_now_reconnects_without_delay_and_announces_it() {
+        let policy = BackoffPolicy {
+            initial: Duration::from_millis(500),
+            factor: 2.0,
+            max: Duration::from_secs(60),
+        };
+        let mut s = ConnectionState::new(Broker::Dhan, policy);
+        s.connected(Instant::now());
+        assert!(
+            s.restart_now("new token".into()),
+            "Live → Reconnecting is a change"
+        );
+        assert_eq!(s.state(), FeedState::Reconnecting);
+        assert!(!s.is_live());
+        assert_eq!(s.schedule_attempt(Utc::now()), Duration::ZERO);
+        assert!(
+            s.connected(Instant::now()),
+            "the next Live is published, so replay happens"
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP and WebSocket API: routes, shared state, and the server factory that takes a
 //! bound listener so tests run the whole stack on port 0.
 
+mod admin;
 mod api;
 mod dashboard;
 
@@ -15,6 +16,9 @@ use tracing_actix_web::TracingLogger;
 #[derive(Clone)]
 pub struct AppState {
     pub runtime: RuntimeHandle,
+    /// `MANDI_ADMIN_TOKEN`: when set, operator endpoints need it as a bearer token
+    /// (and then also accept non-loopback callers, e.g. behind a proxy).
+    pub admin_token: Option<String>,
 }
 
 /// Build the HTTP server on an already-bound listener. The runtime was started once,
@@ -39,6 +43,7 @@ pub fn build(
             .wrap(TracingLogger::default())
             .configure(dashboard::routes)
             .configure(api::routes)
+            .configure(admin::routes)
     })
     .workers(workers)
     .disable_signals()

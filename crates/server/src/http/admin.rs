@@ -1,0 +1,206 @@
+//! Operator endpoints: token hot-swap and Prometheus metrics.
+//! `POST /api/auth/token` changes what the runtime trades on, so it answers only to a
+//! loopback peer, or to a bearer token equal to `MANDI_ADMIN_TOKEN` when that is set.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use mandi_runtime::auth_manager::{GetCredentials, ReplaceCredentials};
+use mandi_runtime::feed_connection::messages::ReconnectNow;
+use mandi_runtime::settings::Credentials;
+use serde::Deserialize;
+
+use super::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/auth/token", web::post().to(replace_token))
+        .route("/metrics", web::get().to(metrics));
+}
+
+/// A new daily token; the id fields are optional (they rarely change).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    access_token: String,
+    client_id: Option<String>,
+    api_key: Option<String>,
+}
+
+fn allowed(req: &HttpRequest, admin_token: Option<&str>) -> bool {
+    if let Some(expected) = admin_token {
+        let given = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // Length first, then every byte, so the comparison time does not leak a prefix.
+        return given.is_some_and(|g| {
+            g.len() == expected.len()
+                && g.bytes()
+                    .zip(expected.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        });
+    }
+    req.peer_addr().is_some_and(|a| a.ip().is_loopback())
+}
+
+async fn replace_token(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if !allowed(&req, state.admin_token.as_deref()) {
+        return HttpResponse::Forbidden().json(serde_json::json!({
+            "error": "forbidden",
+            "message": "token changes are accepted from 127.0.0.1, or with Authorization: Bearer $MANDI_ADMIN_TOKEN",
+        }));
+    }
+    let body: TokenBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return HttpResponse::BadRequest().json(serde_json::json!({
+                "error": "bad_json",
+                "message": format!("{e}; expected {{\"access_token\":\"..\"}} (optionally client_id or api_key)"),
+            }))
+        }
+    };
+    let rt = &state.runtime;
+    let Ok(current) = rt.auth.send(GetCredentials).await else {
+        return busy();
+    };
+    let credentials = match current {
+        Credentials::Dhan { client_id, .. } => Credentials::Dhan {
+            client_id: body.client_id.unwrap_or(client_id),
+            access_token: body.access_token,
+        },
+        Credentials::Kite { api_key, .. } => Credentials::Kite {
+            api_key: body.api_key.unwrap_or(api_key),
+            access_token: body.access_token,
+        },
+    };
+    match rt.auth.send(ReplaceCredentials { credentials }).await {
+        Ok(Ok(status)) if !status.is_rejected() => {
+            rt.feed.do_send(ReconnectNow {
+                reason: "new broker token adopted; reconnecting with it".into(),
+            });
+            HttpResponse::Ok()
+                .json(serde_json::json!({"status": "accepted", "token_status": status}))
+        }
+        Ok(Ok(status)) => HttpResponse::UnprocessableEntity().json(serde_json::json!({
+            "status": "rejected",
+            "token_status": status,
+            "message": "the broker refused this token; the previous one is still in use",
+        })),
+        Ok(Err(e)) => HttpResponse::BadRequest()
+            .json(serde_json::json!({"error": "bad_credentials", "message": e.to_string()})),
+        Err(_) => busy(),
+    }
+}
+
+fn busy() -> HttpResponse {
+    HttpResponse::ServiceUnavailable().json(serde_json::json!({
+        "error": "unavailable",
+        "message": "auth manager is restarting; retry in a second",
+    }))
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let Ok(h) = state.runtime.health().await else {
+        return busy();
+    };
+    let live = u8::from(h.feed.state == mandi_runtime::feed_connection::messages::FeedState::Live);
+    let rows: [(&str, &str, &str, f64); 14] = [
+        (
+            "mandi_feed_live",
+            "gauge",
+            "1 while the upstream socket is live",
+            f64::from(live),
+        ),
+        (
+            "mandi_feed_connects_total",
+            "counter",
+            "upstream connections opened",
+            h.feed.connects as f64,
+        ),
+        (
+            "mandi_feed_frames_total",
+            "counter",
+            "upstream frames received",
+            h.feed.frames as f64,
+        ),
+        (
+            "mandi_feed_packets_total",
+            "counter",
+            "upstream packets decoded",
+            h.feed.packets as f64,
+        ),
+        (
+            "mandi_feed_decode_errors_total",
+            "counter",
+            "malformed upstream frames",
+            h.feed.decode_errors as f64,
+        ),
+        (
+            "mandi_feed_dropped_frames_total",
+            "counter",
+            "frames dropped because the price store was full",
+            h.feed.dropped_frames as f64,
+        ),
+        (
+            "mandi_feed_consecutive_failures",
+            "gauge",
+            "failed attempts since the last healthy connection",
+            f64::from(h.feed.consecutive_failures),
+        ),
+        (
+            "mandi_feed_subscribed_instruments",
+            "gauge",
+            "instruments the upstream carries",
+            h.feed.subscribed as f64,
+        ),
+        (
+            "mandi_ticks_in_total",
+            "counter",
+            "ticks published to the broadcaster",
+            h.broadcast.ticks_in as f64,
+        ),
+        (
+            "mandi_client_wakeups_total",
+            "counter",
+            "session outbox wake-ups",
+            h.broadcast.deliveries as f64,
+        ),
+        (
+            "mandi_clients",
+            "gauge",
+            "connected /ws clients",
+            h.clients as f64,
+        ),
+        (
+            "mandi_prices_clients",
+            "gauge",
+            "connected /ws/prices clients",
+            h.prices_clients as f64,
+        ),
+        (
+            "mandi_slow_clients_closed_total",
+            "counter",
+            "clients closed for falling behind",
+            h.broadcast.slow_clients_closed as f64,
+        ),
+        (
+            "mandi_last_tick_age_seconds",
+            "gauge",
+            "seconds since the last tick (-1: none yet)",
+            h.last_tick_age_s.unwrap_or(-1.0),
+        ),
+    ];
+    let mut out = String::with_capacity(2048);
+    for (name, kind, help, value) in rows {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        ));
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
+}
