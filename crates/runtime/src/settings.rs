@@ -79,12 +79,20 @@ pub struct BroadcastSettings {
     pub prices_push_interval_ms: u64,
 }
 
+/// Where the price store keeps its snapshot; `data_dir: None` keeps nothing on disk.
+#[derive(Clone, Debug)]
+pub struct StoreSettings {
+    pub data_dir: Option<std::path::PathBuf>,
+    pub persist_interval_ms: u64,
+}
+
 /// Everything the runtime needs to start.
 #[derive(Clone, Debug)]
 pub struct RuntimeSettings {
     pub upstream: UpstreamSettings,
     pub credentials: Credentials,
     pub broadcast: BroadcastSettings,
+    pub store: StoreSettings,
     pub instruments: Vec<Instrument>,
     /// Instruments subscribed at start on behalf of the runtime itself (the `/prices` set).
     pub default_symbols: Vec<Arc<str>>,

@@ -114,6 +114,7 @@ pub async fn start(
         upstream: cfg.upstream_settings(sim_urls),
         credentials,
         broadcast: cfg.broadcast_settings(),
+        store: cfg.store_settings(),
         instruments: cfg.instruments(),
         default_symbols: cfg
             .prices

@@ -1,7 +1,7 @@
 //! What the simulator saw, for tests and drills: connections, subscribe traffic,
 //! limit violations, REST load, and every connection's current subscriptions.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use mandi_domain::Mode;
 use serde::{Deserialize, Serialize};
 
+use crate::faults::Faults;
 use crate::sessions::{Broker, SessionRegistry};
 use crate::state::lock;
 
@@ -25,6 +26,12 @@ pub struct CountersSnapshot {
     /// Broker REST calls (both brokers, admin excluded).
     pub rest_requests_total: u64,
     pub rest_requests_last_second: u64,
+    /// The fault switches in force (`GET /admin/faults`).
+    #[serde(default)]
+    pub faults: Faults,
+    /// How often each kind of fault was applied, every kind listed.
+    #[serde(default)]
+    pub faults_applied: BTreeMap<String, u64>,
 }
 
 /// One broker's tallies. Connection counts cover accepted feed connections only;
@@ -137,6 +144,8 @@ impl Counters {
         CountersSnapshot {
             rest_requests_total: dhan.rest_requests_total + kite.rest_requests_total,
             rest_requests_last_second: last_second,
+            faults: Faults::default(),
+            faults_applied: BTreeMap::new(),
             dhan,
             kite,
         }

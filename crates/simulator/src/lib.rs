@@ -5,13 +5,14 @@
 //! MarketClock ──(every tick_interval_ms)── steps PriceModels ──▶ SimState.snapshot
 //!      └── MarketTicked ──▶ DhanSession / KiteSession ──▶ binary frames to clients
 //! HTTP: GET / (Dhan or Kite upgrade) · /v2/* (Dhan REST) · /user, /quote* (Kite REST)
-//!       · /admin/counters · /admin/drop
+//!       · /admin/counters · /admin/drop · /admin/faults (fault switches, see faults/)
 //! ```
 
 mod admin;
 mod common;
 mod counters;
 mod dhan;
+mod faults;
 mod http;
 mod kite;
 mod limits;
@@ -33,6 +34,7 @@ use chrono::Utc;
 pub use counters::{
     BrokerCounters, ConnectionSubscriptions, CountersSnapshot, DhanSubscription, KiteSubscription,
 };
+pub use faults::Faults;
 pub use settings::{SimCredentials, SimInstrument, SimSettings};
 
 use market::{MarketClock, MarketSnapshot, PriceModel, StopClock, Universe};
@@ -64,15 +66,14 @@ impl SimulatorHandle {
 
     /// The same data as `GET /admin/counters`.
     pub fn counters(&self) -> CountersSnapshot {
-        self.state
-            .counters
-            .snapshot(&self.state.sessions, Instant::now())
+        self.state.counters_snapshot(Instant::now())
     }
 
     /// Stop serving (open connections are cut) and stop the market clock.
     pub async fn stop(self) {
         self.server.stop(false).await;
         self.clock.do_send(StopClock);
+        self.state.faults.stop_driver();
         tracing::info!(addr = %self.addr, "simulator stopped");
     }
 }
@@ -100,9 +101,15 @@ pub fn start(settings: SimSettings, listener: TcpListener) -> std::io::Result<Si
     );
     let state = Arc::new(SimState::new(settings, universe, first));
     let clock = MarketClock::new(models, state.clone()).start();
+    state
+        .faults
+        .set_driver(faults::driver::FaultDriver::new(state.clone()).start());
 
     let data = web::Data::from(state.clone());
-    let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(http::routes))
+    let server = HttpServer::new(move || App::new()
+            .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(faults::rest::rest_faults))
+            .configure(http::routes))
         .workers(1)
         .disable_signals()
         // A finished feed session drops its TCP connection at once instead of lingering

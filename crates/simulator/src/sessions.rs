@@ -34,6 +34,8 @@ pub enum SessionControl {
     Kick { reason: u16 },
     /// Close the TCP connection without a close frame (fault injection).
     Drop,
+    /// The token fault switches changed: close if this session's token is no longer valid.
+    RecheckToken,
 }
 
 /// A reserved slot. `evict` is the oldest session to kick under `KickOldest`.
@@ -133,6 +135,15 @@ impl SessionRegistry {
             .values()
             .filter_map(|e| e.ticks.clone())
             .collect()
+    }
+
+    /// Send `msg` to every attached session; returns how many.
+    pub fn broadcast(&self, msg: SessionControl) -> usize {
+        let all = self.control_recipients();
+        for s in &all {
+            s.do_send(msg);
+        }
+        all.len()
     }
 
     pub fn control_recipients(&self) -> Vec<Recipient<SessionControl>> {

@@ -1,9 +1,11 @@
 //! `SimState`: what every handler and session of one simulator shares: settings,
-//! instruments, the latest market snapshot, open sessions, counters and rate limits.
+//! instruments, the latest market snapshot, open sessions, counters, rate limits and
+//! fault switches.
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use crate::counters::Counters;
+use crate::counters::{Counters, CountersSnapshot};
+use crate::faults::FaultState;
 use crate::limits::RateLimiter;
 use crate::market::{MarketSnapshot, SharedSnapshot, Universe};
 use crate::sessions::SessionRegistry;
@@ -16,6 +18,7 @@ pub struct SimState {
     pub counters: Counters,
     pub dhan_quote_limit: RateLimiter,
     pub kite_quote_limit: RateLimiter,
+    pub faults: FaultState,
     market: RwLock<SharedSnapshot>,
 }
 
@@ -28,8 +31,17 @@ impl SimState {
             counters: Counters::default(),
             dhan_quote_limit: RateLimiter::default(),
             kite_quote_limit: RateLimiter::default(),
+            faults: FaultState::default(),
             market: RwLock::new(Arc::new(first)),
         }
+    }
+
+    /// `GET /admin/counters`: the counters plus the fault switches and what they did.
+    pub fn counters_snapshot(&self, now: std::time::Instant) -> CountersSnapshot {
+        let mut s = self.counters.snapshot(&self.sessions, now);
+        s.faults = self.faults.current();
+        s.faults_applied = self.faults.applied();
+        s
     }
 
     /// The latest snapshot (cheap: an `Arc` clone).

@@ -26,6 +26,8 @@ pub async fn start_stack(overrides: &[(&str, &str)]) -> Stack {
         ("MANDI__SERVER__PORT".into(), "0".into()),
         ("MANDI__SIMULATOR__PORT".into(), "0".into()),
         ("MANDI__SIMULATOR__TICK_INTERVAL_MS".into(), "50".into()),
+        // Tests keep nothing on disk unless they ask for a directory.
+        ("MANDI__STORE__DATA_DIR".into(), String::new()),
     ];
     env.extend(
         overrides

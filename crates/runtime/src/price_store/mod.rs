@@ -2,14 +2,20 @@
 //! 1-minute candles, and publishes each frame's changes once.
 
 mod messages;
+mod persist;
 mod state;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix::{Actor, Context, Handler, MessageResult, Recipient};
+use actix::{Actor, AsyncContext, Context, Handler, MessageResult, Recipient};
+use chrono::Utc;
 
 pub use messages::{GetCandles, GetPriceStoreStats, GetSnapshot, PriceStoreStats, TicksPublished};
+pub use persist::{Snapshot, SNAPSHOT_FILE};
 pub use state::{Candle, PriceBook};
+
+use crate::settings::StoreSettings;
 
 use crate::feed_connection::messages::TicksReceived;
 
@@ -21,14 +27,72 @@ pub struct PriceStore {
     book: PriceBook,
     subscribers: Vec<Recipient<TicksPublished>>,
     publish_dropped: u64,
+    settings: StoreSettings,
+    /// Updates since the last snapshot; nothing is written while the market is quiet.
+    dirty: bool,
 }
 
 impl PriceStore {
-    pub fn new(subscribers: Vec<Recipient<TicksPublished>>) -> PriceStore {
+    pub fn new(subscribers: Vec<Recipient<TicksPublished>>, settings: StoreSettings) -> PriceStore {
         PriceStore {
             book: PriceBook::default(),
             subscribers,
             publish_dropped: 0,
+            settings,
+            dirty: false,
+        }
+    }
+
+    fn publish(&mut self, ticks: Vec<mandi_domain::Tick>) {
+        let published = TicksPublished {
+            ticks: Arc::from(ticks),
+        };
+        for sub in &self.subscribers {
+            // Bounded hand-off: a subscriber that cannot keep up loses this frame's
+            // snapshot (prices are conflated state; the next frame supersedes it).
+            if sub.try_send(published.clone()).is_err() {
+                self.publish_dropped += 1;
+            }
+        }
+    }
+
+    /// Last prices from the previous run, so a restart (or a closed market) still shows them.
+    fn restore(&mut self) {
+        let Some(dir) = self.settings.data_dir.clone() else {
+            return;
+        };
+        match persist::load(&dir) {
+            Ok(Some(snapshot)) => {
+                let (ticks, candles) = snapshot.for_restore(Utc::now());
+                let restored = self.book.restore(ticks, candles);
+                tracing::info!(instruments = restored.len(), path = %persist::path(&dir).display(), "last prices restored");
+                if !restored.is_empty() {
+                    self.publish(restored);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(
+                path = %persist::path(&dir).display(),
+                error = %e,
+                "price snapshot unreadable; starting empty — delete the file if it keeps failing"
+            ),
+        }
+    }
+
+    fn save(&mut self) {
+        let Some(dir) = &self.settings.data_dir else {
+            return;
+        };
+        if !self.dirty {
+            return;
+        }
+        match persist::save(dir, &Snapshot::of(&self.book, Utc::now())) {
+            Ok(()) => self.dirty = false,
+            Err(e) => tracing::warn!(
+                dir = %dir.display(),
+                error = %e,
+                "cannot write the price snapshot — check store.data_dir exists and is writable"
+            ),
         }
     }
 }
@@ -38,6 +102,17 @@ impl Actor for PriceStore {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
+        self.restore();
+        if self.settings.data_dir.is_some() {
+            let every = Duration::from_millis(self.settings.persist_interval_ms.max(100));
+            // Small file, written off the hot path at most once per interval; a kill -9
+            // loses at most one interval of candles, never the previous snapshot.
+            ctx.run_interval(every, |this, _| this.save());
+        }
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.save();
     }
 }
 
@@ -49,16 +124,8 @@ impl Handler<TicksReceived> for PriceStore {
         if changed.is_empty() {
             return;
         }
-        let published = TicksPublished {
-            ticks: Arc::from(changed),
-        };
-        for sub in &self.subscribers {
-            // Bounded hand-off: a subscriber that cannot keep up loses this frame's
-            // snapshot (prices are conflated state; the next frame supersedes it).
-            if sub.try_send(published.clone()).is_err() {
-                self.publish_dropped += 1;
-            }
-        }
+        self.dirty = true;
+        self.publish(changed);
     }
 }
 

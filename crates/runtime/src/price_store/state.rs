@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use mandi_domain::{Tick, TickUpdate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Candles kept per instrument: a full trading day of MCX (09:00–23:55) is 895 minutes.
 const MAX_CANDLES_PER_SYMBOL: usize = 1_000;
 
 /// One OHLC bar. `volume` is the traded volume inside the bar (difference of the
 /// cumulative day volume), so indices (no volume) show 0.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Candle {
     pub start: DateTime<Utc>,
     pub open: f64,
@@ -89,6 +89,37 @@ impl PriceBook {
             .get(symbol)
             .map(|s| s.candles.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// Every symbol's candles, for persisting.
+    pub fn all_candles(&self) -> impl Iterator<Item = (&Arc<str>, &[Candle])> {
+        self.series
+            .iter()
+            .map(|(s, series)| (s, series.candles.as_slice()))
+    }
+
+    /// Put back what a previous run persisted. Live data already here wins: a restore
+    /// never overwrites a tick that arrived first.
+    pub fn restore(
+        &mut self,
+        ticks: Vec<Tick>,
+        candles: Vec<(Arc<str>, Vec<Candle>)>,
+    ) -> Vec<Tick> {
+        let mut restored = Vec::new();
+        for tick in ticks {
+            if self.ticks.contains_key(&tick.symbol) || tick.ltp.is_nan() || tick.ltp <= 0.0 {
+                continue;
+            }
+            self.ticks.insert(tick.symbol.clone(), tick.clone());
+            restored.push(tick);
+        }
+        for (symbol, list) in candles {
+            let series = self.series.entry(symbol).or_default();
+            if series.candles.is_empty() {
+                series.candles = list;
+            }
+        }
+        restored
     }
 
     pub fn last_update_at(&self) -> Option<DateTime<Utc>> {

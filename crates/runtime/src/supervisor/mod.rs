@@ -64,7 +64,11 @@ impl RuntimeSupervisor {
             always_open,
         )
         .start();
-        let price_store = PriceStore::new(vec![broadcaster.clone().recipient()]).start();
+        let price_store = PriceStore::new(
+            vec![broadcaster.clone().recipient()],
+            settings.store.clone(),
+        )
+        .start();
         let auth =
             AuthManager::new(settings.credentials.clone(), settings.upstream.clone()).start();
         let feed = {

@@ -8,7 +8,7 @@ mod validate;
 use std::sync::Arc;
 
 use mandi_domain::{Exchange, Instrument, Segment};
-use mandi_runtime::settings::{BroadcastSettings, Broker, UpstreamSettings};
+use mandi_runtime::settings::{BroadcastSettings, Broker, StoreSettings, UpstreamSettings};
 
 pub use load::{load, EMBEDDED_DEFAULT};
 pub use schema::*;
@@ -108,6 +108,14 @@ impl MandiConfig {
             max_queued_bytes: b.max_queued_bytes,
             heartbeat_interval_ms: b.heartbeat_interval_ms,
             prices_push_interval_ms: b.prices_push_interval_ms,
+        }
+    }
+
+    pub fn store_settings(&self) -> StoreSettings {
+        let dir = self.store.data_dir.trim();
+        StoreSettings {
+            data_dir: (!dir.is_empty()).then(|| std::path::PathBuf::from(dir)),
+            persist_interval_ms: self.store.persist_interval_ms,
         }
     }
 

@@ -10,6 +10,7 @@ pub struct MandiConfig {
     pub upstream: UpstreamSection,
     pub simulator: SimulatorSection,
     pub broadcast: BroadcastSection,
+    pub store: StoreSection,
     #[serde(default)]
     pub market: MarketSection,
     pub prices: PricesSection,
@@ -57,6 +58,13 @@ pub struct BroadcastSection {
     pub max_queued_bytes: usize,
     pub heartbeat_interval_ms: u64,
     pub prices_push_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    pub data_dir: String,
+    pub persist_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -85,6 +85,16 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
             "use at least 4096 (1048576 is the default)",
         ));
     }
+    if cfg.store.persist_interval_ms < 100 {
+        return Err(ConfigError::new(
+            "store.persist_interval_ms",
+            format!(
+                "{} ms would rewrite the snapshot too often",
+                cfg.store.persist_interval_ms
+            ),
+            "use at least 100 (5000 is the default)",
+        ));
+    }
     validate_instruments(cfg)
 }
 

@@ -111,8 +111,10 @@ fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let creds = &state.settings.credentials;
     let client = header("client-id").or_else(|| header("dhanClientId"));
-    if header("access-token") == Some(creds.dhan_access_token.as_str())
-        && client == Some(creds.dhan_client_id.as_str())
+    let faults = state.faults.current();
+    let token_ok = header("access-token")
+        .is_some_and(|t| faults.token_valid(Utc::now(), t, &creds.dhan_access_token));
+    if token_ok && client == Some(creds.dhan_client_id.as_str())
     {
         return None;
     }
@@ -125,7 +127,7 @@ fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
     ))
 }
 
-fn error(status: StatusCode, error_type: &str, code: &str, message: &str) -> HttpResponse {
+pub(crate) fn error(status: StatusCode, error_type: &str, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({
         "errorType": error_type,
         "errorCode": code,

@@ -44,6 +44,11 @@ pub fn error_body(kind: ErrorKind) -> Value {
         ),
         ErrorKind::Input(m) => ("InputException", m),
     };
+    envelope(error_type, &message)
+}
+
+/// Kite's error envelope with any type and message.
+pub fn envelope(error_type: &str, message: &str) -> Value {
     json!({ "status": "error", "message": message, "data": null, "error_type": error_type })
 }
 
@@ -169,12 +174,12 @@ fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("token "))
         .and_then(|v| v.trim().split_once(':'));
-    if presented
-        == Some((
-            creds.kite_api_key.as_str(),
-            creds.kite_access_token.as_str(),
-        ))
-    {
+    let faults = state.faults.current();
+    let valid = presented.is_some_and(|(key, token)| {
+        key == creds.kite_api_key
+            && faults.token_valid(Utc::now(), token, &creds.kite_access_token)
+    });
+    if valid {
         return None;
     }
     BrokerTally::bump(&state.counters.kite.auth_failures, 1);

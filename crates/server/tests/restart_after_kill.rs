@@ -1,0 +1,143 @@
+//! After `kill -9` and a restart, the last prices and today's candles are served within
+//! 2 s of start — even with the broker unreachable. Runs the real `mandi` binary.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+/// Kills the child when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `mandi run` with `env`; returns the process and its base address (host:port).
+fn start(env: &[(&str, &str)]) -> (Running, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mandi"));
+    cmd.arg("run")
+        .env("MANDI__SERVER__PORT", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn mandi");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("mandi listening on http://") {
+                let _ = tx.send(url.to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(DEADLINE)
+        .expect("mandi printed its address");
+    (Running(child), addr)
+}
+
+/// A plain HTTP/1.0 GET, so this test needs no async runtime.
+fn get_json(addr: &str, path: &str) -> Option<Value> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let body = raw.split_once("\r\n\r\n")?.1;
+    serde_json::from_str(body).ok()
+}
+
+fn wait_for<T>(what: &str, deadline: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let give_up = Instant::now() + deadline;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            Instant::now() < give_up,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn snapshot(dir: &Path) -> Option<Value> {
+    let bytes = std::fs::read(dir.join("prices.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn nifty_ltp(snap: &Value) -> Option<f64> {
+    snap["ticks"]
+        .as_array()?
+        .iter()
+        .find(|t| t["symbol"] == "NIFTY")?["ltp"]
+        .as_f64()
+}
+
+#[test]
+fn last_prices_and_candles_survive_kill_9() {
+    let dir = std::env::temp_dir().join(format!("mandi-kill9-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data_dir = dir.to_string_lossy().to_string();
+
+    let (mut first, _) = start(&[
+        ("MANDI__STORE__DATA_DIR", &data_dir),
+        ("MANDI__STORE__PERSIST_INTERVAL_MS", "100"),
+        ("MANDI__SIMULATOR__TICK_INTERVAL_MS", "50"),
+    ]);
+    wait_for("a snapshot with four prices and candles", DEADLINE, || {
+        let s = snapshot(&dir)?;
+        let ticks = s["ticks"].as_array()?.len();
+        let candles = s["candles"].as_array()?.len();
+        (ticks >= 4 && candles >= 4).then_some(())
+    });
+    first.0.kill().expect("kill -9");
+    first.0.wait().expect("reaped");
+    let persisted = snapshot(&dir).expect("snapshot survives the kill");
+    let want = nifty_ltp(&persisted).expect("NIFTY persisted");
+
+    // Restart with the broker unreachable: only the snapshot can supply prices.
+    let started = Instant::now();
+    let (_second, addr) = start(&[
+        ("MANDI__STORE__DATA_DIR", &data_dir),
+        ("MANDI__SIMULATOR__ENABLED", "false"),
+        ("MANDI__UPSTREAM__WS_URL", "ws://127.0.0.1:9"),
+        ("MANDI__UPSTREAM__REST_URL", "http://127.0.0.1:9"),
+        ("DHAN_CLIENT_ID", "1000000001"),
+        ("DHAN_ACCESS_TOKEN", "unused-broker-unreachable"),
+    ]);
+    let prices = wait_for("restored prices", Duration::from_secs(2), || {
+        let p = get_json(&addr, "/prices")?;
+        p["NIFTY"].as_f64().is_some().then_some(p)
+    });
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed <= Duration::from_secs(2),
+        "served after {elapsed:?}"
+    );
+    assert_eq!(
+        prices["NIFTY"].as_f64(),
+        Some(want),
+        "the persisted price, exactly"
+    );
+    assert_ne!(prices["status"], "active", "not claimed live: {prices}");
+    let candles = get_json(&addr, "/api/candles?symbol=NIFTY").expect("candles");
+    assert!(
+        candles["candles"].as_array().is_some_and(|c| !c.is_empty()),
+        "today's candles restored: {candles}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
