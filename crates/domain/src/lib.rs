@@ -1,12 +1,16 @@
 //! Normalised market-data vocabulary shared by every mandi crate.
 //! Pure: no IO, no actix, no wall clock — time always arrives as an argument.
 
+pub mod calendar;
 pub mod instrument;
 pub mod mode;
 pub mod segment;
 pub mod tick;
 pub mod time;
 
+pub use calendar::{
+    CalendarSettings, DailySchedule, HolidayLists, MarketCalendar, MarketPhase, ScheduledJob,
+};
 pub use instrument::{Exchange, Instrument};
 pub use mode::Mode;
 pub use segment::Segment;

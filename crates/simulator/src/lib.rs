@@ -106,17 +106,19 @@ pub fn start(settings: SimSettings, listener: TcpListener) -> std::io::Result<Si
         .set_driver(faults::driver::FaultDriver::new(state.clone()).start());
 
     let data = web::Data::from(state.clone());
-    let server = HttpServer::new(move || App::new()
+    let server = HttpServer::new(move || {
+        App::new()
             .app_data(data.clone())
             .wrap(actix_web::middleware::from_fn(faults::rest::rest_faults))
-            .configure(http::routes))
-        .workers(1)
-        .disable_signals()
-        // A finished feed session drops its TCP connection at once instead of lingering
-        // for the default second: `/admin/drop` must look like a network cut.
-        .client_disconnect_timeout(Duration::ZERO)
-        .listen(listener)?
-        .run();
+            .configure(http::routes)
+    })
+    .workers(1)
+    .disable_signals()
+    // A finished feed session drops its TCP connection at once instead of lingering
+    // for the default second: `/admin/drop` must look like a network cut.
+    .client_disconnect_timeout(Duration::ZERO)
+    .listen(listener)?
+    .run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
     tracing::info!(addr = %addr, instruments = state.universe.len(), "simulator listening");

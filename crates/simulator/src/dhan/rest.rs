@@ -114,8 +114,7 @@ fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
     let faults = state.faults.current();
     let token_ok = header("access-token")
         .is_some_and(|t| faults.token_valid(Utc::now(), t, &creds.dhan_access_token));
-    if token_ok && client == Some(creds.dhan_client_id.as_str())
-    {
+    if token_ok && client == Some(creds.dhan_client_id.as_str()) {
         return None;
     }
     BrokerTally::bump(&state.counters.dhan.auth_failures, 1);
@@ -127,7 +126,12 @@ fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
     ))
 }
 
-pub(crate) fn error(status: StatusCode, error_type: &str, code: &str, message: &str) -> HttpResponse {
+pub(crate) fn error(
+    status: StatusCode,
+    error_type: &str,
+    code: &str,
+    message: &str,
+) -> HttpResponse {
     HttpResponse::build(status).json(json!({
         "errorType": error_type,
         "errorCode": code,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
+use chrono::Utc;
 use mandi_protocol::dhan::{parse_request, DhanDisconnectReason, DhanPacket};
 use mandi_protocol::DecodeError;
 
@@ -14,6 +15,7 @@ use super::packets;
 use super::session::{DhanAction, DhanSubscriptions};
 use crate::common;
 use crate::counters::BrokerTally;
+use crate::faults::{self, FaultKind};
 use crate::limits::DHAN_MAX_CONNECTIONS;
 use crate::market::MarketTicked;
 use crate::sessions::{Broker, OverLimit, SessionControl};
@@ -34,9 +36,14 @@ pub async fn upgrade(
     let state = state.into_inner();
     let (client_id, token) = common::query_pair(&req, "clientId", "token");
     let creds = &state.settings.credentials;
+    let faults = state.faults.current();
+    let now = Utc::now();
     let verdict = if client_id != creds.dhan_client_id {
         Err(DhanDisconnectReason::AuthFailed)
-    } else if token != creds.dhan_access_token {
+    } else if faults.is_expired_token(now, &token, &creds.dhan_access_token) {
+        state.faults.bump(FaultKind::TokenExpired);
+        Err(DhanDisconnectReason::TokenExpired)
+    } else if !faults.token_valid(now, &token, &creds.dhan_access_token) {
         Err(DhanDisconnectReason::TokenInvalid)
     } else {
         Ok(())
@@ -45,7 +52,17 @@ pub async fn upgrade(
         BrokerTally::bump(&state.counters.dhan.auth_failures, 1);
         tracing::info!(client_id = %client_id, reason = code.code(), "dhan connection rejected");
         return start(
-            DhanSession::new(state, None, Some(code), client_id),
+            DhanSession::new(state, None, Some(code), client_id, token),
+            &req,
+            stream,
+        );
+    }
+    if let Some(reason) = faults.dhan_disconnect_reason {
+        state.faults.bump(FaultKind::DhanDisconnect);
+        let reason = DhanDisconnectReason::from_code(reason);
+        tracing::info!(client_id = %client_id, reason = reason.code(), "fault: dhan disconnect on open");
+        return start(
+            DhanSession::new(state, None, Some(reason), client_id, token),
             &req,
             stream,
         );
@@ -59,7 +76,13 @@ pub async fn upgrade(
     let Some(admission) = admission else {
         return Ok(HttpResponse::ServiceUnavailable().finish());
     };
-    let session = DhanSession::new(state.clone(), Some(admission.id), None, client_id.clone());
+    let session = DhanSession::new(
+        state.clone(),
+        Some(admission.id),
+        None,
+        client_id.clone(),
+        token,
+    );
     let response =
         start(session, &req, stream).inspect_err(|_| state.sessions.remove(admission.id))?;
     BrokerTally::bump(&state.counters.dhan.connections_total, 1);
@@ -92,8 +115,12 @@ pub struct DhanSession {
     /// Set when the credentials were bad: send this reason and close on start.
     reject: Option<DhanDisconnectReason>,
     client_id: String,
+    /// The access token it connected with, rechecked when the token switches change.
+    token: String,
     subs: DhanSubscriptions,
     last_heard: Instant,
+    /// Data messages sent so far, for `malformed_every`.
+    sent: u64,
 }
 
 impl DhanSession {
@@ -102,27 +129,47 @@ impl DhanSession {
         id: Option<u64>,
         reject: Option<DhanDisconnectReason>,
         client_id: String,
+        token: String,
     ) -> Self {
         DhanSession {
             state,
             id,
             reject,
             client_id,
+            token,
             subs: DhanSubscriptions::default(),
             last_heard: Instant::now(),
+            sent: 0,
         }
     }
 
-    fn send(ctx: &mut ws::WebsocketContext<Self>, packets: Vec<DhanPacket>) {
+    /// Market data out, through the `silent` and `malformed_every` switches.
+    fn send(&mut self, ctx: &mut ws::WebsocketContext<Self>, packets: Vec<DhanPacket>) {
+        if packets.is_empty() {
+            return;
+        }
+        let faults = self.state.faults.current();
+        if faults.is_silent() {
+            self.state.faults.bump(FaultKind::Silent);
+            return;
+        }
         // One packet per message: the official client parses from offset 0 only.
         for p in packets {
-            ctx.binary(p.encode());
+            self.sent += 1;
+            let bytes = p.encode();
+            if faults.should_corrupt(self.sent) {
+                self.state.faults.bump(FaultKind::Malformed);
+                ctx.binary(faults::corrupt(&bytes));
+            } else {
+                ctx.binary(bytes);
+            }
         }
     }
 
     fn disconnect(&mut self, ctx: &mut ws::WebsocketContext<Self>, reason: DhanDisconnectReason) {
         tracing::info!(conn_id = ?self.id, client_id = %self.client_id, reason = reason.code(), "dhan disconnect sent");
-        Self::send(ctx, vec![packets::disconnect(reason)]);
+        // Control, not data: goes out even when silent, never corrupted.
+        ctx.binary(packets::disconnect(reason).encode());
         ctx.close(Some(ws::CloseReason {
             code: ws::CloseCode::Policy,
             description: None,
@@ -150,7 +197,7 @@ impl DhanSession {
             &self.state.counters.dhan,
         );
         match action {
-            DhanAction::Send(packets) => Self::send(ctx, packets),
+            DhanAction::Send(packets) => self.send(ctx, packets),
             DhanAction::Disconnect { reason } => return self.disconnect(ctx, reason),
             DhanAction::Close => {
                 ctx.close(Some(ws::CloseCode::Normal.into()));
@@ -180,7 +227,15 @@ impl Actor for DhanSession {
         }
         let every = Duration::from_millis(self.state.settings.dhan_ping_interval_ms.max(1));
         ctx.run_interval(every, move |act, ctx| {
-            if act.last_heard.elapsed() > every * SILENT_PINGS_BEFORE_DROP {
+            let faults = act.state.faults.current();
+            if faults.is_silent() {
+                // A server playing dead must not also drop the client for being quiet.
+                act.last_heard = Instant::now();
+                if !faults.pings_allowed() {
+                    act.state.faults.bump(FaultKind::Silent);
+                    return;
+                }
+            } else if act.last_heard.elapsed() > every * SILENT_PINGS_BEFORE_DROP {
                 tracing::info!(conn_id = ?act.id, "dhan client silent, dropping");
                 ctx.stop();
                 return;
@@ -215,7 +270,7 @@ impl Handler<MarketTicked> for DhanSession {
 
     fn handle(&mut self, msg: MarketTicked, ctx: &mut Self::Context) {
         let packets = self.subs.on_tick(&self.state.universe, &msg.snapshot);
-        Self::send(ctx, packets);
+        self.send(ctx, packets);
     }
 }
 
@@ -228,6 +283,14 @@ impl Handler<SessionControl> for DhanSession {
                 self.disconnect(ctx, DhanDisconnectReason::from_code(reason))
             }
             SessionControl::Drop => ctx.stop(),
+            SessionControl::RecheckToken => {
+                let configured = &self.state.settings.credentials.dhan_access_token;
+                let faults = self.state.faults.current();
+                if !faults.token_valid(Utc::now(), &self.token, configured) {
+                    self.state.faults.bump(FaultKind::TokenExpired);
+                    self.disconnect(ctx, DhanDisconnectReason::TokenExpired);
+                }
+            }
         }
     }
 }

@@ -122,7 +122,10 @@ impl Faults {
             }
         }
         set(&mut self.refuse_upgrade_status, patch.refuse_upgrade_status);
-        set(&mut self.dhan_disconnect_reason, patch.dhan_disconnect_reason);
+        set(
+            &mut self.dhan_disconnect_reason,
+            patch.dhan_disconnect_reason,
+        );
         set(&mut self.silent, patch.silent);
         set(&mut self.silent_pings, patch.silent_pings);
         set(&mut self.malformed_every, patch.malformed_every);
@@ -177,7 +180,7 @@ impl Faults {
     /// Whether a connection's `n`th data message (counting from 1) is to be corrupted.
     pub fn should_corrupt(&self, n: u64) -> bool {
         self.malformed_every
-            .is_some_and(|every| every > 0 && n > 0 && n % u64::from(every) == 0)
+            .is_some_and(|every| every > 0 && n > 0 && n.is_multiple_of(u64::from(every)))
     }
 }
 
@@ -315,7 +318,10 @@ mod tests {
         assert!(f.token_valid(at(10), "new", "old"));
         assert!(!f.token_valid(at(9), "other", "old"));
         assert!(f.is_expired_token(at(11), "old", "old"));
-        assert!(!f.is_expired_token(at(11), "other", "old"), "a wrong token is 809");
+        assert!(
+            !f.is_expired_token(at(11), "other", "old"),
+            "a wrong token is 809"
+        );
         assert!(Faults::default().token_valid(at(0), "old", "old"));
     }
 
@@ -337,14 +343,25 @@ mod tests {
             (br#"{"silent":"yes"}"#, "silent"),
             (br#"{"bogus":1}"#, "bogus"),
             (br#"{"refuse_upgrade_status":200}"#, "refuse_upgrade_status"),
-            (br#"{"dhan_disconnect_reason":800}"#, "dhan_disconnect_reason"),
+            (
+                br#"{"dhan_disconnect_reason":800}"#,
+                "dhan_disconnect_reason",
+            ),
             (br#"{"expire_token_at":"tomorrow"}"#, "expire_token_at"),
         ];
         for (body, field) in cases {
             let got = Faults::parse(body).err().map(|e| e.field);
-            assert_eq!(got.as_deref(), Some(field), "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                got.as_deref(),
+                Some(field),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
-        assert_eq!(Faults::parse(b"[]").err().map(|e| e.field), Some(String::new()));
+        assert_eq!(
+            Faults::parse(b"[]").err().map(|e| e.field),
+            Some(String::new())
+        );
     }
 
     #[test]

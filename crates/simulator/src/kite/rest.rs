@@ -176,8 +176,7 @@ fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
         .and_then(|v| v.trim().split_once(':'));
     let faults = state.faults.current();
     let valid = presented.is_some_and(|(key, token)| {
-        key == creds.kite_api_key
-            && faults.token_valid(Utc::now(), token, &creds.kite_access_token)
+        key == creds.kite_api_key && faults.token_valid(Utc::now(), token, &creds.kite_access_token)
     });
     if valid {
         return None;

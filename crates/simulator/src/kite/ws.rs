@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
+use chrono::Utc;
 use mandi_protocol::kite::{encode_frame, KitePacket, KiteRequest};
 use mandi_protocol::DecodeError;
 
@@ -15,6 +16,7 @@ use super::rest::{error_body, ErrorKind};
 use super::session::KiteSubscriptions;
 use crate::common;
 use crate::counters::BrokerTally;
+use crate::faults::{self, FaultKind};
 use crate::limits::KITE_MAX_CONNECTIONS;
 use crate::market::MarketTicked;
 use crate::sessions::{Broker, OverLimit, SessionControl};
@@ -34,8 +36,13 @@ pub async fn upgrade(
     let state = state.into_inner();
     let (api_key, token) = common::query_pair(&req, "api_key", "access_token");
     let creds = &state.settings.credentials;
-    if api_key != creds.kite_api_key || token != creds.kite_access_token {
+    let faults = state.faults.current();
+    let now = Utc::now();
+    if api_key != creds.kite_api_key || !faults.token_valid(now, &token, &creds.kite_access_token) {
         BrokerTally::bump(&state.counters.kite.auth_failures, 1);
+        if faults.is_expired_token(now, &token, &creds.kite_access_token) {
+            state.faults.bump(FaultKind::TokenExpired);
+        }
         tracing::info!(api_key = %api_key, "kite upgrade refused: bad credentials");
         return Ok(HttpResponse::Forbidden().json(error_body(ErrorKind::Token)));
     }
@@ -50,7 +57,7 @@ pub async fn upgrade(
         tracing::info!(api_key = %api_key, "kite upgrade refused: connection limit");
         return Ok(HttpResponse::TooManyRequests().json(error_body(ErrorKind::TooManyConnections)));
     };
-    let session = KiteSession::new(state.clone(), admission.id);
+    let session = KiteSession::new(state.clone(), admission.id, token);
     let response = ws::WsResponseBuilder::new(session, &req, stream)
         .frame_size(MAX_FRAME_BYTES)
         .start()
@@ -64,30 +71,56 @@ pub async fn upgrade(
 pub struct KiteSession {
     state: Arc<SimState>,
     id: u64,
+    /// The access token it connected with, rechecked when the token switches change.
+    token: String,
     subs: KiteSubscriptions,
     /// When we last sent anything; the heartbeat fills silences longer than the interval.
     last_sent: Instant,
+    /// Data frames sent so far, for `malformed_every`.
+    sent: u64,
 }
 
 impl KiteSession {
-    fn new(state: Arc<SimState>, id: u64) -> Self {
+    fn new(state: Arc<SimState>, id: u64, token: String) -> Self {
         KiteSession {
             state,
             id,
+            token,
             subs: KiteSubscriptions::default(),
             last_sent: Instant::now(),
+            sent: 0,
         }
     }
 
-    /// All of this connection's packets for one moment go in one frame.
+    /// All of this connection's packets for one moment go in one frame, through the
+    /// `silent` and `malformed_every` switches.
     fn send(&mut self, ctx: &mut ws::WebsocketContext<Self>, packets: &[KitePacket]) {
+        if packets.is_empty() {
+            return;
+        }
+        let faults = self.state.faults.current();
+        if faults.is_silent() {
+            self.state.faults.bump(FaultKind::Silent);
+            return;
+        }
         for chunk in packets.chunks(usize::from(u16::MAX)) {
-            ctx.binary(encode_frame(chunk));
+            self.sent += 1;
+            let frame = encode_frame(chunk);
+            if faults.should_corrupt(self.sent) {
+                self.state.faults.bump(FaultKind::Malformed);
+                ctx.binary(faults::corrupt(&frame));
+            } else {
+                ctx.binary(frame);
+            }
             self.last_sent = Instant::now();
         }
     }
 
     fn send_error(&mut self, ctx: &mut ws::WebsocketContext<Self>, text: &str) {
+        if self.state.faults.current().is_silent() {
+            self.state.faults.bump(FaultKind::Silent);
+            return;
+        }
         let msg = serde_json::json!({ "type": "error", "data": text });
         ctx.text(msg.to_string());
         self.last_sent = Instant::now();
@@ -133,9 +166,18 @@ impl Actor for KiteSession {
         let idle = Duration::from_millis(self.state.settings.kite_heartbeat_interval_ms.max(1));
         // Check four times per interval so a silence never runs much past it.
         ctx.run_interval((idle / 4).max(Duration::from_millis(1)), move |act, ctx| {
-            if act.last_sent.elapsed() >= idle {
+            if act.last_sent.elapsed() < idle {
+                return;
+            }
+            act.last_sent = Instant::now();
+            let faults = act.state.faults.current();
+            if !faults.is_silent() {
                 ctx.binary(HEARTBEAT.to_vec());
-                act.last_sent = Instant::now();
+            } else if faults.pings_allowed() {
+                // Kite never pings; this only exists to drill ping-based liveness.
+                ctx.ping(b"");
+            } else {
+                act.state.faults.bump(FaultKind::Silent);
             }
         });
     }
@@ -179,6 +221,16 @@ impl Handler<SessionControl> for KiteSession {
                 ctx.stop();
             }
             SessionControl::Drop => ctx.stop(),
+            SessionControl::RecheckToken => {
+                let configured = &self.state.settings.credentials.kite_access_token;
+                let faults = self.state.faults.current();
+                if !faults.token_valid(Utc::now(), &self.token, configured) {
+                    // Kite has no disconnect message: a policy close, then a 403 on retry.
+                    self.state.faults.bump(FaultKind::TokenExpired);
+                    ctx.close(Some(ws::CloseCode::Policy.into()));
+                    ctx.stop();
+                }
+            }
         }
     }
 }
