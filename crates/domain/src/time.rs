@@ -53,19 +53,6 @@ pub fn ist_naive_iso(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// Whether `now` falls inside the NSE/BSE normal market (09:15–15:30 IST, Monday to
-/// Friday). Exchange holidays and the other exchanges' sessions live in the market
-/// calendar; this is the coarse check the status messages need.
-pub fn nse_session_open(now: DateTime<Utc>) -> bool {
-    use chrono::{Datelike, Timelike, Weekday};
-    let ist = now.with_timezone(&IST);
-    if matches!(ist.weekday(), Weekday::Sat | Weekday::Sun) {
-        return false;
-    }
-    let minute = ist.hour() * 60 + ist.minute();
-    (9 * 60 + 15..15 * 60 + 30).contains(&minute)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,30 +125,5 @@ mod tests {
             .single()
             .unwrap_or_default();
         assert_eq!(ist_naive_iso(t), "2026-02-03T09:09:55.000000");
-    }
-
-    #[test]
-    fn nse_session_is_computed_in_ist() {
-        // 2026-11-20 is a Friday. 03:45 UTC = 09:15 IST.
-        let open = Utc
-            .with_ymd_and_hms(2026, 11, 20, 3, 45, 0)
-            .single()
-            .unwrap_or_default();
-        let before = Utc
-            .with_ymd_and_hms(2026, 11, 20, 3, 44, 59)
-            .single()
-            .unwrap_or_default();
-        let close = Utc
-            .with_ymd_and_hms(2026, 11, 20, 10, 0, 0)
-            .single()
-            .unwrap_or_default();
-        let saturday = Utc
-            .with_ymd_and_hms(2026, 11, 21, 5, 0, 0)
-            .single()
-            .unwrap_or_default();
-        assert!(nse_session_open(open));
-        assert!(!nse_session_open(before));
-        assert!(!nse_session_open(close), "15:30 IST is closed");
-        assert!(!nse_session_open(saturday));
     }
 }

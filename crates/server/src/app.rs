@@ -123,7 +123,7 @@ pub async fn start(
             .map(|s| Arc::from(s.as_str()))
             .collect(),
     };
-    let runtime = RuntimeSupervisor::start(settings, cfg.always_open())?;
+    let runtime = RuntimeSupervisor::start(settings, cfg.calendar())?;
     let addr = listener.local_addr()?;
     let server = http::build(
         listener,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use actix::{Actor, AsyncContext, Context, Handler, MessageResult, Recipient};
 use chrono::Utc;
-use mandi_domain::time::nse_session_open;
+use mandi_domain::MarketCalendar;
 
 pub use messages::{
     BroadcastStats, ClientSubscribe, ClientUnsubscribe, GetBroadcastStats, GetPricesPayload,
@@ -44,8 +44,8 @@ pub struct Broadcaster {
     registry: actix::Addr<SubscriptionRegistry>,
     /// Symbols of the terminal's `/prices` map, in config order.
     price_symbols: Vec<Arc<str>>,
-    /// `true` treats every moment as market hours (the simulator and drills).
-    always_open: bool,
+    /// IST sessions per exchange; `always_open` in it makes every moment market hours.
+    calendar: Arc<MarketCalendar>,
     next_id: u64,
     sessions: HashMap<u64, SessionEntry>,
     fanout: FanoutState,
@@ -60,14 +60,14 @@ impl Broadcaster {
         registry: actix::Addr<SubscriptionRegistry>,
         price_symbols: Vec<Arc<str>>,
         broker: &'static str,
-        always_open: bool,
+        calendar: Arc<MarketCalendar>,
     ) -> Broadcaster {
         Broadcaster {
             settings,
             index,
             registry,
             price_symbols,
-            always_open,
+            calendar: calendar.clone(),
             next_id: 1,
             sessions: HashMap::new(),
             fanout: FanoutState::default(),
@@ -75,7 +75,7 @@ impl Broadcaster {
                 state: FeedState::Connecting,
                 reason: None,
                 broker,
-                market_open: always_open,
+                market_open: calendar.always_open(),
                 last_tick_at: None,
             },
             stats: BroadcastStats {
@@ -121,7 +121,7 @@ impl Broadcaster {
     }
 
     fn refresh_health(&mut self) {
-        self.health.market_open = self.always_open || nse_session_open(Utc::now());
+        self.health.market_open = any_market_open(&self.calendar, Utc::now());
     }
 
     fn push_control_to_all(&mut self, kind: SessionKind, msg: client_protocol::Frame) {
@@ -136,6 +136,15 @@ impl Broadcaster {
             self.deliver(id, |o| o.push_control(m));
         }
     }
+}
+
+/// "open" for clients means any exchange is in its normal session (MCX trades into the
+/// evening after NSE and BSE have closed).
+pub fn any_market_open(calendar: &MarketCalendar, now: chrono::DateTime<Utc>) -> bool {
+    use mandi_domain::Exchange;
+    [Exchange::Nse, Exchange::Bse, Exchange::Mcx]
+        .into_iter()
+        .any(|e| calendar.is_open(e, now))
 }
 
 impl Actor for Broadcaster {

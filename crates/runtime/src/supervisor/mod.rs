@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use actix::{Actor, Addr, Supervisor};
 use chrono::Utc;
+use mandi_domain::MarketCalendar;
 
 pub use messages::StartError;
 pub use state::{age_s, grade, HealthReport, STALE_AFTER_S};
@@ -36,7 +37,7 @@ pub struct RuntimeHandle {
     pub price_store: Addr<PriceStore>,
     pub auth: Addr<AuthManager>,
     pub feed: Addr<FeedConnection>,
-    pub always_open: bool,
+    pub calendar: Arc<MarketCalendar>,
 }
 
 pub struct RuntimeSupervisor;
@@ -45,8 +46,9 @@ impl RuntimeSupervisor {
     /// Start everything. Must run inside an actix `System`.
     pub fn start(
         settings: RuntimeSettings,
-        always_open: bool,
+        calendar: MarketCalendar,
     ) -> Result<RuntimeHandle, StartError> {
+        let calendar = Arc::new(calendar);
         let index = Arc::new(InstrumentIndex::build(settings.instruments.clone())?);
         for s in &settings.default_symbols {
             if index.by_symbol(s).is_none() {
@@ -61,7 +63,7 @@ impl RuntimeSupervisor {
             registry.clone(),
             settings.default_symbols.clone(),
             settings.upstream.broker.as_str(),
-            always_open,
+            calendar.clone(),
         )
         .start();
         let price_store = PriceStore::new(
@@ -107,7 +109,7 @@ impl RuntimeSupervisor {
             price_store,
             auth,
             feed,
-            always_open,
+            calendar,
         })
     }
 }
@@ -120,7 +122,7 @@ impl RuntimeHandle {
         let store = self.price_store.send(GetPriceStoreStats).await?;
         let broadcast = self.broadcaster.send(GetBroadcastStats).await?;
         let now = Utc::now();
-        let market_open = self.always_open || mandi_domain::time::nse_session_open(now);
+        let market_open = crate::broadcaster::any_market_open(&self.calendar, now);
         let last_tick_age_s = age_s(store.last_update_at, now);
         Ok(HealthReport {
             status: grade(feed.state, last_tick_age_s, market_open),

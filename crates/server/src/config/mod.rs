@@ -63,6 +63,14 @@ impl MandiConfig {
         self.market.always_open.unwrap_or(self.simulator.enabled)
     }
 
+    /// The IST market calendar this config describes.
+    pub fn calendar(&self) -> mandi_domain::MarketCalendar {
+        mandi_domain::MarketCalendar::new(mandi_domain::CalendarSettings {
+            holidays: self.market.holidays.clone(),
+            always_open: self.always_open(),
+        })
+    }
+
     /// Upstream settings; `sim` overrides the URLs with the embedded simulator's.
     pub fn upstream_settings(&self, sim: Option<(String, String)>) -> UpstreamSettings {
         let broker = self.broker();

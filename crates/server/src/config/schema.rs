@@ -71,6 +71,8 @@ pub struct StoreSection {
 #[serde(deny_unknown_fields)]
 pub struct MarketSection {
     pub always_open: Option<bool>,
+    #[serde(default)]
+    pub holidays: mandi_domain::HolidayLists,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -126,3 +126,31 @@ fn overlay_file_and_bad_segment() {
     assert_eq!(missing.key, "--config");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn holidays_reach_the_calendar_and_bad_dates_name_the_key() {
+    use chrono::NaiveDate;
+    use mandi_domain::Exchange;
+    let dir = std::env::temp_dir().join(format!("mandi-holidays-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        "[market]\nalways_open = false\n[market.holidays]\nnse = [\"2026-01-26\"]\n",
+    )
+    .expect("write");
+    let cfg = load(Some(&good), Vec::new()).expect("valid holidays");
+    let cal = cfg.calendar();
+    let republic_day = NaiveDate::from_ymd_opt(2026, 1, 26).expect("date");
+    assert!(!cal.is_trading_day(Exchange::Nse, republic_day));
+    assert!(
+        cal.is_trading_day(Exchange::Mcx, republic_day),
+        "separate lists per exchange"
+    );
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[market.holidays]\nnse = [\"26/01/2026\"]\n").expect("write");
+    let err = load(Some(&bad), Vec::new()).expect_err("bad date");
+    assert!(err.key.starts_with("market"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
