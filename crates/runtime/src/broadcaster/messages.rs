@@ -71,7 +71,8 @@ pub struct BroadcastStats {
     pub prices_clients: usize,
     pub ticks_in: u64,
     pub serializations: u64,
-    pub deliveries: u64,
+    /// Times a session was woken to drain its outbox (one wake-up may carry many frames).
+    pub wakeups: u64,
     pub slow_clients_closed: u64,
     pub feed_state: &'static str,
     pub last_tick_at: Option<chrono::DateTime<chrono::Utc>>,

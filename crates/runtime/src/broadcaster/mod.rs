@@ -83,7 +83,7 @@ impl Broadcaster {
                 prices_clients: 0,
                 ticks_in: 0,
                 serializations: 0,
-                deliveries: 0,
+                wakeups: 0,
                 slow_clients_closed: 0,
                 feed_state: FeedState::Connecting.as_str(),
                 last_tick_at: None,
@@ -108,7 +108,7 @@ impl Broadcaster {
         match outcome {
             PushOutcome::Queued => {}
             PushOutcome::Notify => {
-                self.stats.deliveries += 1;
+                self.stats.wakeups += 1;
                 // At most one wake-up is ever pending per session (the outbox tracks it),
                 // so this cannot grow the session's mailbox without bound.
                 entry.notify.do_send(OutboxReady);

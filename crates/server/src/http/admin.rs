@@ -167,7 +167,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             "mandi_client_wakeups_total",
             "counter",
             "session outbox wake-ups",
-            h.broadcast.deliveries as f64,
+            h.broadcast.wakeups as f64,
         ),
         (
             "mandi_clients",
