@@ -78,10 +78,11 @@ pub struct Failure {
     pub fix: Option<&'static str>,
 }
 
-const DHAN_TOKEN_FIX: &str = "generate a new access token on web.dhan.co and set DHAN_ACCESS_TOKEN";
+const DHAN_TOKEN_FIX: &str =
+    "generate a new access token on web.dhan.co and POST it to /api/auth/token (no restart needed)";
 const DHAN_CLIENT_FIX: &str = "check DHAN_CLIENT_ID against the token's account";
 const KITE_TOKEN_FIX: &str =
-    "log in through Kite Connect for today's access token and set KITE_ACCESS_TOKEN (tokens expire at 06:00 IST)";
+    "log in through Kite Connect for today's access token and POST it to /api/auth/token (tokens expire at 06:00 IST; no restart needed)";
 
 impl Failure {
     pub fn network(reason: impl Into<String>) -> Failure {
