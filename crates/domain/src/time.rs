@@ -45,6 +45,12 @@ pub fn round_to_tick(price: f64, tick: f64) -> f64 {
     ((steps * tick) * 1e7).round() / 1e7
 }
 
+/// Seconds from `at` to `now` with millisecond precision, never negative (a tick stamped a
+/// hair in the future by another thread's clock reads as 0, not as a negative age).
+pub fn seconds_since(at: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
+    ((now - at).num_milliseconds().max(0) as f64) / 1000.0
+}
+
 /// Format a UTC instant as IST ISO-8601 without offset, the broking terminal's
 /// `timestamp` shape (`2026-02-03T09:09:55.456386`).
 pub fn ist_naive_iso(t: DateTime<Utc>) -> String {

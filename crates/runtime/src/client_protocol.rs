@@ -183,7 +183,7 @@ impl HealthView {
 
     pub fn last_tick_seconds_ago(&self, now: DateTime<Utc>) -> Option<f64> {
         self.last_tick_at
-            .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
+            .map(|t| mandi_domain::time::seconds_since(t, now))
     }
 }
 

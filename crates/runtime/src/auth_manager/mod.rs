@@ -36,6 +36,20 @@ impl AuthManager {
             state: AuthState::new(credentials),
         }
     }
+
+    /// The broker's verdict on `credentials` from its REST profile endpoint.
+    fn check(
+        &self,
+        credentials: &Credentials,
+    ) -> impl std::future::Future<Output = Result<TokenStatus, AuthError>> + 'static {
+        let broker = self.upstream.broker;
+        let request = profile_request(credentials, broker, &self.upstream.rest_url);
+        let timeout = Duration::from_millis(self.upstream.connect_timeout_ms.max(1));
+        async move {
+            let request = request?;
+            Ok(check_profile(broker, request, timeout).await)
+        }
+    }
 }
 
 impl Actor for AuthManager {
@@ -56,21 +70,15 @@ impl Handler<ValidateToken> for AuthManager {
     type Result = ResponseActFuture<Self, Result<TokenStatus, AuthError>>;
 
     fn handle(&mut self, _: ValidateToken, _: &mut Context<Self>) -> Self::Result {
-        let broker = self.upstream.broker;
-        let request = profile_request(self.state.credentials(), broker, &self.upstream.rest_url);
-        let timeout = Duration::from_millis(self.upstream.connect_timeout_ms.max(1));
         Box::pin(
-            async move {
-                let request = request?;
-                Ok(check_profile(broker, request, timeout).await)
-            }
-            .into_actor(self)
-            .map(|result, act, _| {
-                if let Ok(status) = result {
-                    act.state.record_check(status, Utc::now());
-                }
-                result
-            }),
+            self.check(self.state.credentials())
+                .into_actor(self)
+                .map(|result, act, _| {
+                    if let Ok(status) = result {
+                        act.state.record_check(status, Utc::now());
+                    }
+                    result
+                }),
         )
     }
 }
@@ -98,15 +106,9 @@ impl Handler<ReplaceCredentials> for AuthManager {
     type Result = ResponseActFuture<Self, Result<TokenStatus, AuthError>>;
 
     fn handle(&mut self, msg: ReplaceCredentials, _: &mut Context<Self>) -> Self::Result {
-        let broker = self.upstream.broker;
-        let request = profile_request(&msg.credentials, broker, &self.upstream.rest_url);
-        let timeout = Duration::from_millis(self.upstream.connect_timeout_ms.max(1));
         Box::pin(
-            async move {
-                let request = request?;
-                Ok(check_profile(broker, request, timeout).await)
-            }
-            .into_actor(self)
+            self.check(&msg.credentials)
+                .into_actor(self)
             .map(move |result, act, _| {
                 if let Ok(status) = result {
                     if !status.is_rejected() {

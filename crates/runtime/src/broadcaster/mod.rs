@@ -124,17 +124,33 @@ impl Broadcaster {
         self.health.market_open = any_market_open(&self.calendar, Utc::now());
     }
 
-    fn push_control_to_all(&mut self, kind: SessionKind, msg: client_protocol::Frame) {
-        let ids: Vec<u64> = self
-            .sessions
+    fn session_ids(&self, kind: SessionKind) -> Vec<u64> {
+        self.sessions
             .iter()
             .filter(|(_, e)| e.kind == kind)
             .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
+            .collect()
+    }
+
+    fn push_control_to_all(&mut self, kind: SessionKind, msg: client_protocol::Frame) {
+        for id in self.session_ids(kind) {
             let m = msg.clone();
             self.deliver(id, |o| o.push_control(m));
         }
+    }
+
+    /// The terminal's price map as of now.
+    fn prices_now(&self) -> serde_json::Value {
+        prices_payload(
+            &self.price_symbols,
+            &self.fanout,
+            self.health.state,
+            Utc::now(),
+        )
+    }
+
+    fn push_prices(&mut self, session: u64, frame: client_protocol::Frame) {
+        self.deliver(session, |o| o.push_latest(PRICES_KEY.into(), frame));
     }
 }
 
@@ -160,22 +176,9 @@ impl Actor for Broadcaster {
         });
         let prices = Duration::from_millis(self.settings.prices_push_interval_ms);
         ctx.run_interval(prices, |this, _| {
-            let payload = prices_payload(
-                &this.price_symbols,
-                &this.fanout,
-                this.health.state,
-                Utc::now(),
-            );
-            let bytes = client_protocol::Frame::from(payload.to_string());
-            let ids: Vec<u64> = this
-                .sessions
-                .iter()
-                .filter(|(_, e)| e.kind == SessionKind::Prices)
-                .map(|(id, _)| *id)
-                .collect();
-            for id in ids {
-                let b = bytes.clone();
-                this.deliver(id, |o| o.push_latest(PRICES_KEY.into(), b));
+            let frame = client_protocol::Frame::from(this.prices_now().to_string());
+            for id in this.session_ids(SessionKind::Prices) {
+                this.push_prices(id, frame.clone());
             }
         });
     }
@@ -238,14 +241,8 @@ impl Handler<SessionOpened> for Broadcaster {
             }
             SessionKind::Prices => {
                 self.stats.prices_clients += 1;
-                let payload = prices_payload(
-                    &self.price_symbols,
-                    &self.fanout,
-                    self.health.state,
-                    Utc::now(),
-                );
-                let b = client_protocol::Frame::from(payload.to_string());
-                self.deliver(id, |o| o.push_latest(PRICES_KEY.into(), b));
+                let frame = client_protocol::Frame::from(self.prices_now().to_string());
+                self.push_prices(id, frame);
             }
         }
         id
@@ -330,12 +327,7 @@ impl Handler<GetPricesPayload> for Broadcaster {
     type Result = MessageResult<GetPricesPayload>;
 
     fn handle(&mut self, _: GetPricesPayload, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(prices_payload(
-            &self.price_symbols,
-            &self.fanout,
-            self.health.state,
-            Utc::now(),
-        ))
+        MessageResult(self.prices_now())
     }
 }
 

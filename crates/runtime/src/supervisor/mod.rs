@@ -12,7 +12,7 @@ use chrono::Utc;
 use mandi_domain::MarketCalendar;
 
 pub use messages::StartError;
-pub use state::{age_s, grade, HealthReport, STALE_AFTER_S};
+pub use state::{grade, HealthReport, STALE_AFTER_S};
 
 use crate::auth_manager::AuthManager;
 use crate::broadcaster::{Broadcaster, GetBroadcastStats};
@@ -123,7 +123,9 @@ impl RuntimeHandle {
         let broadcast = self.broadcaster.send(GetBroadcastStats).await?;
         let now = Utc::now();
         let market_open = crate::broadcaster::any_market_open(&self.calendar, now);
-        let last_tick_age_s = age_s(store.last_update_at, now);
+        let last_tick_age_s = store
+            .last_update_at
+            .map(|t| mandi_domain::time::seconds_since(t, now));
         Ok(HealthReport {
             status: grade(feed.state, last_tick_age_s, market_open),
             last_tick_age_s,

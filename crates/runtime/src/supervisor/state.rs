@@ -35,10 +35,6 @@ pub fn grade(state: FeedState, last_tick_age_s: Option<f64>, market_open: bool) 
     }
 }
 
-pub fn age_s(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<f64> {
-    at.map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

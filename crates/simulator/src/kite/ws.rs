@@ -9,7 +9,7 @@ use actix::prelude::*;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
 use chrono::Utc;
-use mandi_protocol::kite::{encode_frame, KitePacket, KiteRequest};
+use mandi_protocol::kite::{encode_frame, KitePacket, KiteRequest, HEARTBEAT};
 use mandi_protocol::DecodeError;
 
 use super::rest::{error_body, ErrorKind};
@@ -24,8 +24,6 @@ use crate::state::SimState;
 
 /// 3000 tokens of JSON is about 24 KiB.
 const MAX_FRAME_BYTES: usize = 1 << 20;
-/// The heartbeat byte; clients ignore its value.
-const HEARTBEAT: [u8; 1] = [0];
 
 /// `GET /?api_key=..&access_token=..` (an extra `uid` is ignored).
 pub async fn upgrade(
@@ -172,7 +170,7 @@ impl Actor for KiteSession {
             act.last_sent = Instant::now();
             let faults = act.state.faults.current();
             if !faults.is_silent() {
-                ctx.binary(HEARTBEAT.to_vec());
+                ctx.binary(HEARTBEAT);
             } else if faults.pings_allowed() {
                 // Kite never pings; this only exists to drill ping-based liveness.
                 ctx.ping(b"");
