@@ -2,17 +2,16 @@
 //! detected by the read-idle timeout and replaced by a fresh connection with every
 //! subscription; ticks resume once the simulator speaks again.
 
-use mandi_testkit::{get_json, start_stack, wait_for, WsClient, DEADLINE};
+use mandi_testkit::{
+    get_json, request_json, sim_connections, start_stack, wait_for, WsClient, DEADLINE,
+};
 use serde_json::{json, Value};
 
+/// Set switches with a body, clear them all without one.
 async fn set_faults(url: &str, body: Option<Value>) {
-    let client = awc::Client::new();
-    let resp = match body {
-        Some(b) => client.post(url).timeout(DEADLINE).send_json(&b).await,
-        None => client.delete(url).timeout(DEADLINE).send().await,
-    }
-    .expect("faults request");
-    assert!(resp.status().is_success(), "{url}: {}", resp.status());
+    let method = if body.is_some() { "POST" } else { "DELETE" };
+    let (status, _) = request_json(method, url, body.as_ref()).await;
+    assert!((200..300).contains(&status), "{method} {url}: {status}");
 }
 
 #[actix_rt::test]
@@ -62,7 +61,10 @@ async fn silent_kite_feed_is_detected_and_reconnected() {
     let after = wait_for("live with RELIANCE replayed", DEADLINE, || async {
         let h = get_json(&health_url).await;
         let c = get_json(&counters_url).await;
-        let subs = c["kite"]["connections"][0]["subscriptions"].to_string();
+        let subs = sim_connections(&c, "kite")
+            .first()
+            .map(Value::to_string)
+            .unwrap_or_default();
         (h["feed"]["state"] == "live" && subs.contains("738561")).then_some(c)
     })
     .await;

@@ -2,29 +2,17 @@
 //! live feed without a process restart, and every subscription comes back exactly once;
 //! a refused token changes nothing. Also: `/metrics` speaks Prometheus text.
 
-use mandi_testkit::{get_json, start_stack, wait_for, WsClient, DEADLINE};
+use mandi_testkit::{
+    get_json, request_json, sim_connections, start_stack, wait_for, WsClient, DEADLINE,
+};
 use serde_json::{json, Value};
 
-/// The simulator's open Dhan connections, each as its sorted subscription list.
 fn dhan_connections(counters: &Value) -> Vec<Value> {
-    counters["dhan"]["connections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| c["subscriptions"].clone())
-        .collect()
+    sim_connections(counters, "dhan")
 }
 
 async fn post_token(url: &str, body: Value) -> (u16, Value) {
-    let mut resp = awc::Client::new()
-        .post(url)
-        .timeout(DEADLINE)
-        .send_json(&body)
-        .await
-        .expect("POST /api/auth/token");
-    let status = resp.status().as_u16();
-    let body = resp.json::<Value>().await.unwrap_or(Value::Null);
-    (status, body)
+    request_json("POST", url, Some(&body)).await
 }
 
 #[actix_rt::test]

@@ -6,28 +6,20 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use mandi_testkit::{get_json, start_stack, wait_for, WsClient, DEADLINE};
+use mandi_testkit::{
+    get_json, request_json, sim_connections, start_stack, wait_for, WsClient, DEADLINE,
+};
 use serde_json::{json, Value};
 
 const DROPS: u64 = 20;
 
 fn connections(counters: &Value) -> Vec<Value> {
-    counters["dhan"]["connections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| c["subscriptions"].clone())
-        .collect()
+    sim_connections(counters, "dhan")
 }
 
 async fn post(url: &str) {
-    let resp = awc::Client::new()
-        .post(url)
-        .timeout(DEADLINE)
-        .send()
-        .await
-        .expect("POST");
-    assert!(resp.status().is_success(), "POST {url}: {}", resp.status());
+    let (status, _) = request_json("POST", url, None).await;
+    assert!((200..300).contains(&status), "POST {url}: {status}");
 }
 
 #[actix_rt::test]

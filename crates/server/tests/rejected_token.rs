@@ -2,51 +2,15 @@
 //! with the fix, schedules the next attempt at least a minute out, never opens a socket
 //! with a refused token, and never prints the token. Real `mandi run` against `mandi sim`.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+
+mod common;
+use common::{free_port, get_json, wait_for, Running};
 
 const SECRET: &str = "do-not-log-this-token-7f3a9c";
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn get_json(addr: &str, path: &str) -> Option<Value> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    serde_json::from_str(raw.split_once("\r\n\r\n")?.1).ok()
-}
-
-fn wait_for<T>(what: &str, deadline: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let give_up = Instant::now() + deadline;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(Instant::now() < give_up, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn rejected_token_means_one_attempt_one_line_and_no_secret_in_logs() {

@@ -1,26 +1,18 @@
 //! After `kill -9` and a restart, the last prices and today's candles are served within
 //! 2 s of start — even with the broker unreachable. Runs the real `mandi` binary.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::{get_json, wait_for, Running};
+
 const DEADLINE: Duration = Duration::from_secs(15);
-
-/// Kills the child when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Start `mandi run` with `env`; returns the process and its base address (host:port).
 fn start(env: &[(&str, &str)]) -> (Running, String) {
@@ -47,31 +39,6 @@ fn start(env: &[(&str, &str)]) -> (Running, String) {
         .recv_timeout(DEADLINE)
         .expect("mandi printed its address");
     (Running(child), addr)
-}
-
-/// A plain HTTP/1.0 GET, so this test needs no async runtime.
-fn get_json(addr: &str, path: &str) -> Option<Value> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let body = raw.split_once("\r\n\r\n")?.1;
-    serde_json::from_str(body).ok()
-}
-
-fn wait_for<T>(what: &str, deadline: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let give_up = Instant::now() + deadline;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(
-            Instant::now() < give_up,
-            "timed out after {deadline:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn snapshot(dir: &Path) -> Option<Value> {

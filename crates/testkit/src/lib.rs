@@ -69,6 +69,32 @@ pub async fn get_json(url: &str) -> Value {
     serde_json::from_slice(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body:?}"))
 }
 
+/// Send `method` to `url` with an optional JSON body; the status and the JSON answer
+/// (`Null` when the answer is not JSON).
+pub async fn request_json(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let req = awc::Client::new().request(method, url).timeout(DEADLINE);
+    let sent = match body {
+        Some(b) => req.send_json(b).await,
+        None => req.send().await,
+    };
+    let mut resp = sent.unwrap_or_else(|e| panic!("{url}: {e}"));
+    let status = resp.status().as_u16();
+    let json = resp.json::<Value>().await.unwrap_or(Value::Null);
+    (status, json)
+}
+
+/// The simulator's open connections for `broker` (`"dhan"` or `"kite"`) from its
+/// `/admin/counters`, each as its sorted subscription list.
+pub fn sim_connections(counters: &Value, broker: &str) -> Vec<Value> {
+    counters[broker]["connections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["subscriptions"].clone())
+        .collect()
+}
+
 /// Poll `probe` until it yields `Some`, or panic naming `what` after `deadline`.
 pub async fn wait_for<T, F, Fut>(what: &str, deadline: Duration, mut probe: F) -> T
 where
