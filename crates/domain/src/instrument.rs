@@ -2,9 +2,41 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::Segment;
+
+/// Call or put, as the masters spell it (`CE` / `PE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OptionType {
+    #[serde(rename = "CE")]
+    Call,
+    #[serde(rename = "PE")]
+    Put,
+}
+
+impl OptionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptionType::Call => "CE",
+            OptionType::Put => "PE",
+        }
+    }
+}
+
+/// What makes a future or an option one: its underlying, expiry and (options) strike.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Derivative {
+    /// The underlying's name as the master spells it (`NIFTY`, `RELIANCE`, `CRUDEOIL`).
+    pub underlying: Arc<str>,
+    /// Expiry day (IST calendar date).
+    pub expiry: NaiveDate,
+    /// Strike in rupees; `None` for futures.
+    pub strike: Option<f64>,
+    /// `None` for futures.
+    pub option_type: Option<OptionType>,
+}
 
 /// The exchange whose calendar and expiries an instrument follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -32,6 +64,9 @@ pub struct Instrument {
     /// Minimum price step in rupees; prices are rounded to it on the way in.
     pub tick_size: f64,
     pub lot_size: u32,
+    /// Set for futures and options; `None` for indices and cash equities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derivative: Option<Derivative>,
 }
 
 impl Instrument {
@@ -42,6 +77,10 @@ impl Instrument {
 
     pub fn is_index(&self) -> bool {
         self.segment == Segment::IdxI
+    }
+
+    pub fn option_type(&self) -> Option<OptionType> {
+        self.derivative.as_ref().and_then(|d| d.option_type)
     }
 }
 
@@ -60,6 +99,7 @@ mod tests {
             kite_key: "NSE:NIFTY 50".into(),
             tick_size: 0.05,
             lot_size: 1,
+            derivative: None,
         };
         assert_eq!(nifty.kite_segment(), 9);
         assert!(nifty.is_index());

@@ -2,6 +2,7 @@
 //! Pure: no IO, no actix, no wall clock — time always arrives as an argument.
 
 pub mod calendar;
+pub mod candle;
 pub mod instrument;
 pub mod mode;
 pub mod segment;
@@ -11,7 +12,8 @@ pub mod time;
 pub use calendar::{
     CalendarSettings, DailySchedule, HolidayLists, MarketCalendar, MarketPhase, ScheduledJob,
 };
-pub use instrument::{Exchange, Instrument};
+pub use candle::Candle;
+pub use instrument::{Derivative, Exchange, Instrument, OptionType};
 pub use mode::Mode;
 pub use segment::Segment;
 pub use tick::{DepthLevel, Tick, TickSource, TickUpdate};

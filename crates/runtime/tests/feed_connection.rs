@@ -41,6 +41,7 @@ fn instruments() -> Vec<Instrument> {
         kite_key: format!("NSE:{symbol}").into(),
         tick_size: 0.05,
         lot_size: 1,
+        derivative: None,
     };
     vec![
         inst("NIFTY", Segment::IdxI, 13, 256_265),

@@ -136,6 +136,7 @@ fn sim(
             kite_key: ids.2.into(),
             tick_size: grid.0,
             lot_size: grid.1,
+            derivative: None,
         },
         start_price,
     }

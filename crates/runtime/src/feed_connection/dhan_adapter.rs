@@ -126,6 +126,7 @@ mod tests {
             kite_key: format!("NSE:{symbol}").into(),
             tick_size: tick,
             lot_size: 1,
+            derivative: None,
         };
         InstrumentIndex::build(vec![
             inst("NIFTY", Segment::IdxI, 13, 256_265, 0.05),

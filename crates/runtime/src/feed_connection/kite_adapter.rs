@@ -154,6 +154,7 @@ mod tests {
             kite_key: format!("NSE:{symbol}").into(),
             tick_size: tick,
             lot_size: 1,
+            derivative: None,
         };
         InstrumentIndex::build(vec![
             inst("NIFTY", Segment::IdxI, 256_265, 0.05),

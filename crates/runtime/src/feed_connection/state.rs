@@ -643,6 +643,7 @@ mod tests {
             kite_key: format!("NSE:{symbol}").into(),
             tick_size: 0.05,
             lot_size: 1,
+            derivative: None,
         }
     }
 

@@ -5,23 +5,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+pub use mandi_domain::Candle;
 use mandi_domain::{Tick, TickUpdate};
-use serde::{Deserialize, Serialize};
 
 /// Candles kept per instrument: a full trading day of MCX (09:00–23:55) is 895 minutes.
 const MAX_CANDLES_PER_SYMBOL: usize = 1_000;
-
-/// One OHLC bar. `volume` is the traded volume inside the bar (difference of the
-/// cumulative day volume), so indices (no volume) show 0.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Candle {
-    pub start: DateTime<Utc>,
-    pub open: f64,
-    pub high: f64,
-    pub low: f64,
-    pub close: f64,
-    pub volume: u64,
-}
 
 #[derive(Debug, Default)]
 struct Series {

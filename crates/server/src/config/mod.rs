@@ -144,6 +144,7 @@ impl MandiConfig {
                 kite_key: Arc::from(e.kite_key.as_str()),
                 tick_size: e.tick_size,
                 lot_size: e.lot_size,
+                derivative: None,
             })
             .collect()
     }

@@ -1,0 +1,1 @@
+//! Paper execution: orders filled honestly against live quotes; pure, time is an argument.
