@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use mandi_testkit::{
     get_json, request_json, sim_connections, start_stack, wait_for, WsClient, DEADLINE,
 };
@@ -69,24 +69,7 @@ async fn twenty_drops_keep_the_subscription_set() {
         )
         .await;
         // A tick stamped after the new connection was seen reaches the client within 2 s.
-        let give_up = tokio::time::Instant::now() + Duration::from_secs(2);
-        loop {
-            let left = give_up.saturating_duration_since(tokio::time::Instant::now());
-            let msg = ws
-                .next_json(left)
-                .await
-                .unwrap_or_else(|| panic!("no fresh tick within 2 s of reconnect {drop}"));
-            if msg["type"] != "tick" {
-                continue;
-            }
-            let at: DateTime<Utc> = msg["data"]["received_time"]
-                .as_str()
-                .and_then(|s| s.parse().ok())
-                .expect("received_time");
-            if at >= reconnected {
-                break;
-            }
-        }
+        ws.tick_after(reconnected, Duration::from_secs(2)).await;
     }
     let last = get_json(&counters_url).await;
     assert_eq!(

@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use awc::ws;
+use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use mandi_server::app::{self, RunningApp};
 use mandi_server::config;
@@ -167,6 +168,24 @@ impl WsClient {
                 Some(v) if v["type"] == kind => return v,
                 Some(_) => continue,
                 None => panic!("no {kind} message within {deadline:?}"),
+            }
+        }
+    }
+
+    /// Skip messages until a tick stamped (`received_time`) at or after `after` arrives:
+    /// proof that data flows now, not a frame queued before. Panics after `deadline`.
+    pub async fn tick_after(&mut self, after: DateTime<Utc>, deadline: Duration) -> Value {
+        let give_up = tokio::time::Instant::now() + deadline;
+        loop {
+            let left = give_up.saturating_duration_since(tokio::time::Instant::now());
+            let Some(msg) = self.next_json(left).await else {
+                panic!("no tick stamped after {after} within {deadline:?}");
+            };
+            let at: Option<DateTime<Utc>> = msg["data"]["received_time"]
+                .as_str()
+                .and_then(|s| s.parse().ok());
+            if msg["type"] == "tick" && at.is_some_and(|at| at >= after) {
+                return msg;
             }
         }
     }

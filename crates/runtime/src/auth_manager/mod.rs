@@ -56,7 +56,14 @@ impl Actor for AuthManager {
     type Context = Context<Self>;
 }
 
-impl actix::Supervised for AuthManager {}
+impl actix::Supervised for AuthManager {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // Credentials and the last verdict are plain values and stay; nothing to redo.
+        tracing::info!("auth manager restarted");
+    }
+}
+
+crate::crash_handler!(AuthManager);
 
 impl Handler<GetCredentials> for AuthManager {
     type Result = MessageResult<GetCredentials>;

@@ -101,10 +101,14 @@ impl Broadcaster {
         let Some(entry) = self.sessions.get(&session) else {
             return;
         };
-        let outcome = match entry.outbox.lock() {
-            Ok(mut outbox) if !outbox.overflowed() => push(&mut outbox),
-            _ => return,
-        };
+        // A lock poisoned by a panic elsewhere still guards a consistent queue (every
+        // push completes before it can fail), so take it over rather than go deaf.
+        let mut outbox = entry.outbox.lock().unwrap_or_else(|e| e.into_inner());
+        if outbox.overflowed() {
+            return;
+        }
+        let outcome = push(&mut outbox);
+        drop(outbox);
         match outcome {
             PushOutcome::Queued => {}
             PushOutcome::Notify => {
@@ -183,6 +187,20 @@ impl Actor for Broadcaster {
         });
     }
 }
+
+impl actix::Supervised for Broadcaster {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // Sessions, their outboxes and interests are kept, so no browser notices; a
+        // panic while an outbox was locked is healed where the lock is taken. Tell every
+        // session the current state again in case the failure ate a status message.
+        self.refresh_health();
+        let status = client_protocol::connection_status_message(&self.health, Utc::now());
+        self.push_control_to_all(SessionKind::Ticks, status);
+        tracing::info!(sessions = self.sessions.len(), "broadcaster restarted with its sessions");
+    }
+}
+
+crate::crash_handler!(Broadcaster);
 
 impl Handler<TicksPublished> for Broadcaster {
     type Result = ();

@@ -146,9 +146,11 @@ impl Handler<OutboxReady> for ClientSession {
     type Result = ();
 
     fn handle(&mut self, _: OutboxReady, ctx: &mut Self::Context) {
-        let (frames, overflowed) = match self.outbox.lock() {
-            Ok(mut outbox) => (outbox.drain(), outbox.overflowed()),
-            Err(_) => (Vec::new(), true),
+        // Poisoned only if the broadcaster panicked mid-push; the queue is still whole and
+        // the broadcaster is being restarted, so keep the browser connected.
+        let (frames, overflowed) = {
+            let mut outbox = self.outbox.lock().unwrap_or_else(|e| e.into_inner());
+            (outbox.drain(), outbox.overflowed())
         };
         if overflowed {
             ctx.close(Some(ws::CloseReason {

@@ -71,6 +71,8 @@ pub struct FeedStatusChanged {
     pub state: FeedState,
     /// Operator-facing reason, e.g. "dhan disconnect 807: access token expired".
     pub reason: Option<String>,
+    /// Failed attempts in a row when this was published; 0 once live.
+    pub consecutive_failures: u32,
     pub at: DateTime<Utc>,
 }
 

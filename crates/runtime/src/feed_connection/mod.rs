@@ -222,8 +222,17 @@ impl actix::Supervised for FeedConnection {
     fn restarting(&mut self, _: &mut Context<Self>) {
         // The context already dropped the stream and timers; drop the write half too.
         self.sink = None;
+        // A stop or panic that did not come through `fail` (a crash) left the state
+        // thinking the old socket is live: without this the next connect would not be
+        // announced, and the registry would not replay onto the new socket.
+        if self.state.is_live() && self.state.restart_now("feed restarted by supervision".into())
+        {
+            self.publish();
+        }
     }
 }
+
+crate::crash_handler!(FeedConnection);
 
 impl WriteHandler<WsProtocolError> for FeedConnection {
     fn error(&mut self, err: WsProtocolError, ctx: &mut Context<Self>) -> Running {
@@ -257,7 +266,7 @@ impl Handler<ReplaySubscriptions> for FeedConnection {
             );
         }
         if self.state.is_live() {
-            let commands = replay_commands(self.settings.broker, &msg.active);
+            let commands = self.state.replay_plan(&msg.active);
             self.send_commands(&commands);
             tracing::info!(
                 broker = self.broker(),
@@ -277,6 +286,7 @@ impl Handler<ApplyUpstreamChanges> for FeedConnection {
         // connect carries it.
         if self.state.is_live() {
             let commands = change_commands(self.settings.broker, &msg.changes);
+            self.state.record_sent(&msg.changes);
             self.send_commands(&commands);
         }
     }

@@ -10,6 +10,7 @@ use mandi_domain::{Instrument, Mode};
 
 use super::failure::Failure;
 use super::messages::{FeedHealth, FeedState, FeedStatusChanged, UpstreamChange};
+use super::requests::{change_commands, replay_commands, UpstreamCommand};
 use crate::settings::{Broker, UpstreamSettings};
 
 /// Jitter only ever shortens a delay, by up to this fraction, so the schedule's upper
@@ -144,6 +145,10 @@ pub struct ConnectionState {
     /// What the upstream should carry: symbol → mode. Kept while disconnected so health
     /// is right; the registry's replay after each connect is the authority.
     upstream: HashMap<Arc<str>, Mode>,
+    /// What the open socket has been told to carry. Cleared on every connect, so the
+    /// first replay sends everything; a later replay (the registry restarted) sends only
+    /// the difference and the broker never sees a duplicate subscribe.
+    sent: HashMap<Arc<str>, (Instrument, Mode)>,
     last_warning: Option<(String, Instant)>,
     decode_warnings: LogThrottle,
     drop_warnings: LogThrottle,
@@ -166,6 +171,7 @@ impl ConnectionState {
             last_frame_at: None,
             counters: Counters::default(),
             upstream: HashMap::new(),
+            sent: HashMap::new(),
             last_warning: None,
             decode_warnings: LogThrottle::new(NOISY_WARNING_INTERVAL),
             drop_warnings: LogThrottle::new(NOISY_WARNING_INTERVAL),
@@ -205,6 +211,7 @@ impl ConnectionState {
     /// The socket is open. Returns true (status changed) unless it already was Live.
     pub fn connected(&mut self, now: Instant) -> bool {
         self.counters.connects += 1;
+        self.sent.clear();
         self.live_since = Some(now);
         self.got_data = false;
         // The idle clock starts at the upgrade, not at the previous socket's last frame.
@@ -348,6 +355,58 @@ impl ConnectionState {
         }
     }
 
+    /// The commands that make the live socket carry `active`: all of it on a fresh
+    /// socket, only the difference on one that already carries a set.
+    pub fn replay_plan(&mut self, active: &[(Instrument, Mode)]) -> Vec<UpstreamCommand> {
+        let commands = if self.sent.is_empty() {
+            replay_commands(self.broker, active)
+        } else {
+            let mut changes = Vec::new();
+            for (inst, mode) in active {
+                let before = self.sent.get(&inst.symbol).map(|(_, m)| *m);
+                if before != Some(*mode) {
+                    changes.push(UpstreamChange {
+                        instrument: inst.clone(),
+                        from: before,
+                        to: Some(*mode),
+                    });
+                }
+            }
+            let keep: std::collections::HashSet<&str> =
+                active.iter().map(|(i, _)| &*i.symbol).collect();
+            for (symbol, (inst, mode)) in &self.sent {
+                if !keep.contains(&**symbol) {
+                    changes.push(UpstreamChange {
+                        instrument: inst.clone(),
+                        from: Some(*mode),
+                        to: None,
+                    });
+                }
+            }
+            change_commands(self.broker, &changes)
+        };
+        self.sent = active
+            .iter()
+            .map(|(i, m)| (i.symbol.clone(), (i.clone(), *m)))
+            .collect();
+        commands
+    }
+
+    /// Changes sent on the live socket.
+    pub fn record_sent(&mut self, changes: &[UpstreamChange]) {
+        for c in changes {
+            match c.to {
+                Some(mode) => {
+                    self.sent
+                        .insert(c.instrument.symbol.clone(), (c.instrument.clone(), mode));
+                }
+                None => {
+                    self.sent.remove(&c.instrument.symbol);
+                }
+            }
+        }
+    }
+
     pub fn subscribed(&self) -> usize {
         self.upstream.len()
     }
@@ -360,6 +419,7 @@ impl ConnectionState {
         FeedStatusChanged {
             state: self.state,
             reason: self.reason.clone(),
+            consecutive_failures: self.failures,
             at,
         }
     }

@@ -28,6 +28,8 @@ impl Actor for InstrumentDirectory {
 
 impl actix::Supervised for InstrumentDirectory {}
 
+crate::crash_handler!(InstrumentDirectory);
+
 impl Handler<GetInstrumentIndex> for InstrumentDirectory {
     type Result = MessageResult<GetInstrumentIndex>;
 

@@ -30,6 +30,9 @@ pub struct PriceStore {
     settings: StoreSettings,
     /// Updates since the last snapshot; nothing is written while the market is quiet.
     dirty: bool,
+    /// The disk snapshot was loaded once; a supervised restart must not load it again
+    /// over newer prices.
+    restored: bool,
 }
 
 impl PriceStore {
@@ -40,6 +43,7 @@ impl PriceStore {
             publish_dropped: 0,
             settings,
             dirty: false,
+            restored: false,
         }
     }
 
@@ -102,7 +106,10 @@ impl Actor for PriceStore {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
-        self.restore();
+        if !self.restored {
+            self.restored = true;
+            self.restore();
+        }
         if self.settings.data_dir.is_some() {
             let every = Duration::from_millis(self.settings.persist_interval_ms.max(100));
             // Small file, written off the hot path at most once per interval; a kill -9
@@ -115,6 +122,20 @@ impl Actor for PriceStore {
         self.save();
     }
 }
+
+impl actix::Supervised for PriceStore {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // The book in memory is newer than the file: keep it (a panic mid-merge leaves at
+        // most one field of one tick behind, fixed by its next update), write it out, and
+        // do not reload the older snapshot in `started`.
+        self.restored = true;
+        self.dirty = true;
+        self.save();
+        tracing::info!(instruments = self.book.len(), "price store restarted with its book");
+    }
+}
+
+crate::crash_handler!(PriceStore);
 
 impl Handler<TicksReceived> for PriceStore {
     type Result = ();

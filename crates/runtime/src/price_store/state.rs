@@ -64,6 +64,15 @@ impl PriceBook {
             .collect()
     }
 
+    /// Instruments with a tick.
+    pub fn len(&self) -> usize {
+        self.ticks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ticks.is_empty()
+    }
+
     pub fn get(&self, symbol: &str) -> Option<&Tick> {
         self.ticks.get(symbol)
     }

@@ -32,8 +32,9 @@ pub struct ReleaseAll {
     pub subscriber: SubscriberId,
 }
 
-/// Wire the registry to the feed once both exist (the feed also reports to the registry,
-/// so one of them has to be told about the other after start).
+/// Attach one more follower of the upstream set (the feed, the REST fallback poller) once
+/// both exist (the feed also reports to the registry, so one of them has to be told about
+/// the other after start). The follower gets the whole set at once, then every change.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct AttachFeed {

@@ -20,8 +20,9 @@ use crate::instrument_directory::InstrumentIndex;
 pub struct SubscriptionRegistry {
     index: Arc<InstrumentIndex>,
     state: RegistryState,
-    changes: Option<Recipient<ApplyUpstreamChanges>>,
-    replay: Option<Recipient<ReplaySubscriptions>>,
+    /// Everything that follows the upstream set: the feed, and the REST fallback poller.
+    changes: Vec<Recipient<ApplyUpstreamChanges>>,
+    replay: Vec<Recipient<ReplaySubscriptions>>,
 }
 
 impl SubscriptionRegistry {
@@ -29,8 +30,8 @@ impl SubscriptionRegistry {
         SubscriptionRegistry {
             index,
             state: RegistryState::default(),
-            changes: None,
-            replay: None,
+            changes: Vec::new(),
+            replay: Vec::new(),
         }
     }
 
@@ -40,8 +41,19 @@ impl SubscriptionRegistry {
         }
         // Control messages are rare and must not be dropped: a lost subscribe would be
         // a silent "subscribed but no ticks". The feed's mailbox only grows with them.
-        if let Some(feed) = &self.changes {
-            feed.do_send(ApplyUpstreamChanges { changes });
+        for follower in &self.changes {
+            follower.do_send(ApplyUpstreamChanges {
+                changes: changes.clone(),
+            });
+        }
+    }
+
+    fn replay_to(&self, followers: &[Recipient<ReplaySubscriptions>]) {
+        let active = self.state.upstream_set();
+        for follower in followers {
+            follower.do_send(ReplaySubscriptions {
+                active: active.clone(),
+            });
         }
     }
 }
@@ -53,6 +65,22 @@ impl Actor for SubscriptionRegistry {
         ctx.set_mailbox_capacity(4096);
     }
 }
+
+impl actix::Supervised for SubscriptionRegistry {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // The subscriber table is the truth; the per-instrument counts are derived from
+        // it and may be half-updated if a handler panicked, so recompute them, then send
+        // the whole set: the feed sends the broker only what its socket lacks.
+        self.state.rebuild(&self.index);
+        self.replay_to(&self.replay);
+        tracing::info!(
+            instruments = self.state.upstream_set().len(),
+            "subscription registry restarted; set rebuilt and replayed"
+        );
+    }
+}
+
+crate::crash_handler!(SubscriptionRegistry);
 
 impl Handler<Subscribe> for SubscriptionRegistry {
     type Result = MessageResult<Subscribe>;
@@ -94,8 +122,10 @@ impl Handler<AttachFeed> for SubscriptionRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: AttachFeed, _: &mut Context<Self>) {
-        self.changes = Some(msg.changes);
-        self.replay = Some(msg.replay);
+        // A follower attached while subscriptions exist starts from the whole set.
+        self.replay_to(std::slice::from_ref(&msg.replay));
+        self.changes.push(msg.changes);
+        self.replay.push(msg.replay);
     }
 }
 
@@ -106,11 +136,7 @@ impl Handler<FeedStatusChanged> for SubscriptionRegistry {
         // A fresh socket carries nothing: every connect gets the whole set, which is
         // what the Kite and Dhan clients that lost subscriptions after reconnect forgot.
         if msg.state == FeedState::Live {
-            if let Some(replay) = &self.replay {
-                replay.do_send(ReplaySubscriptions {
-                    active: self.state.upstream_set(),
-                });
-            }
+            self.replay_to(&self.replay);
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use mandi_domain::{Instrument, Mode};
 
 use crate::feed_connection::messages::UpstreamChange;
+use crate::instrument_directory::InstrumentIndex;
 
 /// Names a subscriber: a browser session (`client-17`), a bot (`bot:orb`), or the
 /// runtime itself (`runtime:prices`). Strings keep `/api/subscriptions/active` readable.
@@ -128,6 +129,26 @@ impl RegistryState {
         self.release(subscriber, &symbols)
     }
 
+    /// Recompute the per-instrument counts from the subscriber table (after a restart:
+    /// a panic mid-update may have left them out of step). Symbols the index no longer
+    /// knows are dropped from both.
+    pub fn rebuild(&mut self, index: &InstrumentIndex) {
+        self.by_symbol.clear();
+        for held in self.by_subscriber.values_mut() {
+            held.retain(|symbol, _| index.by_symbol(symbol).is_some());
+        }
+        self.by_subscriber.retain(|_, held| !held.is_empty());
+        for held in self.by_subscriber.values() {
+            for (symbol, mode) in held {
+                let entry = self.by_symbol.entry(symbol.clone()).or_default();
+                if entry.instrument.is_none() {
+                    entry.instrument = index.by_symbol(symbol).cloned();
+                }
+                entry.counts[*mode as usize] += 1;
+            }
+        }
+    }
+
     /// Everything the upstream must carry, for a replay after (re)connect.
     pub fn upstream_set(&self) -> Vec<(Instrument, Mode)> {
         self.by_symbol
@@ -176,6 +197,22 @@ mod tests {
 
     fn id(s: &str) -> SubscriberId {
         s.into()
+    }
+
+    #[test]
+    fn rebuild_recomputes_counts_from_the_subscriber_table() {
+        let (rel, tcs) = (inst("RELIANCE", 2885), inst("TCS", 11536));
+        let index =
+            InstrumentIndex::build(vec![(*rel).clone(), (*tcs).clone()]).expect("valid index");
+        let mut reg = RegistryState::default();
+        reg.subscribe(&id("a"), &[rel.clone(), tcs.clone()], Mode::Ltp);
+        reg.subscribe(&id("b"), &[rel.clone()], Mode::Full);
+        let before = reg.active();
+        // Simulate counts left half-updated by a panic.
+        reg.by_symbol.clear();
+        reg.rebuild(&index);
+        assert_eq!(reg.active(), before);
+        assert_eq!(reg.upstream_set().len(), 2);
     }
 
     #[test]

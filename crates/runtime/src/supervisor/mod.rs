@@ -3,15 +3,17 @@
 //! addresses. Started outside `HttpServer::new`, so every HTTP worker shares one runtime.
 
 mod messages;
+pub mod resilient;
 mod state;
 
 use std::sync::Arc;
 
-use actix::{Actor, Addr, Supervisor};
+use actix::Addr;
 use chrono::Utc;
 use mandi_domain::MarketCalendar;
 
 pub use messages::StartError;
+pub use resilient::{start_resilient, ActorRestarts, CrashActor, CrashKind, RestartCount};
 pub use state::{grade, HealthReport, STALE_AFTER_S};
 
 use crate::auth_manager::AuthManager;
@@ -38,6 +40,8 @@ pub struct RuntimeHandle {
     pub auth: Addr<AuthManager>,
     pub feed: Addr<FeedConnection>,
     pub calendar: Arc<MarketCalendar>,
+    /// Restarts per actor, for `/health` and `/metrics`.
+    pub restarts: Arc<ActorRestarts>,
 }
 
 pub struct RuntimeSupervisor;
@@ -55,24 +59,48 @@ impl RuntimeSupervisor {
                 return Err(StartError::UnknownDefaultSymbol(s.to_string()));
             }
         }
-        let directory = InstrumentDirectory::new(index.clone()).start();
-        let registry = SubscriptionRegistry::new(index.clone()).start();
-        let broadcaster = Broadcaster::new(
-            settings.broadcast.clone(),
-            index.clone(),
-            registry.clone(),
-            settings.default_symbols.clone(),
-            settings.upstream.broker.as_str(),
-            calendar.clone(),
-        )
-        .start();
-        let price_store = PriceStore::new(
-            vec![broadcaster.clone().recipient()],
-            settings.store.clone(),
-        )
-        .start();
-        let auth =
-            AuthManager::new(settings.credentials.clone(), settings.upstream.clone()).start();
+        let restarts = Arc::new(ActorRestarts::default());
+        // Every long-lived actor runs under panic-safe supervision: a stop or a panic
+        // restarts the same actor value behind the same address, so nobody re-wires.
+        let directory = {
+            let index = index.clone();
+            start_resilient("instrument_directory", restarts.clone(), move |_| {
+                InstrumentDirectory::new(index)
+            })
+        };
+        let registry = {
+            let index = index.clone();
+            start_resilient("subscription_registry", restarts.clone(), move |_| {
+                SubscriptionRegistry::new(index)
+            })
+        };
+        let broadcaster = {
+            let (broadcast, index, registry) =
+                (settings.broadcast.clone(), index.clone(), registry.clone());
+            let (symbols, broker) = (
+                settings.default_symbols.clone(),
+                settings.upstream.broker.as_str(),
+            );
+            let calendar = calendar.clone();
+            start_resilient("broadcaster", restarts.clone(), move |_| {
+                Broadcaster::new(broadcast, index, registry, symbols, broker, calendar)
+            })
+        };
+        let price_store = {
+            let (subscribers, store) = (
+                vec![broadcaster.clone().recipient()],
+                settings.store.clone(),
+            );
+            start_resilient("price_store", restarts.clone(), move |_| {
+                PriceStore::new(subscribers, store)
+            })
+        };
+        let auth = {
+            let (credentials, upstream) = (settings.credentials.clone(), settings.upstream.clone());
+            start_resilient("auth_manager", restarts.clone(), move |_| {
+                AuthManager::new(credentials, upstream)
+            })
+        };
         let feed = {
             let (upstream, index, auth) = (settings.upstream.clone(), index.clone(), auth.clone());
             let ticks = price_store.clone().recipient();
@@ -80,9 +108,11 @@ impl RuntimeSupervisor {
                 registry.clone().recipient(),
                 broadcaster.clone().recipient(),
             ];
-            // Supervised: a feed that stops (socket closed, idle, refused) is restarted
+            // The feed also stops itself on every lost socket: each reconnect is a restart
             // with its state — backoff, attempt count, upstream set — intact.
-            Supervisor::start(move |_| FeedConnection::new(upstream, index, auth, ticks, status))
+            start_resilient("feed_connection", restarts.clone(), move |_| {
+                FeedConnection::new(upstream, index, auth, ticks, status)
+            })
         };
         registry.do_send(AttachFeed {
             changes: feed.clone().recipient(),
@@ -110,6 +140,7 @@ impl RuntimeSupervisor {
             auth,
             feed,
             calendar,
+            restarts,
         })
     }
 }
@@ -135,6 +166,7 @@ impl RuntimeHandle {
             store,
             broadcast,
             market_open,
+            actors: self.restarts.snapshot(),
             timestamp: now,
         })
     }

@@ -1,11 +1,14 @@
 //! The aggregated health report served at `/health`, and the rule that grades it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::broadcaster::BroadcastStats;
 use crate::feed_connection::messages::{FeedHealth, FeedState};
 use crate::price_store::PriceStoreStats;
+use crate::supervisor::resilient::RestartCount;
 
 /// A tick older than this while the feed claims to be live makes the report "degraded".
 pub const STALE_AFTER_S: f64 = 30.0;
@@ -21,6 +24,9 @@ pub struct HealthReport {
     pub store: PriceStoreStats,
     pub broadcast: BroadcastStats,
     pub market_open: bool,
+    /// Restarts per actor (`restarts`, of which `panics`). The feed restarts itself on
+    /// every lost socket, so its count includes reconnects.
+    pub actors: BTreeMap<&'static str, RestartCount>,
     pub timestamp: DateTime<Utc>,
 }
 

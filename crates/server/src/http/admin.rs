@@ -1,17 +1,20 @@
-//! Operator endpoints: token hot-swap and Prometheus metrics.
-//! `POST /api/auth/token` changes what the runtime trades on, so it answers only to a
-//! loopback peer, or to a bearer token equal to `MANDI_ADMIN_TOKEN` when that is set.
+//! Operator endpoints: token hot-swap, actor crash drills and Prometheus metrics.
+//! `POST /api/auth/token` and `POST /api/admin/crash/{actor}` change what the runtime
+//! does, so they answer only to a loopback peer, or to a bearer token equal to
+//! `MANDI_ADMIN_TOKEN` when that is set.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use mandi_runtime::auth_manager::{GetCredentials, ReplaceCredentials};
 use mandi_runtime::feed_connection::messages::ReconnectNow;
 use mandi_runtime::settings::Credentials;
+use mandi_runtime::supervisor::{CrashActor, CrashKind};
 use serde::Deserialize;
 
 use super::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/auth/token", web::post().to(replace_token))
+        .route("/api/admin/crash/{actor}", web::post().to(crash_actor))
         .route("/metrics", web::get().to(metrics));
 }
 
@@ -94,6 +97,57 @@ async fn replace_token(
             .json(serde_json::json!({"error": "bad_credentials", "message": e.to_string()})),
         Err(_) => busy(),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrashQuery {
+    kind: Option<CrashKind>,
+}
+
+/// The actor names `/health` reports under `actors`.
+const CRASHABLE: [&str; 6] = [
+    "auth_manager",
+    "broadcaster",
+    "feed_connection",
+    "instrument_directory",
+    "price_store",
+    "subscription_registry",
+];
+
+/// A drill: crash one actor (`?kind=panic`, the default, or `?kind=stop`) and watch
+/// supervision bring it back with its state; `/health` counts the restart.
+async fn crash_actor(
+    req: HttpRequest,
+    actor: web::Path<String>,
+    query: web::Query<CrashQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if !allowed(&req, state.admin_token.as_deref()) {
+        return HttpResponse::Forbidden().json(serde_json::json!({
+            "error": "forbidden",
+            "message": "crash drills are accepted from 127.0.0.1, or with Authorization: Bearer $MANDI_ADMIN_TOKEN",
+        }));
+    }
+    let msg = CrashActor {
+        kind: query.kind.unwrap_or(CrashKind::Panic),
+    };
+    let rt = &state.runtime;
+    match actor.as_str() {
+        "auth_manager" => rt.auth.do_send(msg),
+        "broadcaster" => rt.broadcaster.do_send(msg),
+        "feed_connection" => rt.feed.do_send(msg),
+        "instrument_directory" => rt.directory.do_send(msg),
+        "price_store" => rt.price_store.do_send(msg),
+        "subscription_registry" => rt.registry.do_send(msg),
+        other => {
+            return HttpResponse::NotFound().json(serde_json::json!({
+                "error": "unknown_actor",
+                "message": format!("no actor {other:?}; one of {}", CRASHABLE.join(", ")),
+            }))
+        }
+    }
+    HttpResponse::Accepted().json(serde_json::json!({"status": "crash requested", "actor": actor.as_str(), "kind": msg.kind}))
 }
 
 fn busy() -> HttpResponse {
@@ -194,10 +248,24 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             h.last_tick_age_s.unwrap_or(-1.0),
         ),
     ];
-    let mut out = String::with_capacity(2048);
+    let mut out = String::with_capacity(4096);
     for (name, kind, help, value) in rows {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        ));
+    }
+    out.push_str("# HELP mandi_actor_restarts_total actor restarts by supervision (the feed restarts on every reconnect)\n# TYPE mandi_actor_restarts_total counter\n");
+    for (actor, count) in &h.actors {
+        out.push_str(&format!(
+            "mandi_actor_restarts_total{{actor=\"{actor}\"}} {}\n",
+            count.restarts
+        ));
+    }
+    out.push_str("# HELP mandi_actor_panics_total actor panics caught and restarted\n# TYPE mandi_actor_panics_total counter\n");
+    for (actor, count) in &h.actors {
+        out.push_str(&format!(
+            "mandi_actor_panics_total{{actor=\"{actor}\"}} {}\n",
+            count.panics
         ));
     }
     HttpResponse::Ok()
