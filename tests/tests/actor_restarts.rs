@@ -11,7 +11,8 @@ use mandi_testkit::{
 };
 use serde_json::{json, Value};
 
-const ACTORS: [&str; 6] = [
+const ACTORS: [&str; 7] = [
+    "market_clock",
     "subscription_registry",
     "price_store",
     "broadcaster",

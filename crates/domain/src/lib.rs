@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod candle;
+pub mod health;
 pub mod instrument;
 pub mod mode;
 pub mod segment;
@@ -13,6 +14,7 @@ pub use calendar::{
     CalendarSettings, DailySchedule, HolidayLists, MarketCalendar, MarketPhase, ScheduledJob,
 };
 pub use candle::Candle;
+pub use health::{FeedCondition, HealthThresholds, InstrumentHealth};
 pub use instrument::{Derivative, Exchange, Instrument, OptionType};
 pub use mode::Mode;
 pub use segment::Segment;

@@ -151,14 +151,27 @@ pub struct HealthView {
     pub broker: &'static str,
     pub market_open: bool,
     pub last_tick_at: Option<DateTime<Utc>>,
+    /// The REST poller is serving prices while the socket is down.
+    pub fallback_active: bool,
 }
 
 impl HealthView {
+    /// REST polling stands in for a socket that is not live.
+    pub fn using_rest_fallback(&self) -> bool {
+        self.fallback_active && self.state != FeedState::Live
+    }
+
     pub fn mode(&self) -> &'static str {
+        if self.using_rest_fallback() {
+            return "rest_fallback";
+        }
         self.state.as_str()
     }
 
     pub fn quality(&self) -> &'static str {
+        if self.using_rest_fallback() {
+            return "degraded";
+        }
         match self.state {
             FeedState::Live => "good",
             FeedState::Connecting | FeedState::Reconnecting => "degraded",
@@ -171,6 +184,10 @@ impl HealthView {
     }
 
     fn message(&self) -> String {
+        if self.using_rest_fallback() {
+            let why = self.reason.as_deref().unwrap_or("websocket down");
+            return format!("{why}; prices from REST polling (at most 1 request/s) until the socket is back");
+        }
         match (&self.reason, self.state) {
             (Some(r), _) => r.clone(),
             (None, FeedState::Live) => format!("streaming live from {}", self.broker),
@@ -208,10 +225,19 @@ pub fn heartbeat_message(h: &HealthView, now: DateTime<Utc>) -> Frame {
             "state": h.mode(),
             "is_healthy": h.state == FeedState::Live,
             "connection_quality": h.quality(),
-            "using_rest_fallback": false,
+            "using_rest_fallback": h.using_rest_fallback(),
             "last_tick_seconds_ago": h.last_tick_seconds_ago(now),
         }
     }))
+}
+
+/// `{"type":"instrument_status","data":{"symbol":..,"state":"stale",..}}`, sent to the
+/// sessions watching that symbol when its state changes.
+pub fn instrument_status_message(status: &crate::broadcaster::InstrumentStatus) -> Frame {
+    to_bytes(&Envelope {
+        kind: "instrument_status",
+        data: status,
+    })
 }
 
 fn ist_rfc3339(t: DateTime<Utc>) -> String {
@@ -289,6 +315,7 @@ mod tests {
             broker: "dhan",
             market_open: true,
             last_tick_at: Some(Utc::now()),
+            fallback_active: false,
         };
         let v: serde_json::Value =
             serde_json::from_str(&heartbeat_message(&h, Utc::now())).unwrap_or_default();

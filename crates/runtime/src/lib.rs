@@ -16,6 +16,7 @@ pub mod client_protocol;
 pub mod client_session;
 pub mod feed_connection;
 pub mod instrument_directory;
+pub mod market_clock;
 pub mod price_store;
 pub mod settings;
 pub mod subscription_registry;

@@ -67,6 +67,9 @@ pub struct UpstreamSettings {
     pub backoff_initial_ms: u64,
     pub backoff_max_ms: u64,
     pub backoff_factor: f64,
+    /// Live socket, instruments in session, yet no market data for this long: the feed
+    /// is stale (connected but mute) and is replaced. 0 turns the check off.
+    pub stale_after_ms: u64,
 }
 
 /// Client-facing fan-out limits.
@@ -77,6 +80,10 @@ pub struct BroadcastSettings {
     pub max_queued_bytes: usize,
     pub heartbeat_interval_ms: u64,
     pub prices_push_interval_ms: u64,
+    /// An instrument that has not ticked for this long (in its session) is `quiet`.
+    pub instrument_quiet_after_ms: u64,
+    /// ... and for this long `stale`: bots must not trade on it.
+    pub instrument_stale_after_ms: u64,
 }
 
 /// Where the price store keeps its snapshot; `data_dir: None` keeps nothing on disk.
@@ -96,4 +103,6 @@ pub struct RuntimeSettings {
     pub instruments: Vec<Instrument>,
     /// Instruments subscribed at start on behalf of the runtime itself (the `/prices` set).
     pub default_symbols: Vec<Arc<str>>,
+    /// Watched for a new token (KEY=VALUE lines); None = environment only.
+    pub credentials_file: Option<std::path::PathBuf>,
 }

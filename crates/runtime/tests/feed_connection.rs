@@ -353,6 +353,7 @@ fn start_feed(broker: Broker, addr: SocketAddr, read_idle_timeout_ms: u64) -> Ri
         backoff_initial_ms: 50,
         backoff_max_ms: 200,
         backoff_factor: 2.0,
+        stale_after_ms: 0,
     };
     let index = Arc::new(InstrumentIndex::build(instruments()).expect("index"));
     let auth = AuthManager::new(credentials(broker), settings.clone()).start();
@@ -615,6 +616,7 @@ async fn unreachable_profile_endpoint_is_unknown_not_an_auth_failure() {
         backoff_initial_ms: 50,
         backoff_max_ms: 200,
         backoff_factor: 2.0,
+        stale_after_ms: 0,
     };
     let auth = AuthManager::new(credentials(Broker::Kite), settings).start();
     let verdict = auth.send(ValidateToken).await.expect("answered");

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use mandi_runtime::auth_manager::credentials_from_env;
+use mandi_runtime::auth_manager::{credentials_from_env, credentials_from_text};
 use mandi_runtime::settings::{Credentials, RuntimeSettings};
 use mandi_runtime::supervisor::{RuntimeHandle, RuntimeSupervisor};
 use mandi_simulator::{SimCredentials, SimInstrument, SimSettings, SimulatorHandle};
@@ -107,7 +107,18 @@ pub async fn start(
         tracing::info!(addr = %sim.addr(), broker = broker.as_str(), "embedded broker simulator started");
         (Some(sim), creds, Some(urls))
     } else {
-        let creds = credentials_from_env(broker).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let creds = match cfg.credentials_file() {
+            // The watched file, when configured and readable, is where new tokens land.
+            Some(path) if path.exists() => {
+                let text = std::fs::read_to_string(&path).with_context(|| {
+                    format!("upstream.credentials_file {} is not readable", path.display())
+                })?;
+                credentials_from_text(broker, &text).map_err(|e| {
+                    anyhow::anyhow!("upstream.credentials_file {}: {e}", path.display())
+                })?
+            }
+            _ => credentials_from_env(broker).map_err(|e| anyhow::anyhow!("{e}"))?,
+        };
         (None, creds, None)
     };
     let settings = RuntimeSettings {
@@ -122,6 +133,7 @@ pub async fn start(
             .iter()
             .map(|s| Arc::from(s.as_str()))
             .collect(),
+        credentials_file: cfg.credentials_file(),
     };
     let runtime = RuntimeSupervisor::start(settings, cfg.calendar())?;
     let addr = listener.local_addr()?;

@@ -60,4 +60,20 @@ pub struct AuthStatus {
     pub consecutive_failures: u32,
     pub last_failure: Option<String>,
     pub checked_at: Option<DateTime<Utc>>,
+    /// When the token stops working by the broker's rule (Kite 06:00 IST; Dhan JWT `exp`).
+    pub expires_at: Option<DateTime<Utc>>,
 }
+
+/// Tell these followers (the feed) to reconnect whenever a new token is adopted, from
+/// `POST /api/auth/token` or the credentials file alike.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct NotifyOnNewToken {
+    pub follower: actix::Recipient<crate::feed_connection::messages::ReconnectNow>,
+}
+
+/// The scheduled pre-market check (08:50 IST): ask the broker about the token now and
+/// log one line with the verdict and, if it is bad, the fix.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct CheckTokenNow;

@@ -86,6 +86,23 @@ pub fn credentials_from(
     }
 }
 
+/// Credentials from a `KEY=VALUE` file (the same variable names as the environment;
+/// `#` comments, blank lines, an `export ` prefix and surrounding quotes are allowed).
+pub fn credentials_from_text(broker: Broker, text: &str) -> Result<Credentials, AuthError> {
+    let pairs: std::collections::HashMap<String, String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let l = l.strip_prefix("export ").unwrap_or(l);
+            let (k, v) = l.split_once('=')?;
+            let v = v.trim().trim_matches('"').trim_matches('\'');
+            Some((k.trim().to_string(), v.to_string()))
+        })
+        .collect();
+    credentials_from(broker, |var| pairs.get(var).cloned())
+}
+
 /// Which broker a set of credentials belongs to.
 pub fn credentials_broker(credentials: &Credentials) -> Broker {
     match credentials {
@@ -171,6 +188,8 @@ pub fn classify_profile(broker: Broker, status: u16, body: &[u8]) -> TokenStatus
 /// The auth manager's memory: current credentials and what the broker last said.
 pub struct AuthState {
     credentials: Credentials,
+    /// When the current token stops working by the broker's rule, if known.
+    expires_at: Option<DateTime<Utc>>,
     token: TokenStatus,
     consecutive_failures: u32,
     last_failure: Option<String>,
@@ -178,8 +197,9 @@ pub struct AuthState {
 }
 
 impl AuthState {
-    pub fn new(credentials: Credentials) -> AuthState {
+    pub fn new(credentials: Credentials, now: DateTime<Utc>) -> AuthState {
         AuthState {
+            expires_at: super::expiry::token_expiry(&credentials, now),
             credentials,
             token: TokenStatus::Unknown,
             consecutive_failures: 0,
@@ -193,7 +213,8 @@ impl AuthState {
     }
 
     /// A fresh token starts with a clean slate: old failures were about the old one.
-    pub fn set_credentials(&mut self, credentials: Credentials) {
+    pub fn set_credentials(&mut self, credentials: Credentials, now: DateTime<Utc>) {
+        self.expires_at = super::expiry::token_expiry(&credentials, now);
         self.credentials = credentials;
         self.token = TokenStatus::Unknown;
         self.consecutive_failures = 0;
@@ -237,7 +258,24 @@ impl AuthState {
             consecutive_failures: self.consecutive_failures,
             last_failure: self.last_failure.clone(),
             checked_at: self.checked_at,
+            expires_at: self.expires_at,
         }
+    }
+
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.expires_at
+    }
+
+    /// The broker's rule says the token has ended: mark it so until a new one arrives.
+    /// Returns true the first time (the moment to warn).
+    pub fn expiry_passed(&mut self, now: DateTime<Utc>) -> bool {
+        let due = self.expires_at.is_some_and(|at| now >= at);
+        if due && self.token != TokenStatus::Expired {
+            self.token = TokenStatus::Expired;
+            self.last_failure = Some("token passed its expiry time".into());
+            return true;
+        }
+        false
     }
 }
 
@@ -418,7 +456,7 @@ mod tests {
     #[test]
     fn state_tracks_failures_and_resets_on_swap() {
         let at = DateTime::<Utc>::default();
-        let mut s = AuthState::new(dhan());
+        let mut s = AuthState::new(dhan(), Utc::now());
         s.record_check(TokenStatus::Unknown, at);
         assert_eq!(s.status().token, TokenStatus::Unknown);
         s.record_failure("dhan disconnect 807".into());
@@ -432,7 +470,7 @@ mod tests {
             "a network blip proves nothing"
         );
 
-        s.set_credentials(dhan());
+        s.set_credentials(dhan(), Utc::now());
         assert_eq!(s.status().consecutive_failures, 0);
         assert_eq!(s.status().token, TokenStatus::Unknown);
 

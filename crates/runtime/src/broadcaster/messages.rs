@@ -77,3 +77,8 @@ pub struct BroadcastStats {
     pub feed_state: &'static str,
     pub last_tick_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// Query: every known or watched instrument's health, for `/health` and the API.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "Vec<super::InstrumentStatus>")]
+pub struct GetInstrumentHealth;

@@ -1,6 +1,7 @@
 //! `Broadcaster`: fans published ticks out to client sessions. Each tick is serialized
 //! once and the same frame queued for every interested session's bounded outbox.
 
+mod health;
 mod messages;
 pub mod outbox;
 mod state;
@@ -13,8 +14,9 @@ use actix::{Actor, AsyncContext, Context, Handler, MessageResult, Recipient};
 use chrono::Utc;
 use mandi_domain::MarketCalendar;
 
+pub use health::{HealthBook, InstrumentStatus};
 pub use messages::{
-    BroadcastStats, ClientSubscribe, ClientUnsubscribe, GetBroadcastStats, GetPricesPayload,
+    BroadcastStats, GetInstrumentHealth, ClientSubscribe, ClientUnsubscribe, GetBroadcastStats, GetPricesPayload,
     OutboxReady, SessionClosed, SessionKind, SessionOpened,
 };
 pub use outbox::{Outbox, PushOutcome};
@@ -29,6 +31,8 @@ use crate::subscription_registry::{Release, ReleaseAll, Subscribe, SubscriptionR
 
 /// Price data arrives in bursts at the open; the price store `try_send`s into this.
 const MAILBOX_CAPACITY: usize = 8192;
+/// How often per-instrument states are re-evaluated.
+const INSTRUMENT_HEALTH_CHECK: Duration = Duration::from_secs(1);
 /// The key under which a `/ws/prices` session's one pending payload is conflated.
 const PRICES_KEY: &str = "__prices__";
 
@@ -50,6 +54,8 @@ pub struct Broadcaster {
     sessions: HashMap<u64, SessionEntry>,
     fanout: FanoutState,
     health: HealthView,
+    /// Per-instrument states last announced to clients.
+    instrument_health: HealthBook,
     stats: BroadcastStats,
 }
 
@@ -71,12 +77,14 @@ impl Broadcaster {
             next_id: 1,
             sessions: HashMap::new(),
             fanout: FanoutState::default(),
+            instrument_health: HealthBook::default(),
             health: HealthView {
                 state: FeedState::Connecting,
                 reason: None,
                 broker,
                 market_open: calendar.always_open(),
                 last_tick_at: None,
+                fallback_active: false,
             },
             stats: BroadcastStats {
                 clients: 0,
@@ -128,6 +136,35 @@ impl Broadcaster {
         self.health.market_open = any_market_open(&self.calendar, Utc::now());
     }
 
+    fn health_inputs(&self, now: chrono::DateTime<Utc>) -> health::HealthInputs<'_> {
+        health::HealthInputs {
+            feed: self.health.state,
+            fallback_active: self.health.fallback_active,
+            calendar: &self.calendar,
+            index: &self.index,
+            thresholds: mandi_domain::HealthThresholds {
+                quiet_after_s: self.settings.instrument_quiet_after_ms as f64 / 1000.0,
+                stale_after_s: self.settings.instrument_stale_after_ms as f64 / 1000.0,
+            },
+            now,
+        }
+    }
+
+    /// Tell each session about the watched instruments whose state changed.
+    fn announce_instrument_health(&mut self) {
+        let mut book = std::mem::take(&mut self.instrument_health);
+        let changed = book.refresh(&self.health_inputs(Utc::now()), &self.fanout);
+        self.instrument_health = book;
+        for status in changed {
+            let frame = client_protocol::instrument_status_message(&status);
+            let listeners: Vec<u64> = self.fanout.listeners(&status.symbol).collect();
+            for id in listeners {
+                let f = frame.clone();
+                self.deliver(id, |o| o.push_control(f));
+            }
+        }
+    }
+
     fn session_ids(&self, kind: SessionKind) -> Vec<u64> {
         self.sessions
             .iter()
@@ -177,6 +214,11 @@ impl Actor for Broadcaster {
             this.refresh_health();
             let msg = client_protocol::heartbeat_message(&this.health, Utc::now());
             this.push_control_to_all(SessionKind::Ticks, msg);
+        });
+        // Per-instrument states move with time alone (a tick ageing into quiet, a
+        // session opening), so they are re-checked on a clock as well as on events.
+        ctx.run_interval(INSTRUMENT_HEALTH_CHECK, |this, _| {
+            this.announce_instrument_health();
         });
         let prices = Duration::from_millis(self.settings.prices_push_interval_ms);
         ctx.run_interval(prices, |this, _| {
@@ -232,6 +274,29 @@ impl Handler<FeedStatusChanged> for Broadcaster {
         self.refresh_health();
         let status = client_protocol::connection_status_message(&self.health, msg.at);
         self.push_control_to_all(SessionKind::Ticks, status);
+        self.announce_instrument_health();
+    }
+}
+
+impl Handler<GetInstrumentHealth> for Broadcaster {
+    type Result = MessageResult<GetInstrumentHealth>;
+
+    fn handle(&mut self, _: GetInstrumentHealth, _: &mut Context<Self>) -> Self::Result {
+        let inputs = self.health_inputs(Utc::now());
+        let mut symbols: Vec<Arc<str>> = self
+            .fanout
+            .known()
+            .chain(self.fanout.watched())
+            .cloned()
+            .collect();
+        symbols.sort();
+        symbols.dedup();
+        MessageResult(
+            symbols
+                .iter()
+                .map(|s| inputs.status(s, &self.fanout))
+                .collect(),
+        )
     }
 }
 

@@ -71,6 +71,16 @@ impl FanoutState {
     pub fn latest(&self, symbol: &str) -> Option<&Latest> {
         self.latest.get(symbol)
     }
+
+    /// Symbols at least one session listens to.
+    pub fn watched(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.interest.keys()
+    }
+
+    /// Symbols with a cached tick.
+    pub fn known(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.latest.keys()
+    }
 }
 
 /// The broking terminal's payload: `{"NIFTY": 25760.85, ..., "timestamp": "..", "status": ".."}`.

@@ -67,7 +67,7 @@ impl FeedConnection {
                 Err(e) => self.decode_error(e.kind(), &e, bytes.len()),
             },
         }
-        self.state.data_seen(packets);
+        self.state.data_seen(packets, Instant::now());
         self.emit(updates, received_time);
         if let Some(code) = disconnect {
             self.fail(Failure::dhan_disconnect(code), ctx);

@@ -24,6 +24,7 @@ use awc::error::WsProtocolError;
 use awc::ws;
 use bytes::Bytes;
 use chrono::Utc;
+use mandi_domain::MarketCalendar;
 use mandi_protocol::dhan;
 use mandi_protocol::kite;
 use rand::rngs::SmallRng;
@@ -68,6 +69,8 @@ pub struct FeedConnection {
     sink: Option<SinkWrite<ws::Message, WsSink>>,
     /// Jitter for the backoff.
     rng: SmallRng,
+    /// IST sessions: a mute socket is stale only while its instruments trade.
+    calendar: Option<Arc<MarketCalendar>>,
 }
 
 impl FeedConnection {
@@ -88,6 +91,40 @@ impl FeedConnection {
             state,
             sink: None,
             rng: SmallRng::seed_from_u64(seed()),
+            calendar: None,
+        }
+    }
+
+    /// Turn on stale-feed detection (`stale_after_ms`), which needs market sessions.
+    pub fn with_calendar(mut self, calendar: Arc<MarketCalendar>) -> FeedConnection {
+        self.calendar = Some(calendar);
+        self
+    }
+
+    /// Whether any instrument the socket carries is in its session now.
+    fn any_in_session(&self, calendar: &MarketCalendar) -> bool {
+        let now = Utc::now();
+        self.state.upstream_symbols().any(|s| {
+            self.index
+                .by_symbol(s)
+                .is_some_and(|i| calendar.is_open(i.exchange, now))
+        })
+    }
+
+    /// Connected but mute: no market data for `stale_after` while instruments trade.
+    fn check_stale(&mut self, stale_after: Duration, ctx: &mut Context<Self>) {
+        let Some(quiet) = self.state.data_quiet_for(Instant::now()) else {
+            return;
+        };
+        let Some(calendar) = self.calendar.clone() else {
+            return;
+        };
+        if quiet >= stale_after && self.any_in_session(&calendar) {
+            let reason = format!(
+                "no market data for {} s while subscribed instruments are in session (stale feed)",
+                quiet.as_secs()
+            );
+            self.fail(Failure::network(reason), ctx);
         }
     }
 
@@ -139,6 +176,11 @@ impl FeedConnection {
                     act.fail(Failure::network(reason), ctx);
                 }
             });
+        }
+        if self.settings.stale_after_ms > 0 && self.calendar.is_some() {
+            let stale_after = Duration::from_millis(self.settings.stale_after_ms);
+            let every = (stale_after / 5).clamp(IDLE_CHECK_MIN, IDLE_CHECK_MAX);
+            ctx.run_interval(every, move |act, ctx| act.check_stale(stale_after, ctx));
         }
         if self.settings.broker == Broker::Dhan {
             ctx.run_interval(DHAN_PING_INTERVAL, |act, _| {

@@ -141,6 +141,8 @@ pub struct ConnectionState {
     closing: bool,
     last_frame: Option<Instant>,
     last_frame_at: Option<DateTime<Utc>>,
+    /// Last decoded market data on the open socket (its open counts as the start).
+    last_data: Option<Instant>,
     counters: Counters,
     /// What the upstream should carry: symbol → mode. Kept while disconnected so health
     /// is right; the registry's replay after each connect is the authority.
@@ -169,6 +171,7 @@ impl ConnectionState {
             closing: false,
             last_frame: None,
             last_frame_at: None,
+            last_data: None,
             counters: Counters::default(),
             upstream: HashMap::new(),
             sent: HashMap::new(),
@@ -216,6 +219,7 @@ impl ConnectionState {
         self.got_data = false;
         // The idle clock starts at the upgrade, not at the previous socket's last frame.
         self.last_frame = Some(now);
+        self.last_data = Some(now);
         self.set_status(FeedState::Live, None)
     }
 
@@ -231,9 +235,10 @@ impl ConnectionState {
     }
 
     /// Market data decoded: the connection is good, so the backoff starts over.
-    pub fn data_seen(&mut self, packets: u64) {
+    pub fn data_seen(&mut self, packets: u64, now: Instant) {
         self.counters.packets += packets;
         if packets > 0 {
+            self.last_data = Some(now);
             self.got_data = true;
             self.failures = 0;
         }
@@ -246,6 +251,19 @@ impl ConnectionState {
             (Some(since), false) => Some(now.saturating_duration_since(since)),
             _ => None,
         }
+    }
+
+    /// How long the open socket has carried no market data (heartbeats do not count).
+    pub fn data_quiet_for(&self, now: Instant) -> Option<Duration> {
+        match (self.is_live(), self.last_data) {
+            (true, Some(last)) => Some(now.saturating_duration_since(last)),
+            _ => None,
+        }
+    }
+
+    /// Symbols the upstream should carry.
+    pub fn upstream_symbols(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.upstream.keys()
     }
 
     /// Whether the open socket has been silent for `timeout`.
@@ -616,7 +634,7 @@ mod tests {
         assert!(s.connected(t0));
         assert_eq!(s.state(), FeedState::Live);
         assert_eq!(s.quiet_since_connect(t0), Some(Duration::ZERO));
-        s.data_seen(3);
+        s.data_seen(3, Instant::now());
         assert_eq!(s.quiet_since_connect(t0), None);
         assert_eq!(s.failures(), 0);
         let out = s.failed(&network(), t0, 0.0).expect("handled");

@@ -137,6 +137,16 @@ impl actix::Supervised for PriceStore {
 
 crate::crash_handler!(PriceStore);
 
+impl Handler<crate::market_clock::PersistNow> for PriceStore {
+    type Result = ();
+
+    fn handle(&mut self, msg: crate::market_clock::PersistNow, _: &mut Context<Self>) {
+        tracing::info!(reason = %msg.reason, instruments = self.book.len(), "writing the price snapshot");
+        self.dirty = true;
+        self.save();
+    }
+}
+
 impl Handler<TicksReceived> for PriceStore {
     type Result = ();
 

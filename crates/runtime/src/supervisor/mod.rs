@@ -16,11 +16,12 @@ pub use messages::StartError;
 pub use resilient::{start_resilient, ActorRestarts, CrashActor, CrashKind, RestartCount};
 pub use state::{grade, HealthReport, STALE_AFTER_S};
 
-use crate::auth_manager::AuthManager;
-use crate::broadcaster::{Broadcaster, GetBroadcastStats};
+use crate::auth_manager::{AuthManager, NotifyOnNewToken};
+use crate::broadcaster::{Broadcaster, GetBroadcastStats, GetInstrumentHealth};
 use crate::feed_connection::messages::GetFeedHealth;
 use crate::feed_connection::FeedConnection;
 use crate::instrument_directory::{InstrumentDirectory, InstrumentIndex};
+use crate::market_clock::MarketClock;
 use crate::price_store::{GetPriceStoreStats, PriceStore};
 use crate::settings::RuntimeSettings;
 use crate::subscription_registry::{AttachFeed, Subscribe, SubscriptionRegistry};
@@ -42,6 +43,7 @@ pub struct RuntimeHandle {
     pub calendar: Arc<MarketCalendar>,
     /// Restarts per actor, for `/health` and `/metrics`.
     pub restarts: Arc<ActorRestarts>,
+    pub clock: Addr<MarketClock>,
 }
 
 pub struct RuntimeSupervisor;
@@ -97,12 +99,18 @@ impl RuntimeSupervisor {
         };
         let auth = {
             let (credentials, upstream) = (settings.credentials.clone(), settings.upstream.clone());
+            let file = settings.credentials_file.clone();
             start_resilient("auth_manager", restarts.clone(), move |_| {
-                AuthManager::new(credentials, upstream)
+                let auth = AuthManager::new(credentials, upstream);
+                match file {
+                    Some(path) => auth.with_credentials_file(path),
+                    None => auth,
+                }
             })
         };
         let feed = {
             let (upstream, index, auth) = (settings.upstream.clone(), index.clone(), auth.clone());
+            let calendar = calendar.clone();
             let ticks = price_store.clone().recipient();
             let status = vec![
                 registry.clone().recipient(),
@@ -111,9 +119,19 @@ impl RuntimeSupervisor {
             // The feed also stops itself on every lost socket: each reconnect is a restart
             // with its state — backoff, attempt count, upstream set — intact.
             start_resilient("feed_connection", restarts.clone(), move |_| {
-                FeedConnection::new(upstream, index, auth, ticks, status)
+                FeedConnection::new(upstream, index, auth, ticks, status).with_calendar(calendar)
             })
         };
+        let clock = {
+            let schedule = mandi_domain::DailySchedule::new((*calendar).clone());
+            let (auth, feed, store) = (auth.clone(), feed.clone(), price_store.clone());
+            start_resilient("market_clock", restarts.clone(), move |_| {
+                MarketClock::new(schedule, auth, feed, store)
+            })
+        };
+        auth.do_send(NotifyOnNewToken {
+            follower: feed.clone().recipient(),
+        });
         registry.do_send(AttachFeed {
             changes: feed.clone().recipient(),
             replay: feed.clone().recipient(),
@@ -141,6 +159,7 @@ impl RuntimeSupervisor {
             feed,
             calendar,
             restarts,
+            clock,
         })
     }
 }
@@ -152,6 +171,9 @@ impl RuntimeHandle {
         let feed = self.feed.send(GetFeedHealth).await?;
         let store = self.price_store.send(GetPriceStoreStats).await?;
         let broadcast = self.broadcaster.send(GetBroadcastStats).await?;
+        let instruments = self.broadcaster.send(GetInstrumentHealth).await?;
+        let next_job = self.clock.send(crate::market_clock::GetNextJob).await?;
+        let auth = self.auth.send(crate::auth_manager::GetAuthStatus).await?;
         let now = Utc::now();
         let market_open = crate::broadcaster::any_market_open(&self.calendar, now);
         let last_tick_age_s = store
@@ -167,6 +189,9 @@ impl RuntimeHandle {
             broadcast,
             market_open,
             actors: self.restarts.snapshot(),
+            instruments,
+            next_job,
+            auth,
             timestamp: now,
         })
     }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::broadcaster::BroadcastStats;
+use crate::auth_manager::AuthStatus;
+use crate::broadcaster::{BroadcastStats, InstrumentStatus};
+use crate::market_clock::NextJob;
 use crate::feed_connection::messages::{FeedHealth, FeedState};
 use crate::price_store::PriceStoreStats;
 use crate::supervisor::resilient::RestartCount;
@@ -27,6 +29,12 @@ pub struct HealthReport {
     /// Restarts per actor (`restarts`, of which `panics`). The feed restarts itself on
     /// every lost socket, so its count includes reconnects.
     pub actors: BTreeMap<&'static str, RestartCount>,
+    /// Per-instrument health of every known or watched instrument.
+    pub instruments: Vec<InstrumentStatus>,
+    /// The next IST job (token check 08:50, connect 08:55, end of day at each close).
+    pub next_job: NextJob,
+    /// The token's state and expiry (never the token).
+    pub auth: AuthStatus,
     pub timestamp: DateTime<Utc>,
 }
 

@@ -35,6 +35,9 @@ pub fn load(
             .list_separator(",")
             .with_list_parse_key("server.cors_origins")
             .with_list_parse_key("prices.symbols")
+            .with_list_parse_key("market.holidays.nse")
+            .with_list_parse_key("market.holidays.bse")
+            .with_list_parse_key("market.holidays.mcx")
             .source(Some(vars)),
     );
     let raw = builder.build().map_err(ConfigError::from_source)?;

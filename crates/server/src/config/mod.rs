@@ -58,6 +58,12 @@ impl MandiConfig {
         }
     }
 
+    /// `upstream.credentials_file`, if set.
+    pub fn credentials_file(&self) -> Option<std::path::PathBuf> {
+        let path = self.upstream.credentials_file.trim();
+        (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+    }
+
     /// `market.always_open`, defaulting to whether the simulator is on.
     pub fn always_open(&self) -> bool {
         self.market.always_open.unwrap_or(self.simulator.enabled)
@@ -106,6 +112,7 @@ impl MandiConfig {
             backoff_initial_ms: up.backoff_initial_ms,
             backoff_max_ms: up.backoff_max_ms,
             backoff_factor: up.backoff_factor,
+            stale_after_ms: up.stale_after_ms,
         }
     }
 
@@ -116,6 +123,8 @@ impl MandiConfig {
             max_queued_bytes: b.max_queued_bytes,
             heartbeat_interval_ms: b.heartbeat_interval_ms,
             prices_push_interval_ms: b.prices_push_interval_ms,
+            instrument_quiet_after_ms: b.instrument_quiet_after_ms,
+            instrument_stale_after_ms: b.instrument_stale_after_ms,
         }
     }
 

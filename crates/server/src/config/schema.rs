@@ -37,6 +37,8 @@ pub struct UpstreamSection {
     pub backoff_initial_ms: u64,
     pub backoff_factor: f64,
     pub backoff_max_ms: u64,
+    pub stale_after_ms: u64,
+    pub credentials_file: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -58,6 +60,8 @@ pub struct BroadcastSection {
     pub max_queued_bytes: usize,
     pub heartbeat_interval_ms: u64,
     pub prices_push_interval_ms: u64,
+    pub instrument_quiet_after_ms: u64,
+    pub instrument_stale_after_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -75,6 +75,20 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
         b.prices_push_interval_ms,
     )?;
     positive(
+        "broadcast.instrument_quiet_after_ms",
+        b.instrument_quiet_after_ms,
+    )?;
+    if b.instrument_stale_after_ms < b.instrument_quiet_after_ms {
+        return Err(ConfigError::new(
+            "broadcast.instrument_stale_after_ms",
+            format!(
+                "{} is below instrument_quiet_after_ms {}",
+                b.instrument_stale_after_ms, b.instrument_quiet_after_ms
+            ),
+            "set it at least as large as broadcast.instrument_quiet_after_ms (30000 is typical)",
+        ));
+    }
+    positive(
         "broadcast.max_symbols_per_client",
         b.max_symbols_per_client as u64,
     )?;

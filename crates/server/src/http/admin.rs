@@ -5,7 +5,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use mandi_runtime::auth_manager::{GetCredentials, ReplaceCredentials};
-use mandi_runtime::feed_connection::messages::ReconnectNow;
 use mandi_runtime::settings::Credentials;
 use mandi_runtime::supervisor::{CrashActor, CrashKind};
 use serde::Deserialize;
@@ -81,10 +80,8 @@ async fn replace_token(
         },
     };
     match rt.auth.send(ReplaceCredentials { credentials }).await {
+        // The auth manager tells the feed to reconnect with the adopted token.
         Ok(Ok(status)) if !status.is_rejected() => {
-            rt.feed.do_send(ReconnectNow {
-                reason: "new broker token adopted; reconnecting with it".into(),
-            });
             HttpResponse::Ok()
                 .json(serde_json::json!({"status": "accepted", "token_status": status}))
         }
@@ -106,11 +103,12 @@ struct CrashQuery {
 }
 
 /// The actor names `/health` reports under `actors`.
-const CRASHABLE: [&str; 6] = [
+const CRASHABLE: [&str; 7] = [
     "auth_manager",
     "broadcaster",
     "feed_connection",
     "instrument_directory",
+    "market_clock",
     "price_store",
     "subscription_registry",
 ];
@@ -138,6 +136,7 @@ async fn crash_actor(
         "broadcaster" => rt.broadcaster.do_send(msg),
         "feed_connection" => rt.feed.do_send(msg),
         "instrument_directory" => rt.directory.do_send(msg),
+        "market_clock" => rt.clock.do_send(msg),
         "price_store" => rt.price_store.do_send(msg),
         "subscription_registry" => rt.registry.do_send(msg),
         other => {

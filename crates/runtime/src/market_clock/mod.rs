@@ -1,0 +1,147 @@
+//! `MarketClock`: runs the daily IST timetable (`DailySchedule`) — the 08:50 token check,
+//! the 08:55 connect, and end of day at each exchange's close — on timers computed in
+//! Asia/Kolkata whatever the server's time zone.
+
+pub mod messages;
+
+use std::time::Duration;
+
+use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, WrapFuture};
+use chrono::{DateTime, Utc};
+use mandi_domain::{DailySchedule, ScheduledJob};
+
+pub use messages::{GetNextJob, NextJob, PersistNow};
+
+use crate::auth_manager::{AuthManager, CheckTokenNow};
+use crate::feed_connection::messages::{FeedState, GetFeedHealth, ReconnectNow};
+use crate::feed_connection::FeedConnection;
+use crate::price_store::PriceStore;
+
+/// Timers longer than this are re-armed in steps, so a suspended VM or a clock jump
+/// is noticed within the step rather than hours late.
+const MAX_TIMER_STEP: Duration = Duration::from_secs(60);
+
+pub struct MarketClock {
+    schedule: DailySchedule,
+    auth: Addr<AuthManager>,
+    feed: Addr<FeedConnection>,
+    price_store: Addr<PriceStore>,
+    next: Option<(ScheduledJob, DateTime<Utc>)>,
+}
+
+impl MarketClock {
+    pub fn new(
+        schedule: DailySchedule,
+        auth: Addr<AuthManager>,
+        feed: Addr<FeedConnection>,
+        price_store: Addr<PriceStore>,
+    ) -> MarketClock {
+        MarketClock {
+            schedule,
+            auth,
+            feed,
+            price_store,
+            next: None,
+        }
+    }
+
+    fn arm(&mut self, ctx: &mut Context<Self>) {
+        let now = Utc::now();
+        let (job, at) = match self.next {
+            Some(next) => next,
+            None => {
+                let next = self.schedule.next_job(now);
+                self.next = Some(next);
+                tracing::info!(job = job_name(next.0), at = %ist(next.1), "next scheduled job");
+                next
+            }
+        };
+        let wait = (at - now).to_std().unwrap_or(Duration::ZERO);
+        if wait.is_zero() {
+            self.next = None;
+            self.run(job, ctx);
+            self.arm(ctx);
+            return;
+        }
+        ctx.run_later(wait.min(MAX_TIMER_STEP), |this, ctx| this.arm(ctx));
+    }
+
+    fn run(&mut self, job: ScheduledJob, ctx: &mut Context<Self>) {
+        tracing::info!(job = job_name(job), "running scheduled job");
+        match job {
+            ScheduledJob::TokenCheck => self.auth.do_send(CheckTokenNow),
+            ScheduledJob::Connect => {
+                // The feed is normally already up (it never stops trying); this makes
+                // sure a feed parked on a long backoff tries now, before the open.
+                let feed = self.feed.clone();
+                ctx.spawn(self.feed.send(GetFeedHealth).into_actor(self).map(
+                    move |health, _, _| {
+                        if health.is_ok_and(|h| h.state != FeedState::Live) {
+                            feed.do_send(ReconnectNow {
+                                reason: "08:55 IST scheduled connect before the open".into(),
+                            });
+                        }
+                    },
+                ));
+            }
+            ScheduledJob::EndOfDay(exchange) => self.price_store.do_send(PersistNow {
+                reason: format!("end of day on {exchange:?}"),
+            }),
+        }
+    }
+}
+
+fn job_name(job: ScheduledJob) -> String {
+    match job {
+        ScheduledJob::TokenCheck => "token_check".into(),
+        ScheduledJob::Connect => "connect".into(),
+        ScheduledJob::EndOfDay(x) => format!("end_of_day:{}", format!("{x:?}").to_uppercase()),
+    }
+}
+
+fn ist(t: DateTime<Utc>) -> String {
+    t.with_timezone(&mandi_domain::time::IST)
+        .format("%Y-%m-%d %H:%M IST")
+        .to_string()
+}
+
+impl Actor for MarketClock {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        tracing::info!(
+            server_zone = %server_zone(),
+            "market times are computed in Asia/Kolkata whatever the server's zone"
+        );
+        self.arm(ctx);
+    }
+}
+
+impl actix::Supervised for MarketClock {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // Recompute from the clock: a job whose time passed during the restart is not
+        // run twice, and none is skipped.
+        self.next = None;
+    }
+}
+
+crate::crash_handler!(MarketClock);
+
+impl Handler<GetNextJob> for MarketClock {
+    type Result = MessageResult<GetNextJob>;
+
+    fn handle(&mut self, _: GetNextJob, _: &mut Context<Self>) -> Self::Result {
+        let (job, at) = self
+            .next
+            .unwrap_or_else(|| self.schedule.next_job(Utc::now()));
+        MessageResult(NextJob {
+            job: job_name(job),
+            at,
+        })
+    }
+}
+
+/// The server's zone, for the start-up log line only (`TZ`, else the local offset).
+fn server_zone() -> String {
+    std::env::var("TZ").unwrap_or_else(|_| chrono::Local::now().format("%:z").to_string())
+}
