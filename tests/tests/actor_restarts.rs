@@ -64,9 +64,7 @@ async fn crashed_actors_restart_without_losing_clients_or_subscriptions() {
             wait_for(
                 &format!("{actor} restarted after {kind}"),
                 DEADLINE,
-                || async {
-                    (restarts(&get_json(&health_url).await, actor) > before).then_some(())
-                },
+                || async { (restarts(&get_json(&health_url).await, actor) > before).then_some(()) },
             )
             .await;
             // The set upstream is intact (the feed's own restart reconnects and replays).
@@ -109,7 +107,10 @@ async fn crash_drills_name_the_actors_and_refuse_unknown_ones() {
     let (status, body) = request_json("POST", &stack.url("/api/admin/crash/nobody"), None).await;
     assert_eq!(status, 404);
     assert!(
-        body["message"].as_str().unwrap_or("").contains("price_store"),
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("price_store"),
         "{body}"
     );
     let (status, _) = request_json(

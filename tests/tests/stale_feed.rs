@@ -88,17 +88,25 @@ async fn mute_feed_outside_market_hours_is_not_flagged() {
     mute_with_pings(&sim).await;
     // Wait until the runtime itself has seen no data for twice the threshold (its own
     // per-instrument age says so), then check nothing was torn down.
-    wait_for("RELIANCE quiet for twice the threshold", DEADLINE, || async {
-        let h = get_json(&health_url).await;
-        let age = h["instruments"]
-            .as_array()
-            .and_then(|rows| rows.iter().find(|r| r["symbol"] == "RELIANCE"))
-            .and_then(|r| r["last_tick_seconds_ago"].as_f64());
-        age.is_some_and(|a| a >= 3.0).then_some(())
-    })
+    wait_for(
+        "RELIANCE quiet for twice the threshold",
+        DEADLINE,
+        || async {
+            let h = get_json(&health_url).await;
+            let age = h["instruments"]
+                .as_array()
+                .and_then(|rows| rows.iter().find(|r| r["symbol"] == "RELIANCE"))
+                .and_then(|r| r["last_tick_seconds_ago"].as_f64());
+            age.is_some_and(|a| a >= 3.0).then_some(())
+        },
+    )
     .await;
     let after = get_json(&counters_url).await;
-    assert_eq!(connections_total(&after), before, "no reconnect outside hours");
+    assert_eq!(
+        connections_total(&after),
+        before,
+        "no reconnect outside hours"
+    );
     let health = get_json(&health_url).await;
     assert_eq!(health["feed"]["state"], "live");
     ws.close().await;

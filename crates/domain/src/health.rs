@@ -120,24 +120,108 @@ mod tests {
         use FeedCondition as F;
         use InstrumentHealth as H;
         let cases = [
-            TestCase { name: "fresh socket tick", feed: F::Live, fallback: false, in_session: true, age_s: Some(1), want: H::Live },
-            TestCase { name: "quiet strike", feed: F::Live, fallback: false, in_session: true, age_s: Some(10), want: H::Quiet },
-            TestCase { name: "stale on a live socket", feed: F::Live, fallback: false, in_session: true, age_s: Some(31), want: H::Stale },
-            TestCase { name: "never ticked", feed: F::Live, fallback: false, in_session: true, age_s: None, want: H::Stale },
-            TestCase { name: "socket down", feed: F::Down, fallback: false, in_session: true, age_s: Some(1), want: H::Stale },
-            TestCase { name: "login required", feed: F::LoginRequired, fallback: false, in_session: true, age_s: Some(1), want: H::LoginRequired },
-            TestCase { name: "fallback serving", feed: F::LoginRequired, fallback: true, in_session: true, age_s: Some(2), want: H::Fallback },
-            TestCase { name: "fallback stalled", feed: F::Down, fallback: true, in_session: true, age_s: Some(40), want: H::Stale },
-            TestCase { name: "fallback flag while live again", feed: F::Live, fallback: true, in_session: true, age_s: Some(1), want: H::Live },
-            TestCase { name: "closed market, old price", feed: F::Live, fallback: false, in_session: false, age_s: Some(9999), want: H::Closed },
-            TestCase { name: "closed market, login required", feed: F::LoginRequired, fallback: false, in_session: false, age_s: None, want: H::Closed },
+            TestCase {
+                name: "fresh socket tick",
+                feed: F::Live,
+                fallback: false,
+                in_session: true,
+                age_s: Some(1),
+                want: H::Live,
+            },
+            TestCase {
+                name: "quiet strike",
+                feed: F::Live,
+                fallback: false,
+                in_session: true,
+                age_s: Some(10),
+                want: H::Quiet,
+            },
+            TestCase {
+                name: "stale on a live socket",
+                feed: F::Live,
+                fallback: false,
+                in_session: true,
+                age_s: Some(31),
+                want: H::Stale,
+            },
+            TestCase {
+                name: "never ticked",
+                feed: F::Live,
+                fallback: false,
+                in_session: true,
+                age_s: None,
+                want: H::Stale,
+            },
+            TestCase {
+                name: "socket down",
+                feed: F::Down,
+                fallback: false,
+                in_session: true,
+                age_s: Some(1),
+                want: H::Stale,
+            },
+            TestCase {
+                name: "login required",
+                feed: F::LoginRequired,
+                fallback: false,
+                in_session: true,
+                age_s: Some(1),
+                want: H::LoginRequired,
+            },
+            TestCase {
+                name: "fallback serving",
+                feed: F::LoginRequired,
+                fallback: true,
+                in_session: true,
+                age_s: Some(2),
+                want: H::Fallback,
+            },
+            TestCase {
+                name: "fallback stalled",
+                feed: F::Down,
+                fallback: true,
+                in_session: true,
+                age_s: Some(40),
+                want: H::Stale,
+            },
+            TestCase {
+                name: "fallback flag while live again",
+                feed: F::Live,
+                fallback: true,
+                in_session: true,
+                age_s: Some(1),
+                want: H::Live,
+            },
+            TestCase {
+                name: "closed market, old price",
+                feed: F::Live,
+                fallback: false,
+                in_session: false,
+                age_s: Some(9999),
+                want: H::Closed,
+            },
+            TestCase {
+                name: "closed market, login required",
+                feed: F::LoginRequired,
+                fallback: false,
+                in_session: false,
+                age_s: None,
+                want: H::Closed,
+            },
         ];
         let now = DateTime::parse_from_rfc3339("2026-11-20T05:00:00Z")
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_default();
         for c in cases {
             let last = c.age_s.map(|s| now - TimeDelta::seconds(s));
-            let got = classify(c.feed, c.fallback, c.in_session, last, now, HealthThresholds::default());
+            let got = classify(
+                c.feed,
+                c.fallback,
+                c.in_session,
+                last,
+                now,
+                HealthThresholds::default(),
+            );
             assert_eq!(got, c.want, "{}", c.name);
         }
     }

@@ -9,6 +9,7 @@ pub mod dhan;
 pub mod error;
 pub mod hex;
 pub mod kite;
+pub mod master;
 mod wire;
 
 pub use error::DecodeError;

@@ -186,7 +186,9 @@ impl HealthView {
     fn message(&self) -> String {
         if self.using_rest_fallback() {
             let why = self.reason.as_deref().unwrap_or("websocket down");
-            return format!("{why}; prices from REST polling (at most 1 request/s) until the socket is back");
+            return format!(
+                "{why}; prices from REST polling (at most 1 request/s) until the socket is back"
+            );
         }
         match (&self.reason, self.state) {
             (Some(r), _) => r.clone(),

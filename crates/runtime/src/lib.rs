@@ -18,6 +18,7 @@ pub mod feed_connection;
 pub mod instrument_directory;
 pub mod market_clock;
 pub mod price_store;
+pub mod rest_fallback;
 pub mod settings;
 pub mod subscription_registry;
 pub mod supervisor;

@@ -105,4 +105,6 @@ pub struct RuntimeSettings {
     pub default_symbols: Vec<Arc<str>>,
     /// Watched for a new token (KEY=VALUE lines); None = environment only.
     pub credentials_file: Option<std::path::PathBuf>,
+    /// When and how fast to poll REST quotes while the socket is down.
+    pub rest_fallback: crate::rest_fallback::RestFallbackSettings,
 }

@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use mandi_runtime::auth_manager::{credentials_from_env, credentials_from_text};
 use mandi_runtime::settings::{Credentials, RuntimeSettings};
 use mandi_runtime::supervisor::{RuntimeHandle, RuntimeSupervisor};
-use mandi_simulator::{SimCredentials, SimInstrument, SimSettings, SimulatorHandle};
+use mandi_simulator::{
+    DerivativeSettings, SimCredentials, SimInstrument, SimSettings, SimulatorHandle,
+};
 
 use crate::config::MandiConfig;
 use crate::http::{self, AppState};
@@ -66,6 +68,15 @@ pub fn sim_settings(cfg: &MandiConfig) -> SimSettings {
         volatility: s.volatility,
         kite_heartbeat_interval_ms: s.kite_heartbeat_interval_ms,
         dhan_ping_interval_ms: s.dhan_ping_interval_ms,
+        // The expiry calendar starts from today's IST date when the simulator starts.
+        derivatives: DerivativeSettings {
+            enabled: s.derivatives_enabled,
+            option_volatility_annual: s.option_volatility_annual,
+            risk_free_rate_annual: s.risk_free_rate_annual,
+            index_strikes_each_side: s.index_option_strikes_each_side,
+            stock_strikes_each_side: s.stock_option_strikes_each_side,
+            start_date: None,
+        },
         credentials: SimCredentials {
             dhan_client_id: SIM_DHAN_CLIENT_ID.into(),
             dhan_access_token: SIM_DHAN_TOKEN.into(),
@@ -111,7 +122,10 @@ pub async fn start(
             // The watched file, when configured and readable, is where new tokens land.
             Some(path) if path.exists() => {
                 let text = std::fs::read_to_string(&path).with_context(|| {
-                    format!("upstream.credentials_file {} is not readable", path.display())
+                    format!(
+                        "upstream.credentials_file {} is not readable",
+                        path.display()
+                    )
                 })?;
                 credentials_from_text(broker, &text).map_err(|e| {
                     anyhow::anyhow!("upstream.credentials_file {}: {e}", path.display())
@@ -134,6 +148,7 @@ pub async fn start(
             .map(|s| Arc::from(s.as_str()))
             .collect(),
         credentials_file: cfg.credentials_file(),
+        rest_fallback: cfg.rest_fallback.clone(),
     };
     let runtime = RuntimeSupervisor::start(settings, cfg.calendar())?;
     let addr = listener.local_addr()?;

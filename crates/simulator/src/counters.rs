@@ -1,15 +1,17 @@
 //! What the simulator saw, for tests and drills: connections, subscribe traffic,
-//! limit violations, REST load, and every connection's current subscriptions.
+//! limit violations, REST load (and the quote APIs' peak rate), master downloads, and
+//! every connection's current subscriptions.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mandi_domain::Mode;
 use serde::{Deserialize, Serialize};
 
 use crate::faults::Faults;
+use crate::limits::SlidingWindow;
 use crate::sessions::{Broker, SessionRegistry};
 use crate::state::lock;
 
@@ -26,6 +28,17 @@ pub struct CountersSnapshot {
     /// Broker REST calls (both brokers, admin excluded).
     pub rest_requests_total: u64,
     pub rest_requests_last_second: u64,
+    /// Quote REST calls of both brokers (Dhan `/v2/marketfeed/*`, Kite `/quote*`),
+    /// counted on arrival whatever the answer.
+    #[serde(default)]
+    pub rest_quote_requests_total: u64,
+    /// The most quote REST calls of both brokers together in any sliding second; a
+    /// client keeping to each broker's 1 request/s on one broker peaks at 1.
+    #[serde(default)]
+    pub rest_quote_max_per_second: u64,
+    /// Instrument masters served (Dhan scrip master and Kite instruments).
+    #[serde(default)]
+    pub master_downloads_total: u64,
     /// The fault switches in force (`GET /admin/faults`).
     #[serde(default)]
     pub faults: Faults,
@@ -50,6 +63,15 @@ pub struct BrokerCounters<S> {
     /// Instruments per message/connection, connections per credential, REST rate and size.
     pub limit_violations: u64,
     pub rest_requests_total: u64,
+    /// This broker's quote REST calls, counted on arrival whatever the answer.
+    #[serde(default)]
+    pub rest_quote_requests_total: u64,
+    /// The most of them in any sliding second (the broker allows 1).
+    #[serde(default)]
+    pub rest_quote_max_per_second: u64,
+    /// Masters served: Dhan `/api-data/api-scrip-master.csv`, Kite `/instruments*`.
+    #[serde(default)]
+    pub master_downloads_total: u64,
     /// Open connections in the order they were opened, subscriptions sorted.
     pub connections: Vec<ConnectionSubscriptions<S>>,
 }
@@ -86,6 +108,8 @@ pub struct BrokerTally {
     pub unknown_instruments: AtomicU64,
     pub limit_violations: AtomicU64,
     pub rest_requests_total: AtomicU64,
+    pub rest_quote_requests_total: AtomicU64,
+    pub master_downloads_total: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -93,7 +117,16 @@ pub struct Counters {
     pub dhan: BrokerTally,
     pub kite: BrokerTally,
     /// Arrival times of REST calls within the last second.
-    rest_recent: Mutex<VecDeque<Instant>>,
+    rest_recent: Mutex<SlidingWindow>,
+    quote_windows: Mutex<QuoteWindows>,
+}
+
+/// Quote-call windows per broker and for both together.
+#[derive(Debug, Default)]
+struct QuoteWindows {
+    dhan: SlidingWindow,
+    kite: SlidingWindow,
+    both: SlidingWindow,
 }
 
 impl BrokerTally {
@@ -101,7 +134,11 @@ impl BrokerTally {
         counter.fetch_add(by, Ordering::Relaxed);
     }
 
-    fn snapshot<S>(&self, connections: Vec<ConnectionSubscriptions<S>>) -> BrokerCounters<S> {
+    fn snapshot<S>(
+        &self,
+        connections: Vec<ConnectionSubscriptions<S>>,
+        quote_window: &SlidingWindow,
+    ) -> BrokerCounters<S> {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         BrokerCounters {
             connections_open: connections.len(),
@@ -113,6 +150,9 @@ impl BrokerTally {
             unknown_instruments: get(&self.unknown_instruments),
             limit_violations: get(&self.limit_violations),
             rest_requests_total: get(&self.rest_requests_total),
+            rest_quote_requests_total: get(&self.rest_quote_requests_total),
+            rest_quote_max_per_second: quote_window.max(),
+            master_downloads_total: get(&self.master_downloads_total),
             connections,
         }
     }
@@ -128,22 +168,36 @@ impl Counters {
 
     pub fn record_rest(&self, broker: Broker, now: Instant) {
         BrokerTally::bump(&self.broker(broker).rest_requests_total, 1);
-        let mut recent = lock(&self.rest_recent);
-        recent.push_back(now);
-        prune(&mut recent, now);
+        lock(&self.rest_recent).record(now);
+    }
+
+    /// A quote REST call arrived (before auth, rate limit or faults decide its answer).
+    pub fn record_quote(&self, broker: Broker, now: Instant) {
+        BrokerTally::bump(&self.broker(broker).rest_quote_requests_total, 1);
+        let mut w = lock(&self.quote_windows);
+        match broker {
+            Broker::Dhan => w.dhan.record(now),
+            Broker::Kite => w.kite.record(now),
+        };
+        w.both.record(now);
+    }
+
+    pub fn record_master_download(&self, broker: Broker) {
+        BrokerTally::bump(&self.broker(broker).master_downloads_total, 1);
     }
 
     pub fn snapshot(&self, sessions: &SessionRegistry, now: Instant) -> CountersSnapshot {
-        let last_second = {
-            let mut recent = lock(&self.rest_recent);
-            prune(&mut recent, now);
-            recent.len() as u64
-        };
-        let dhan = self.dhan.snapshot(sessions.dhan_view());
-        let kite = self.kite.snapshot(sessions.kite_view());
+        let last_second = lock(&self.rest_recent).count(now);
+        let windows = lock(&self.quote_windows);
+        let dhan = self.dhan.snapshot(sessions.dhan_view(), &windows.dhan);
+        let kite = self.kite.snapshot(sessions.kite_view(), &windows.kite);
         CountersSnapshot {
             rest_requests_total: dhan.rest_requests_total + kite.rest_requests_total,
             rest_requests_last_second: last_second,
+            rest_quote_requests_total: dhan.rest_quote_requests_total
+                + kite.rest_quote_requests_total,
+            rest_quote_max_per_second: windows.both.max(),
+            master_downloads_total: dhan.master_downloads_total + kite.master_downloads_total,
             faults: Faults::default(),
             faults_applied: BTreeMap::new(),
             dhan,
@@ -152,19 +206,57 @@ impl Counters {
     }
 }
 
-fn prune(recent: &mut VecDeque<Instant>, now: Instant) {
-    while let Some(t) = recent.front() {
-        if now.saturating_duration_since(*t) >= Duration::from_secs(1) {
-            recent.pop_front();
-        } else {
-            break;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    #[test]
+    fn quote_rate_peaks_per_broker_and_together() {
+        let c = Counters::default();
+        let reg = SessionRegistry::default();
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        // Each broker paced at 1/s, but the two together overlap.
+        for (broker, at) in [
+            (Broker::Dhan, 0),
+            (Broker::Kite, 300),
+            (Broker::Dhan, 1000),
+            (Broker::Kite, 1300),
+            (Broker::Kite, 2500),
+        ] {
+            c.record_quote(broker, ms(at));
+        }
+        c.record_master_download(Broker::Kite);
+        let s = c.snapshot(&reg, ms(3000));
+        assert_eq!(
+            (
+                s.dhan.rest_quote_requests_total,
+                s.dhan.rest_quote_max_per_second
+            ),
+            (2, 1)
+        );
+        assert_eq!(
+            (
+                s.kite.rest_quote_requests_total,
+                s.kite.rest_quote_max_per_second
+            ),
+            (3, 1)
+        );
+        assert_eq!(
+            (s.rest_quote_requests_total, s.rest_quote_max_per_second),
+            (5, 2)
+        );
+        assert_eq!(
+            (s.master_downloads_total, s.kite.master_downloads_total),
+            (1, 1)
+        );
+        assert_eq!(
+            s.rest_requests_total, 0,
+            "quote arrivals are a separate tally"
+        );
+    }
 
     #[test]
     fn rest_window_forgets_after_a_second() {

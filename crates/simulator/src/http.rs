@@ -1,14 +1,20 @@
-//! The route table. Both brokers' feeds share `GET /`: a query with `api_key` is a
-//! Kite ticker connection, anything else is Dhan.
+//! The route table, and the middleware that counts quote REST calls on arrival. Both
+//! brokers' feeds share `GET /`: a query with `api_key` is a Kite ticker connection,
+//! anything else is Dhan.
 
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::faults::FaultKind;
-
+use crate::sessions::Broker;
 use crate::state::SimState;
-use crate::{admin, dhan, kite};
+use crate::{admin, dhan, kite, master};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(feed))
@@ -23,6 +29,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/quote/ltp", web::get().to(kite::rest::quote_ltp))
         .route("/quote/ohlc", web::get().to(kite::rest::quote_ohlc))
         .route("/instruments", web::get().to(kite::rest::instruments))
+        .route(
+            "/instruments/{exchange}",
+            web::get().to(kite::rest::instruments_of),
+        )
+        .route(
+            master::DHAN_SCRIP_MASTER_PATH,
+            web::get().to(master::dhan_scrip_master),
+        )
         .route("/admin/counters", web::get().to(admin::counters))
         .route("/admin/drop", web::post().to(admin::drop_connections))
         .route("/admin/faults", web::get().to(admin::get_faults))
@@ -50,5 +64,51 @@ async fn feed(
         kite::ws::upgrade(req, stream, state).await
     } else {
         dhan::ws::upgrade(req, stream, state).await
+    }
+}
+
+/// Count every quote REST call as it arrives, before auth, rate limits or fault
+/// switches answer it, so `rest_quote_max_per_second` is what the client sent.
+pub async fn count_quote_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if let Some(broker) = quote_broker(req.path()) {
+        if let Some(state) = req.app_data::<web::Data<SimState>>() {
+            state.counters.record_quote(broker, Instant::now());
+        }
+    }
+    next.call(req).await
+}
+
+/// Dhan `/v2/marketfeed/*`, Kite `/quote` and `/quote/*`.
+fn quote_broker(path: &str) -> Option<Broker> {
+    if path.starts_with("/v2/marketfeed/") {
+        Some(Broker::Dhan)
+    } else if path == "/quote" || path.starts_with("/quote/") {
+        Some(Broker::Kite)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_paths() {
+        for (path, want) in [
+            ("/v2/marketfeed/ltp", Some(Broker::Dhan)),
+            ("/v2/marketfeed/quote", Some(Broker::Dhan)),
+            ("/v2/profile", None),
+            ("/quote", Some(Broker::Kite)),
+            ("/quote/ltp", Some(Broker::Kite)),
+            ("/quotes", None),
+            ("/instruments", None),
+            ("/api-data/api-scrip-master.csv", None),
+        ] {
+            assert_eq!(quote_broker(path), want, "{path}");
+        }
     }
 }

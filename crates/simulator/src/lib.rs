@@ -2,9 +2,11 @@
 //! WebSocket feeds and REST APIs byte for byte on loopback (protocols.md PART D).
 //!
 //! ```text
-//! MarketClock ──(every tick_interval_ms)── steps PriceModels ──▶ SimState.snapshot
+//! MarketClock ──(every tick_interval_ms)── steps PriceModels, re-prices DerivedModels
+//!      │                                    from their underlyings ──▶ SimState.snapshot
 //!      └── MarketTicked ──▶ DhanSession / KiteSession ──▶ binary frames to clients
 //! HTTP: GET / (Dhan or Kite upgrade) · /v2/* (Dhan REST) · /user, /quote* (Kite REST)
+//!       · /instruments, /api-data/api-scrip-master.csv (instrument masters, see master/)
 //!       · /admin/counters · /admin/drop · /admin/faults (fault switches, see faults/)
 //! ```
 
@@ -17,6 +19,7 @@ mod http;
 mod kite;
 mod limits;
 mod market;
+mod master;
 mod sessions;
 mod settings;
 mod state;
@@ -35,9 +38,9 @@ pub use counters::{
     BrokerCounters, ConnectionSubscriptions, CountersSnapshot, DhanSubscription, KiteSubscription,
 };
 pub use faults::Faults;
-pub use settings::{SimCredentials, SimInstrument, SimSettings};
+pub use settings::{DerivativeSettings, SimCredentials, SimInstrument, SimSettings};
 
-use market::{MarketClock, MarketSnapshot, PriceModel, StopClock, Universe};
+use market::{MarketClock, StopClock};
 use state::SimState;
 
 /// A running simulator. Dropping it leaves the server running until its actix
@@ -83,22 +86,8 @@ impl SimulatorHandle {
 pub fn start(settings: SimSettings, listener: TcpListener) -> std::io::Result<SimulatorHandle> {
     let addr = listener.local_addr()?;
     let now = Utc::now();
-    let models: Vec<PriceModel> = settings
-        .universe
-        .iter()
-        .map(|s| PriceModel::new(s.instrument.clone(), s.start_price, settings.seed, now))
-        .collect();
-    let first = MarketSnapshot {
-        time: now,
-        quotes: models.iter().map(|m| m.quote().clone()).collect(),
-    };
-    let universe = Universe::new(
-        settings
-            .universe
-            .iter()
-            .map(|s| s.instrument.clone())
-            .collect(),
-    );
+    let (universe, models) = market::build(&settings, now);
+    let first = models.snapshot(now);
     let state = Arc::new(SimState::new(settings, universe, first));
     let clock = MarketClock::new(models, state.clone()).start();
     state
@@ -110,6 +99,8 @@ pub fn start(settings: SimSettings, listener: TcpListener) -> std::io::Result<Si
         App::new()
             .app_data(data.clone())
             .wrap(actix_web::middleware::from_fn(faults::rest::rest_faults))
+            // Outermost, so quote requests are counted on arrival, faults or not.
+            .wrap(actix_web::middleware::from_fn(http::count_quote_requests))
             .configure(http::routes)
     })
     .workers(1)

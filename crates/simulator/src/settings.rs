@@ -1,8 +1,10 @@
 //! What a simulator run is configured with: seed, tick cadence, keep-alive intervals,
-//! the credentials it accepts and the instruments it makes a market in.
+//! the credentials it accepts, the instruments it makes a market in and the
+//! derivatives it lists on them.
 
 use std::fmt;
 
+use chrono::NaiveDate;
 use mandi_domain::{Exchange, Instrument, Segment};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +40,39 @@ pub struct SimSettings {
     pub dhan_ping_interval_ms: u64,
     pub credentials: SimCredentials,
     pub universe: Vec<SimInstrument>,
+    pub derivatives: DerivativeSettings,
+}
+
+/// The futures and options generated around the configured underlyings, and how
+/// they are priced from them (see `market::contracts` and `market::pricing`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct DerivativeSettings {
+    pub enabled: bool,
+    /// Black-Scholes volatility, annualised (0.14 = 14 %).
+    pub option_volatility_annual: f64,
+    /// Continuously compounded, annualised; also the futures' cost of carry.
+    pub risk_free_rate_annual: f64,
+    /// Strikes listed on each side of the at-the-money one, for index options.
+    pub index_strikes_each_side: u32,
+    /// The same for stock options.
+    pub stock_strikes_each_side: u32,
+    /// The IST date the expiry calendar counts from; `None` takes today's at start.
+    /// Fixed dates make the listed contracts reproducible.
+    pub start_date: Option<NaiveDate>,
+}
+
+impl Default for DerivativeSettings {
+    fn default() -> Self {
+        DerivativeSettings {
+            enabled: true,
+            option_volatility_annual: 0.14,
+            risk_free_rate_annual: 0.065,
+            index_strikes_each_side: 20,
+            stock_strikes_each_side: 10,
+            start_date: None,
+        }
+    }
 }
 
 impl Default for SimCredentials {
@@ -73,12 +108,15 @@ impl Default for SimSettings {
             dhan_ping_interval_ms: 10_000,
             credentials: SimCredentials::default(),
             universe: SimSettings::default_universe(),
+            derivatives: DerivativeSettings::default(),
         }
     }
 }
 
 impl SimSettings {
-    /// NIFTY 50 and SENSEX (indices), RELIANCE (NSE cash) and a CRUDEOIL future (MCX).
+    /// NIFTY 50 and SENSEX (indices), RELIANCE (NSE cash), a CRUDEOIL future (MCX),
+    /// then HDFCBANK, TCS (NSE cash) and NIFTY BANK: the instruments and prices of
+    /// `config/default.toml`, so every generated derivative has its underlying.
     pub fn default_universe() -> Vec<SimInstrument> {
         vec![
             sim(
@@ -112,6 +150,30 @@ impl SimSettings {
                 (467_013, 60_297_479, "MCX:CRUDEOIL26DECFUT"),
                 (1.0, 100),
                 5_545.0,
+            ),
+            sim(
+                "HDFCBANK",
+                Exchange::Nse,
+                Segment::NseEq,
+                (1333, 341_249, "NSE:HDFCBANK"),
+                (0.05, 1),
+                1_712.6,
+            ),
+            sim(
+                "TCS",
+                Exchange::Nse,
+                Segment::NseEq,
+                (11536, 2_953_217, "NSE:TCS"),
+                (0.1, 1),
+                3_462.0,
+            ),
+            sim(
+                "BANKNIFTY",
+                Exchange::Nse,
+                Segment::IdxI,
+                (25, 260_105, "NSE:NIFTY BANK"),
+                (0.05, 1),
+                58_120.4,
             ),
         ]
     }
@@ -172,6 +234,7 @@ mod tests {
         let s: SimSettings =
             serde_json::from_str(r#"{"seed":7,"tick_interval_ms":20}"#).unwrap_or_default();
         assert_eq!((s.seed, s.tick_interval_ms), (7, 20));
-        assert_eq!(s.universe.len(), 4);
+        assert_eq!(s.universe.len(), 7);
+        assert_eq!(s.derivatives, DerivativeSettings::default());
     }
 }

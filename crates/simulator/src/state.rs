@@ -1,6 +1,6 @@
 //! `SimState`: what every handler and session of one simulator shares: settings,
-//! instruments, the latest market snapshot, open sessions, counters, rate limits and
-//! fault switches.
+//! instruments and their master files, the latest market snapshot, open sessions,
+//! counters, rate limits and fault switches.
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -8,12 +8,15 @@ use crate::counters::{Counters, CountersSnapshot};
 use crate::faults::FaultState;
 use crate::limits::RateLimiter;
 use crate::market::{MarketSnapshot, SharedSnapshot, Universe};
+use crate::master::MasterFiles;
 use crate::sessions::SessionRegistry;
 use crate::SimSettings;
 
 pub struct SimState {
     pub settings: SimSettings,
     pub universe: Universe,
+    /// Built from `universe` and the first snapshot; served as is.
+    pub masters: MasterFiles,
     pub sessions: SessionRegistry,
     pub counters: Counters,
     pub dhan_quote_limit: RateLimiter,
@@ -25,6 +28,7 @@ pub struct SimState {
 impl SimState {
     pub fn new(settings: SimSettings, universe: Universe, first: MarketSnapshot) -> Self {
         SimState {
+            masters: MasterFiles::build(&universe, &first),
             settings,
             universe,
             sessions: SessionRegistry::default(),

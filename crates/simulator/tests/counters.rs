@@ -1,5 +1,5 @@
-//! `GET /admin/counters` reflects what clients subscribed, per connection and sorted;
-//! `POST /admin/drop` cuts every feed connection.
+//! `GET /admin/counters` reflects what clients subscribed, per connection and sorted,
+//! and the quote APIs' peak request rate; `POST /admin/drop` cuts every feed connection.
 
 mod common;
 
@@ -162,6 +162,80 @@ async fn admin_drop_cuts_every_feed_connection() {
     })
     .await;
     sim.stop().await;
+}
+
+/// Send one quote request and return its status: Dhan `POST /v2/marketfeed/ltp` or
+/// Kite `GET /quote/ltp`.
+async fn quote_request(sim: &mandi_simulator::SimulatorHandle, dhan: bool) -> u16 {
+    let c = settings().credentials;
+    within("quote request", async {
+        let client = awc::Client::new();
+        let resp = if dhan {
+            client
+                .post(format!("{}/v2/marketfeed/ltp", sim.rest_url()))
+                .insert_header(("access-token", c.dhan_access_token.as_str()))
+                .insert_header(("client-id", c.dhan_client_id.as_str()))
+                .send_json(&serde_json::json!({ "IDX_I": [13] }))
+                .await
+        } else {
+            let auth = format!("token {}:{}", c.kite_api_key, c.kite_access_token);
+            client
+                .get(format!("{}/quote/ltp?i=NSE%3ANIFTY+50", sim.rest_url()))
+                .insert_header(("Authorization", auth))
+                .send()
+                .await
+        };
+        resp.expect("request sent").status().as_u16()
+    })
+    .await
+}
+
+#[actix_rt::test]
+async fn quote_rate_peak_is_counted_per_broker_and_in_total() {
+    let sim = start_sim(settings());
+    assert_eq!(quote_request(&sim, true).await, 200);
+    actix_rt::time::sleep(std::time::Duration::from_millis(1_050)).await;
+    assert_eq!(quote_request(&sim, true).await, 200);
+    // A burst on Kite: the second is refused (429) but still counted as sent.
+    assert_eq!(quote_request(&sim, false).await, 200);
+    assert_eq!(quote_request(&sim, false).await, 429);
+    // Calls failed by a fault switch never reach the handler and still count.
+    sim_post_faults(&sim, serde_json::json!({ "rest_fail_status": 503 })).await;
+    assert_eq!(quote_request(&sim, false).await, 503);
+    let c = admin_counters(&sim.rest_url()).await;
+    assert_eq!(
+        (
+            c.dhan.rest_quote_requests_total,
+            c.dhan.rest_quote_max_per_second
+        ),
+        (2, 1),
+        "Dhan paced at 1/s"
+    );
+    assert_eq!(
+        (
+            c.kite.rest_quote_requests_total,
+            c.kite.rest_quote_max_per_second
+        ),
+        (3, 3)
+    );
+    assert_eq!(
+        (c.rest_quote_requests_total, c.rest_quote_max_per_second),
+        (5, 4)
+    );
+    assert_eq!(c.master_downloads_total, 0);
+    sim.stop().await;
+}
+
+async fn sim_post_faults(sim: &mandi_simulator::SimulatorHandle, body: serde_json::Value) {
+    within("set faults", async {
+        let resp = awc::Client::new()
+            .post(format!("{}/admin/faults", sim.rest_url()))
+            .send_json(&body)
+            .await
+            .expect("request sent");
+        assert!(resp.status().is_success());
+    })
+    .await;
 }
 
 async fn loop_past_heartbeats(ws: &mut impl Ws) -> Option<Received> {

@@ -77,10 +77,26 @@ mod tests {
     #[test]
     fn kite_tokens_end_at_the_next_six_am_ist() {
         let cases = [
-            ("adopted mid-morning", "2026-11-20T09:00:00+05:30", "2026-11-21T06:00:00+05:30"),
-            ("adopted after midnight", "2026-11-21T02:00:00+05:30", "2026-11-21T06:00:00+05:30"),
-            ("adopted at the cut-off", "2026-11-21T06:00:00+05:30", "2026-11-22T06:00:00+05:30"),
-            ("late evening UTC is next day IST", "2026-11-20T20:00:00Z", "2026-11-21T06:00:00+05:30"),
+            (
+                "adopted mid-morning",
+                "2026-11-20T09:00:00+05:30",
+                "2026-11-21T06:00:00+05:30",
+            ),
+            (
+                "adopted after midnight",
+                "2026-11-21T02:00:00+05:30",
+                "2026-11-21T06:00:00+05:30",
+            ),
+            (
+                "adopted at the cut-off",
+                "2026-11-21T06:00:00+05:30",
+                "2026-11-22T06:00:00+05:30",
+            ),
+            (
+                "late evening UTC is next day IST",
+                "2026-11-20T20:00:00Z",
+                "2026-11-21T06:00:00+05:30",
+            ),
         ];
         for (name, at, want) in cases {
             assert_eq!(token_expiry(&kite(), utc(at)), Some(utc(want)), "{name}");

@@ -18,8 +18,8 @@ use chrono::Utc;
 
 pub use expiry::token_expiry;
 pub use messages::{
-    AuthStatus, CheckTokenNow, GetAuthStatus, GetCredentials, NotifyOnNewToken,
-    ReplaceCredentials, ReportAuthFailure, SetCredentials, ValidateToken,
+    AuthStatus, CheckTokenNow, GetAuthStatus, GetCredentials, NotifyOnNewToken, ReplaceCredentials,
+    ReportAuthFailure, SetCredentials, ValidateToken,
 };
 pub use state::{
     classify_profile, credentials_broker, credentials_from, credentials_from_env,
@@ -104,7 +104,11 @@ impl AuthManager {
             let at = self
                 .state
                 .expires_at()
-                .map(|t| t.with_timezone(&mandi_domain::time::IST).format("%Y-%m-%d %H:%M IST").to_string())
+                .map(|t| {
+                    t.with_timezone(&mandi_domain::time::IST)
+                        .format("%Y-%m-%d %H:%M IST")
+                        .to_string()
+                })
                 .unwrap_or_default();
             tracing::warn!(expired_at = %at, fix = TOKEN_FIX, "broker token expired by the broker's rule");
         }
@@ -251,9 +255,17 @@ impl Handler<CheckTokenNow> for AuthManager {
                             .to_string()
                     });
                     if status.is_rejected() {
-                        tracing::warn!(verdict = status.as_str(), fix = TOKEN_FIX, "pre-market token check: the broker refuses the token");
+                        tracing::warn!(
+                            verdict = status.as_str(),
+                            fix = TOKEN_FIX,
+                            "pre-market token check: the broker refuses the token"
+                        );
                     } else {
-                        tracing::info!(verdict = status.as_str(), expires_at = expires_at.as_deref().unwrap_or("unknown"), "pre-market token check");
+                        tracing::info!(
+                            verdict = status.as_str(),
+                            expires_at = expires_at.as_deref().unwrap_or("unknown"),
+                            "pre-market token check"
+                        );
                     }
                 }),
         )

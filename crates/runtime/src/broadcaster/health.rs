@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use mandi_domain::health::classify;
-use mandi_domain::{
-    FeedCondition, HealthThresholds, InstrumentHealth, MarketCalendar, TickSource,
-};
+use mandi_domain::{FeedCondition, HealthThresholds, InstrumentHealth, MarketCalendar, TickSource};
 use serde::Serialize;
 
 use crate::feed_connection::messages::FeedState;
@@ -45,10 +43,11 @@ pub struct HealthInputs<'a> {
 impl HealthInputs<'_> {
     pub fn status(&self, symbol: &Arc<str>, fanout: &FanoutState) -> InstrumentStatus {
         let tick = fanout.latest(symbol).map(|l| &l.tick);
-        let in_session = self
-            .index
-            .by_symbol(symbol)
-            .map_or(true, |inst| self.calendar.is_open(inst.exchange, self.now));
+        // An instrument the index does not know is judged by its ticks alone.
+        let in_session = match self.index.by_symbol(symbol) {
+            Some(inst) => self.calendar.is_open(inst.exchange, self.now),
+            None => true,
+        };
         let last_tick_at = tick.map(|t| t.received_time);
         InstrumentStatus {
             symbol: symbol.clone(),
@@ -70,7 +69,11 @@ impl HealthInputs<'_> {
 impl HealthBook {
     /// Classify every watched symbol; returns the ones whose state changed since the
     /// last call (a newly watched symbol counts as changed).
-    pub fn refresh(&mut self, inputs: &HealthInputs<'_>, fanout: &FanoutState) -> Vec<InstrumentStatus> {
+    pub fn refresh(
+        &mut self,
+        inputs: &HealthInputs<'_>,
+        fanout: &FanoutState,
+    ) -> Vec<InstrumentStatus> {
         let mut changed = Vec::new();
         let watched: Vec<Arc<str>> = fanout.watched().cloned().collect();
         self.announced.retain(|s, _| watched.contains(s));

@@ -16,8 +16,8 @@ use mandi_domain::MarketCalendar;
 
 pub use health::{HealthBook, InstrumentStatus};
 pub use messages::{
-    BroadcastStats, GetInstrumentHealth, ClientSubscribe, ClientUnsubscribe, GetBroadcastStats, GetPricesPayload,
-    OutboxReady, SessionClosed, SessionKind, SessionOpened,
+    BroadcastStats, ClientSubscribe, ClientUnsubscribe, GetBroadcastStats, GetInstrumentHealth,
+    GetPricesPayload, OutboxReady, SessionClosed, SessionKind, SessionOpened,
 };
 pub use outbox::{Outbox, PushOutcome};
 pub use state::{prices_payload, FanoutState};
@@ -238,7 +238,10 @@ impl actix::Supervised for Broadcaster {
         self.refresh_health();
         let status = client_protocol::connection_status_message(&self.health, Utc::now());
         self.push_control_to_all(SessionKind::Ticks, status);
-        tracing::info!(sessions = self.sessions.len(), "broadcaster restarted with its sessions");
+        tracing::info!(
+            sessions = self.sessions.len(),
+            "broadcaster restarted with its sessions"
+        );
     }
 }
 
@@ -271,6 +274,18 @@ impl Handler<FeedStatusChanged> for Broadcaster {
         self.health.state = msg.state;
         self.health.reason = msg.reason;
         self.stats.feed_state = msg.state.as_str();
+        self.refresh_health();
+        let status = client_protocol::connection_status_message(&self.health, msg.at);
+        self.push_control_to_all(SessionKind::Ticks, status);
+        self.announce_instrument_health();
+    }
+}
+
+impl Handler<crate::rest_fallback::FallbackStatusChanged> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: crate::rest_fallback::FallbackStatusChanged, _: &mut Context<Self>) {
+        self.health.fallback_active = msg.active;
         self.refresh_health();
         let status = client_protocol::connection_status_message(&self.health, msg.at);
         self.push_control_to_all(SessionKind::Ticks, status);

@@ -76,6 +76,9 @@ pub struct Failure {
     pub kind: FailureKind,
     pub reason: String,
     pub fix: Option<&'static str>,
+    /// The broker's REST API refused the token too (the pre-flight check), so polling
+    /// REST in the meantime would only collect more refusals.
+    pub rest_refused: bool,
 }
 
 const DHAN_TOKEN_FIX: &str =
@@ -90,6 +93,7 @@ impl Failure {
             kind: FailureKind::Network,
             reason: reason.into(),
             fix: None,
+            rest_refused: false,
         }
     }
 
@@ -98,6 +102,7 @@ impl Failure {
             kind: FailureKind::Config,
             reason: reason.into(),
             fix: Some(fix),
+            rest_refused: false,
         }
     }
 
@@ -134,6 +139,7 @@ impl Failure {
             kind,
             reason: format!("dhan disconnect {code}: {what}"),
             fix,
+            rest_refused: false,
         }
     }
 
@@ -155,6 +161,7 @@ impl Failure {
                 fix: Some(
                     "check DHAN_ACCESS_TOKEN and that the Data API plan is active on web.dhan.co",
                 ),
+                rest_refused: false,
             };
         }
         Failure::network(detail)
@@ -191,6 +198,7 @@ impl Failure {
             kind,
             reason: format!("{b} websocket upgrade got HTTP {status}: {what}"),
             fix,
+            rest_refused: false,
         }
     }
 
@@ -207,6 +215,7 @@ impl Failure {
                 Broker::Dhan => DHAN_TOKEN_FIX,
                 Broker::Kite => KITE_TOKEN_FIX,
             }),
+            rest_refused: true,
         }
     }
 }

@@ -73,6 +73,8 @@ pub struct FeedStatusChanged {
     pub reason: Option<String>,
     /// Failed attempts in a row when this was published; 0 once live.
     pub consecutive_failures: u32,
+    /// The broker's REST API refused the token too: a REST fallback would be refused.
+    pub rest_refused: bool,
     pub at: DateTime<Utc>,
 }
 

@@ -267,7 +267,10 @@ impl actix::Supervised for FeedConnection {
         // A stop or panic that did not come through `fail` (a crash) left the state
         // thinking the old socket is live: without this the next connect would not be
         // announced, and the registry would not replay onto the new socket.
-        if self.state.is_live() && self.state.restart_now("feed restarted by supervision".into())
+        if self.state.is_live()
+            && self
+                .state
+                .restart_now("feed restarted by supervision".into())
         {
             self.publish();
         }

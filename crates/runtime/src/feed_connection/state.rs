@@ -128,6 +128,8 @@ pub struct ConnectionState {
     policy: BackoffPolicy,
     state: FeedState,
     reason: Option<String>,
+    /// The last failure was the REST pre-flight refusing the token.
+    rest_refused: bool,
     /// Consecutive failed attempts since the last good connection; drives the backoff.
     failures: u32,
     /// Set when a connection ends, consumed by the next `started()`.
@@ -163,6 +165,7 @@ impl ConnectionState {
             policy,
             state: FeedState::Connecting,
             reason: None,
+            rest_refused: false,
             failures: 0,
             next_delay: Duration::ZERO,
             next_attempt_at: None,
@@ -321,6 +324,7 @@ impl ConnectionState {
             .delay(self.failures, jitter)
             .max(failure.kind.retry_floor());
         self.next_delay = delay;
+        self.rest_refused = failure.rest_refused;
         let never_live = self.counters.connects == 0;
         let status_changed =
             self.set_status(failure.kind.state(never_live), Some(failure.reason.clone()));
@@ -438,6 +442,7 @@ impl ConnectionState {
             state: self.state,
             reason: self.reason.clone(),
             consecutive_failures: self.failures,
+            rest_refused: self.rest_refused && self.state != FeedState::Live,
             at,
         }
     }

@@ -6,7 +6,9 @@ pub mod messages;
 
 use std::time::Duration;
 
-use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, WrapFuture};
+use actix::{
+    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, WrapFuture,
+};
 use chrono::{DateTime, Utc};
 use mandi_domain::{DailySchedule, ScheduledJob};
 
@@ -16,6 +18,10 @@ use crate::auth_manager::{AuthManager, CheckTokenNow};
 use crate::feed_connection::messages::{FeedState, GetFeedHealth, ReconnectNow};
 use crate::feed_connection::FeedConnection;
 use crate::price_store::PriceStore;
+use crate::rest_fallback::{RestFallback, SetMarketOpen};
+
+/// How often the open/closed state of the market is re-evaluated.
+const MARKET_OPEN_CHECK: Duration = Duration::from_secs(15);
 
 /// Timers longer than this are re-armed in steps, so a suspended VM or a clock jump
 /// is noticed within the step rather than hours late.
@@ -26,7 +32,10 @@ pub struct MarketClock {
     auth: Addr<AuthManager>,
     feed: Addr<FeedConnection>,
     price_store: Addr<PriceStore>,
+    /// Told whether any market is open, so it polls REST only in market hours.
+    fallback: Addr<RestFallback>,
     next: Option<(ScheduledJob, DateTime<Utc>)>,
+    market_open: Option<bool>,
 }
 
 impl MarketClock {
@@ -35,13 +44,25 @@ impl MarketClock {
         auth: Addr<AuthManager>,
         feed: Addr<FeedConnection>,
         price_store: Addr<PriceStore>,
+        fallback: Addr<RestFallback>,
     ) -> MarketClock {
         MarketClock {
             schedule,
             auth,
             feed,
             price_store,
+            fallback,
             next: None,
+            market_open: None,
+        }
+    }
+
+    /// Tell the REST fallback when the market opens or closes (any exchange).
+    fn track_market_open(&mut self) {
+        let open = crate::broadcaster::any_market_open(self.schedule.calendar(), Utc::now());
+        if self.market_open != Some(open) {
+            self.market_open = Some(open);
+            self.fallback.do_send(SetMarketOpen { open });
         }
     }
 
@@ -114,11 +135,14 @@ impl Actor for MarketClock {
             "market times are computed in Asia/Kolkata whatever the server's zone"
         );
         self.arm(ctx);
+        self.track_market_open();
+        ctx.run_interval(MARKET_OPEN_CHECK, |this, _| this.track_market_open());
     }
 }
 
 impl actix::Supervised for MarketClock {
     fn restarting(&mut self, _: &mut Context<Self>) {
+        self.market_open = None;
         // Recompute from the clock: a job whose time passed during the restart is not
         // run twice, and none is skipped.
         self.next = None;

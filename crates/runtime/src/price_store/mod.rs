@@ -131,7 +131,10 @@ impl actix::Supervised for PriceStore {
         self.restored = true;
         self.dirty = true;
         self.save();
-        tracing::info!(instruments = self.book.len(), "price store restarted with its book");
+        tracing::info!(
+            instruments = self.book.len(),
+            "price store restarted with its book"
+        );
     }
 }
 

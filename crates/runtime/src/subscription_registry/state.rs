@@ -206,7 +206,7 @@ mod tests {
             InstrumentIndex::build(vec![(*rel).clone(), (*tcs).clone()]).expect("valid index");
         let mut reg = RegistryState::default();
         reg.subscribe(&id("a"), &[rel.clone(), tcs.clone()], Mode::Ltp);
-        reg.subscribe(&id("b"), &[rel.clone()], Mode::Full);
+        reg.subscribe(&id("b"), std::slice::from_ref(&rel), Mode::Full);
         let before = reg.active();
         // Simulate counts left half-updated by a panic.
         reg.by_symbol.clear();

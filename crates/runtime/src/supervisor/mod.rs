@@ -23,6 +23,7 @@ use crate::feed_connection::FeedConnection;
 use crate::instrument_directory::{InstrumentDirectory, InstrumentIndex};
 use crate::market_clock::MarketClock;
 use crate::price_store::{GetPriceStoreStats, PriceStore};
+use crate::rest_fallback::{GetFallbackStatus, RestFallback};
 use crate::settings::RuntimeSettings;
 use crate::subscription_registry::{AttachFeed, Subscribe, SubscriptionRegistry};
 
@@ -44,6 +45,7 @@ pub struct RuntimeHandle {
     /// Restarts per actor, for `/health` and `/metrics`.
     pub restarts: Arc<ActorRestarts>,
     pub clock: Addr<MarketClock>,
+    pub fallback: Addr<RestFallback>,
 }
 
 pub struct RuntimeSupervisor;
@@ -108,6 +110,20 @@ impl RuntimeSupervisor {
                 }
             })
         };
+        // Started before the feed, so it hears the feed's very first status.
+        let fallback = {
+            let (fb, upstream, index, auth) = (
+                settings.rest_fallback.clone(),
+                settings.upstream.clone(),
+                index.clone(),
+                auth.clone(),
+            );
+            let ticks = price_store.clone().recipient();
+            let status = vec![broadcaster.clone().recipient()];
+            start_resilient("rest_fallback", restarts.clone(), move |_| {
+                RestFallback::new(fb, upstream, index, auth, ticks, status)
+            })
+        };
         let feed = {
             let (upstream, index, auth) = (settings.upstream.clone(), index.clone(), auth.clone());
             let calendar = calendar.clone();
@@ -115,6 +131,7 @@ impl RuntimeSupervisor {
             let status = vec![
                 registry.clone().recipient(),
                 broadcaster.clone().recipient(),
+                fallback.clone().recipient(),
             ];
             // The feed also stops itself on every lost socket: each reconnect is a restart
             // with its state — backoff, attempt count, upstream set — intact.
@@ -125,17 +142,20 @@ impl RuntimeSupervisor {
         let clock = {
             let schedule = mandi_domain::DailySchedule::new((*calendar).clone());
             let (auth, feed, store) = (auth.clone(), feed.clone(), price_store.clone());
+            let fb = fallback.clone();
             start_resilient("market_clock", restarts.clone(), move |_| {
-                MarketClock::new(schedule, auth, feed, store)
+                MarketClock::new(schedule, auth, feed, store, fb)
             })
         };
         auth.do_send(NotifyOnNewToken {
             follower: feed.clone().recipient(),
         });
-        registry.do_send(AttachFeed {
-            changes: feed.clone().recipient(),
-            replay: feed.clone().recipient(),
-        });
+        for (changes, replay) in [
+            (feed.clone().recipient(), feed.clone().recipient()),
+            (fallback.clone().recipient(), fallback.clone().recipient()),
+        ] {
+            registry.do_send(AttachFeed { changes, replay });
+        }
         if !settings.default_symbols.is_empty() {
             registry.do_send(Subscribe {
                 subscriber: RUNTIME_SUBSCRIBER.into(),
@@ -160,6 +180,7 @@ impl RuntimeSupervisor {
             calendar,
             restarts,
             clock,
+            fallback,
         })
     }
 }
@@ -174,6 +195,7 @@ impl RuntimeHandle {
         let instruments = self.broadcaster.send(GetInstrumentHealth).await?;
         let next_job = self.clock.send(crate::market_clock::GetNextJob).await?;
         let auth = self.auth.send(crate::auth_manager::GetAuthStatus).await?;
+        let rest_fallback = self.fallback.send(GetFallbackStatus).await?;
         let now = Utc::now();
         let market_open = crate::broadcaster::any_market_open(&self.calendar, now);
         let last_tick_age_s = store
@@ -181,6 +203,8 @@ impl RuntimeHandle {
             .map(|t| mandi_domain::time::seconds_since(t, now));
         Ok(HealthReport {
             status: grade(feed.state, last_tick_age_s, market_open),
+            using_rest_fallback: rest_fallback.active
+                && feed.state != crate::feed_connection::messages::FeedState::Live,
             last_tick_age_s,
             clients: broadcast.clients,
             prices_clients: broadcast.prices_clients,
@@ -192,6 +216,7 @@ impl RuntimeHandle {
             instruments,
             next_job,
             auth,
+            rest_fallback,
             timestamp: now,
         })
     }

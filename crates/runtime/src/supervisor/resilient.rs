@@ -63,7 +63,10 @@ impl ActorRestarts {
     }
 
     pub fn snapshot(&self) -> BTreeMap<&'static str, RestartCount> {
-        self.counts.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn total(&self) -> u64 {
@@ -211,7 +214,11 @@ mod tests {
         addr.do_send(CrashActor {
             kind: CrashKind::Stop,
         });
-        assert_eq!(addr.send(Add(1)).await.ok(), Some((2, 1)), "state kept over a stop");
+        assert_eq!(
+            addr.send(Add(1)).await.ok(),
+            Some((2, 1)),
+            "state kept over a stop"
+        );
 
         // The panic's reply channel is dropped: the sender sees an error, not a hang.
         assert!(addr
@@ -220,7 +227,11 @@ mod tests {
             })
             .await
             .is_err());
-        assert_eq!(addr.send(Add(1)).await.ok(), Some((3, 2)), "same address after a panic");
+        assert_eq!(
+            addr.send(Add(1)).await.ok(),
+            Some((3, 2)),
+            "same address after a panic"
+        );
 
         let counts = restarts.snapshot();
         assert_eq!(

@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use crate::auth_manager::AuthStatus;
 use crate::broadcaster::{BroadcastStats, InstrumentStatus};
-use crate::market_clock::NextJob;
 use crate::feed_connection::messages::{FeedHealth, FeedState};
+use crate::market_clock::NextJob;
 use crate::price_store::PriceStoreStats;
+use crate::rest_fallback::FallbackStatus;
 use crate::supervisor::resilient::RestartCount;
 
 /// A tick older than this while the feed claims to be live makes the report "degraded".
@@ -35,6 +36,9 @@ pub struct HealthReport {
     pub next_job: NextJob,
     /// The token's state and expiry (never the token).
     pub auth: AuthStatus,
+    /// REST polling stands in for a socket that is not live.
+    pub using_rest_fallback: bool,
+    pub rest_fallback: FallbackStatus,
     pub timestamp: DateTime<Utc>,
 }
 

@@ -13,6 +13,9 @@ pub struct MandiConfig {
     pub store: StoreSection,
     #[serde(default)]
     pub market: MarketSection,
+    /// Same keys as the runtime's settings; defaults apply to keys left out.
+    #[serde(default)]
+    pub rest_fallback: mandi_runtime::rest_fallback::RestFallbackSettings,
     pub prices: PricesSection,
     pub instruments: Vec<InstrumentEntry>,
 }
@@ -51,6 +54,11 @@ pub struct SimulatorSection {
     pub volatility: f64,
     pub kite_heartbeat_interval_ms: u64,
     pub dhan_ping_interval_ms: u64,
+    pub derivatives_enabled: bool,
+    pub option_volatility_annual: f64,
+    pub risk_free_rate_annual: f64,
+    pub index_option_strikes_each_side: u32,
+    pub stock_option_strikes_each_side: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

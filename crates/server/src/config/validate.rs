@@ -68,6 +68,48 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
             "use a per-step standard deviation from 0 to 0.1, e.g. 0.0004",
         ));
     }
+    if !(sim.option_volatility_annual > 0.0 && sim.option_volatility_annual <= 3.0) {
+        return Err(ConfigError::new(
+            "simulator.option_volatility_annual",
+            format!("{} is out of range", sim.option_volatility_annual),
+            "use an annual volatility above 0 and at most 3.0, e.g. 0.14 for 14 %",
+        ));
+    }
+    if !(sim.risk_free_rate_annual >= 0.0 && sim.risk_free_rate_annual <= 0.5) {
+        return Err(ConfigError::new(
+            "simulator.risk_free_rate_annual",
+            format!("{} is out of range", sim.risk_free_rate_annual),
+            "use an annual rate from 0 to 0.5, e.g. 0.065 for 6.5 %",
+        ));
+    }
+    for (key, each_side) in [
+        (
+            "simulator.index_option_strikes_each_side",
+            sim.index_option_strikes_each_side,
+        ),
+        (
+            "simulator.stock_option_strikes_each_side",
+            sim.stock_option_strikes_each_side,
+        ),
+    ] {
+        if !(1..=50).contains(&each_side) {
+            return Err(ConfigError::new(
+                key,
+                format!("{each_side} strikes each side is out of range"),
+                "use 1 to 50 (20 for indices and 10 for stocks are the defaults)",
+            ));
+        }
+    }
+    let fb = &cfg.rest_fallback;
+    if !(fb.max_requests_per_s > 0.0 && fb.max_requests_per_s <= 1.0) {
+        return Err(ConfigError::new(
+            "rest_fallback.max_requests_per_s",
+            format!("{} is out of range", fb.max_requests_per_s),
+            "use a rate above 0 and at most 1.0: the brokers allow 1 quote request per second",
+        ));
+    }
+    positive("rest_fallback.poll_timeout_ms", fb.poll_timeout_ms)?;
+    positive("rest_fallback.auth_retry_ms", fb.auth_retry_ms)?;
     let b = &cfg.broadcast;
     positive("broadcast.heartbeat_interval_ms", b.heartbeat_interval_ms)?;
     positive(

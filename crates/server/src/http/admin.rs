@@ -81,10 +81,8 @@ async fn replace_token(
     };
     match rt.auth.send(ReplaceCredentials { credentials }).await {
         // The auth manager tells the feed to reconnect with the adopted token.
-        Ok(Ok(status)) if !status.is_rejected() => {
-            HttpResponse::Ok()
-                .json(serde_json::json!({"status": "accepted", "token_status": status}))
-        }
+        Ok(Ok(status)) if !status.is_rejected() => HttpResponse::Ok()
+            .json(serde_json::json!({"status": "accepted", "token_status": status})),
         Ok(Ok(status)) => HttpResponse::UnprocessableEntity().json(serde_json::json!({
             "status": "rejected",
             "token_status": status,
@@ -146,7 +144,9 @@ async fn crash_actor(
             }))
         }
     }
-    HttpResponse::Accepted().json(serde_json::json!({"status": "crash requested", "actor": actor.as_str(), "kind": msg.kind}))
+    HttpResponse::Accepted().json(
+        serde_json::json!({"status": "crash requested", "actor": actor.as_str(), "kind": msg.kind}),
+    )
 }
 
 fn busy() -> HttpResponse {

@@ -113,7 +113,7 @@ fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
     let client = header("client-id").or_else(|| header("dhanClientId"));
     let faults = state.faults.current();
     let token_ok = header("access-token")
-        .is_some_and(|t| faults.token_valid(Utc::now(), t, &creds.dhan_access_token));
+        .is_some_and(|t| faults.rest_token_valid(Utc::now(), t, &creds.dhan_access_token));
     if token_ok && client == Some(creds.dhan_client_id.as_str()) {
         return None;
     }

@@ -48,6 +48,10 @@ pub struct Faults {
     /// runtime can hot-swap to it before or after the expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_token: Option<String>,
+    /// The expiry refuses the feed only; REST keeps accepting the token (a socket-only
+    /// refusal, as when the data plan lapses or the feed session ends first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_feed_only: Option<bool>,
     /// Delay every broker REST call by this much.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rest_delay_ms: Option<u64>,
@@ -131,6 +135,7 @@ impl Faults {
         set(&mut self.malformed_every, patch.malformed_every);
         set(&mut self.expire_token_at, patch.expire_token_at);
         set(&mut self.accept_token, patch.accept_token);
+        set(&mut self.expire_feed_only, patch.expire_feed_only);
         set(&mut self.rest_delay_ms, patch.rest_delay_ms);
         set(&mut self.rest_fail_status, patch.rest_fail_status);
         set(&mut self.drop_every_ms, patch.drop_every_ms);
@@ -143,6 +148,7 @@ impl Faults {
         self.dhan_disconnect_reason = self.dhan_disconnect_reason.filter(|&v| v != 0);
         self.silent = self.silent.filter(|&v| v);
         self.silent_pings = self.silent_pings.filter(|&v| v);
+        self.expire_feed_only = self.expire_feed_only.filter(|&v| v);
         self.malformed_every = self.malformed_every.filter(|&v| v != 0);
         self.accept_token = self.accept_token.take().filter(|t| !t.is_empty());
         self.rest_delay_ms = self.rest_delay_ms.filter(|&v| v != 0);
@@ -170,6 +176,15 @@ impl Faults {
             return true;
         }
         presented == configured && !self.token_expired(now)
+    }
+
+    /// [`Faults::token_valid`] for REST calls: with `expire_feed_only` the expiry does
+    /// not reach them.
+    pub fn rest_token_valid(&self, now: DateTime<Utc>, presented: &str, configured: &str) -> bool {
+        if self.expire_feed_only == Some(true) && presented == configured {
+            return true;
+        }
+        self.token_valid(now, presented, configured)
     }
 
     /// `presented` is the configured token and it has expired: Dhan says 807, not 809.

@@ -22,7 +22,7 @@ pub async fn rest_faults(
     let path = req.path();
     let broker = if path == "/" || path.starts_with("/admin") {
         None
-    } else if path.starts_with("/v2/") {
+    } else if path.starts_with("/v2/") || path.starts_with("/api-data/") {
         Some(Broker::Dhan)
     } else {
         Some(Broker::Kite)

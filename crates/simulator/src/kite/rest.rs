@@ -1,6 +1,6 @@
 //! Kite v3 REST (protocols.md B5): `GET /user/profile`, `/quote/ltp`, `/quote/ohlc`,
-//! `/quote` and `/instruments`, with Kite's error envelope and the 1 request/second
-//! quote limit.
+//! `/quote` and `/instruments[/{exchange}]` (built in `master/`), with Kite's error
+//! envelope and the 1 request/second quote limit.
 
 use std::time::Instant;
 
@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::counters::BrokerTally;
 use crate::limits::{KITE_REST_MAX_LTP_KEYS, KITE_REST_MAX_QUOTE_KEYS};
 use crate::market::{circuit_limits, Quote};
+use crate::master;
 use crate::sessions::Broker;
 use crate::state::SimState;
 use crate::timefmt;
@@ -91,36 +92,26 @@ pub async fn quote_full(req: HttpRequest, state: web::Data<SimState>) -> HttpRes
     quote(req, state, QuoteKind::Full)
 }
 
-/// `GET /instruments`: the simulated universe in Kite's CSV layout (not gzipped).
+/// `GET /instruments`: the whole universe in Kite's CSV layout (not gzipped).
 pub async fn instruments(req: HttpRequest, state: web::Data<SimState>) -> HttpResponse {
-    if let Some(denied) = auth_denial(&req, &state) {
+    instruments_csv(&req, &state, None)
+}
+
+/// `GET /instruments/{exchange}`: one exchange's rows (`NSE`, `BSE`, `NFO`, `BFO`, `MCX`).
+pub async fn instruments_of(
+    req: HttpRequest,
+    exchange: web::Path<String>,
+    state: web::Data<SimState>,
+) -> HttpResponse {
+    instruments_csv(&req, &state, Some(&exchange))
+}
+
+fn instruments_csv(req: &HttpRequest, state: &SimState, exchange: Option<&str>) -> HttpResponse {
+    if let Some(denied) = auth_denial(req, state) {
         return denied;
     }
-    let mut csv = String::from("instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n");
-    for i in state.universe.iter() {
-        let (exchange, symbol) = i.kite_key.split_once(':').unwrap_or(("NSE", &i.kite_key));
-        let segment = if i.is_index() {
-            "INDICES"
-        } else if i.kite_segment() == 7 {
-            "MCX-FUT"
-        } else {
-            exchange
-        };
-        let kind = if i.kite_segment() == 7 { "FUT" } else { "EQ" };
-        csv.push_str(&format!(
-            "{},{},{},{},0,,0,{},{},{},{},{}\n",
-            i.kite_token,
-            i.kite_token >> 8,
-            symbol,
-            i.symbol,
-            i.tick_size,
-            i.lot_size,
-            kind,
-            segment,
-            exchange
-        ));
-    }
-    HttpResponse::Ok().content_type("text/csv").body(csv)
+    state.counters.record_master_download(Broker::Kite);
+    master::csv_response(state.masters.kite(exchange))
 }
 
 fn quote(req: HttpRequest, state: web::Data<SimState>, kind: QuoteKind) -> HttpResponse {
@@ -176,7 +167,8 @@ fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
         .and_then(|v| v.trim().split_once(':'));
     let faults = state.faults.current();
     let valid = presented.is_some_and(|(key, token)| {
-        key == creds.kite_api_key && faults.token_valid(Utc::now(), token, &creds.kite_access_token)
+        key == creds.kite_api_key
+            && faults.rest_token_valid(Utc::now(), token, &creds.kite_access_token)
     });
     if valid {
         return None;

@@ -1,14 +1,24 @@
-//! The simulated market: instruments ([`Universe`]), their random walks ([`PriceModel`])
-//! and the one clock that advances them all and tells every session ([`MarketClock`]).
+//! The simulated market: instruments ([`Universe`]), their random walks ([`PriceModel`]),
+//! the derivatives generated around them and priced from them ([`contracts`],
+//! [`DerivedModel`]), and the one clock that advances them all and tells every session
+//! ([`MarketClock`]).
 
+mod build;
 mod clock;
+pub mod contracts;
+mod derived;
+pub mod expiry;
 mod model;
+pub mod pricing;
+pub mod symbols;
+pub mod underlyings;
 mod universe;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+pub use build::{build, MarketModels};
 pub use clock::{MarketClock, MarketTicked, StopClock};
 pub use model::{circuit_limits, PriceModel, Quote};
 pub use universe::Universe;

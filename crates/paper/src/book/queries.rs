@@ -1,0 +1,98 @@
+//! Read-only views of a `PaperBook`: orders, fills, positions, marks and the account
+//! summary.
+
+use mandi_domain::Tick;
+
+use super::PaperBook;
+use crate::summary::mark_price;
+use crate::{AccountSummary, Charges, Fill, Marks, Order, OrderId, PaperSettings, Position};
+
+impl PaperBook {
+    pub fn settings(&self) -> &PaperSettings {
+        &self.settings
+    }
+
+    pub fn cash(&self) -> f64 {
+        self.cash
+    }
+
+    /// Σ charges of every fill.
+    pub fn charges(&self) -> &Charges {
+        &self.charges
+    }
+
+    pub fn order(&self, order_id: OrderId) -> Option<&Order> {
+        self.orders.get(&order_id)
+    }
+
+    /// Every order, rejected and closed ones included, in submission order.
+    pub fn orders(&self) -> impl Iterator<Item = &Order> {
+        self.orders.values()
+    }
+
+    pub fn open_orders(&self) -> impl Iterator<Item = &Order> {
+        self.orders.values().filter(|o| o.is_open())
+    }
+
+    pub fn position(&self, symbol: &str) -> Option<&Position> {
+        self.positions.get(symbol)
+    }
+
+    /// Every symbol ever filled, flat ones included, by symbol.
+    pub fn positions(&self) -> impl Iterator<Item = &Position> {
+        self.positions.values()
+    }
+
+    /// Every fill, oldest first.
+    pub fn fills(&self) -> &[Fill] {
+        &self.fills
+    }
+
+    /// Marks from the last quote each symbol was worked against (see [`mark_price`]).
+    pub fn marks_from_last_quotes(&self) -> Marks {
+        self.positions
+            .values()
+            .filter_map(|p| {
+                let tick = self.last_quotes.get(&p.symbol)?;
+                Some((p.symbol.clone(), mark_price(p.net_quantity, tick)?))
+            })
+            .collect()
+    }
+
+    /// The account at `marks`. Open positions without a mark are valued at their average
+    /// price and listed in `unmarked`.
+    pub fn summary(&self, marks: &Marks) -> AccountSummary {
+        let mut equity = self.cash;
+        let (mut realized, mut unrealized) = (0.0, 0.0);
+        let mut unmarked = Vec::new();
+        for p in self.positions.values() {
+            realized += p.realized_pnl;
+            if p.is_flat() {
+                continue;
+            }
+            let mark = marks.get(&p.symbol).copied().unwrap_or_else(|| {
+                unmarked.push(p.symbol.clone());
+                p.avg_price
+            });
+            equity += p.net_quantity as f64 * mark;
+            unrealized += p.unrealized_pnl(mark);
+        }
+        AccountSummary {
+            starting_cash: self.settings.starting_cash,
+            cash: self.cash,
+            equity,
+            realized_pnl: realized,
+            unrealized_pnl: unrealized,
+            charges: self.charges,
+            net_pnl: realized + unrealized - self.charges.total,
+            open_positions: self.positions.values().filter(|p| !p.is_flat()).count(),
+            open_orders: self.open_orders().count(),
+            unmarked,
+        }
+    }
+
+    /// The last quote worked for `symbol`.
+    pub fn last_quote(&self, symbol: &str) -> Option<&Tick> {
+        self.last_quotes.get(symbol)
+    }
+}

@@ -1,0 +1,149 @@
+//! Why an order was rejected, why a fill was refused, and the errors of the book's
+//! non-event calls (cancel, restore).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{OrderId, OrderStatus};
+
+/// Which price of an order a rejection is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceField {
+    Limit,
+    Trigger,
+}
+
+impl std::fmt::Display for PriceField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PriceField::Limit => "limit price",
+            PriceField::Trigger => "trigger price",
+        })
+    }
+}
+
+/// Why a quote may not be filled against. The order stays open (except a market order
+/// at submission, which is rejected with this inside [`RejectReason::QuoteRefused`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum RefuseReason {
+    /// Older than `max_quote_age_ms`, by exchange time (received time when there is none).
+    #[error("quote is {age_ms} ms old (limit {max_age_ms} ms)")]
+    StaleQuote { age_ms: i64, max_age_ms: u64 },
+    /// A REST snapshot is a picture of the past, not a market one can trade against.
+    #[error("quote is a snapshot, not a live quote")]
+    SnapshotQuote,
+    /// One side of the book is empty (or the feed is in LTP mode).
+    #[error("no two-sided quote (bid {bid}, ask {ask})")]
+    NoTwoSidedQuote { bid: f64, ask: f64 },
+    /// Bid above ask: a broken quote, not an arbitrage.
+    #[error("crossed quote (bid {bid} above ask {ask})")]
+    CrossedQuote { bid: f64, ask: f64 },
+    /// The quote belongs to another instrument (an option priced off its index).
+    #[error("quote is for {quote_symbol}, not this instrument")]
+    QuoteForOtherSymbol { quote_symbol: Arc<str> },
+}
+
+/// Why an order was rejected at submission. A rejected order never rests.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum RejectReason {
+    #[error("zero lots")]
+    ZeroLots,
+    #[error("quantity {lots} lots × {lot_size} does not fit the book")]
+    QuantityTooLarge { lots: u32, lot_size: u32 },
+    /// The instrument master row is unusable (tick size ≤ 0 or not finite, lot size 0).
+    #[error("instrument has tick size {tick_size} and lot size {lot_size}")]
+    BadInstrument { tick_size: f64, lot_size: u32 },
+    /// Indices are watched, never traded.
+    #[error("{symbol} is an index and cannot be traded")]
+    NotTradable { symbol: Arc<str> },
+    #[error("{field} {price} is not positive")]
+    NonPositivePrice { field: PriceField, price: f64 },
+    #[error("{field} {price} is not a multiple of the tick size {tick_size}")]
+    OffTick {
+        field: PriceField,
+        price: f64,
+        tick_size: f64,
+    },
+    /// An SL buy needs limit ≥ trigger; an SL sell needs limit ≤ trigger (as Kite).
+    #[error("stop-loss limit {price} is on the wrong side of its trigger {trigger_price}")]
+    LimitBeyondTrigger { trigger_price: f64, price: f64 },
+    #[error("no quote for the instrument")]
+    NoQuote,
+    #[error("quote is for {quote_symbol}, not {symbol}")]
+    QuoteForOtherSymbol {
+        symbol: Arc<str>,
+        quote_symbol: Arc<str>,
+    },
+    /// A stop needs a last price to tell which side of the market its trigger is on.
+    #[error("quote has no last traded price")]
+    NoLastPrice,
+    /// A stop whose trigger the market has already passed would fire at once; the
+    /// brokers reject these, and so do we.
+    #[error("trigger {trigger_price} already crossed by last price {ltp}")]
+    TriggerAlreadyCrossed { trigger_price: f64, ltp: f64 },
+    /// A market order would fill now against a quote we may not trade on. It is rejected
+    /// rather than left to fill later at a price the caller never saw.
+    #[error("quote refused: {refusal}")]
+    QuoteRefused { refusal: RefuseReason },
+}
+
+/// Why a cancel did nothing.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CancelError {
+    #[error("unknown order {0}")]
+    UnknownOrder(OrderId),
+    #[error("order {order_id} is {status:?}, not open")]
+    NotOpen {
+        order_id: OrderId,
+        status: OrderStatus,
+    },
+}
+
+/// Why a snapshot could not be restored.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RestoreError {
+    #[error("order id {0} appears twice")]
+    DuplicateOrder(OrderId),
+    /// A counter at or below an id already used would mint that id again.
+    #[error("next {kind} id {next} is not above the highest used id {highest}")]
+    CounterBehind {
+        kind: &'static str,
+        next: u64,
+        highest: u64,
+    },
+    #[error("fill {fill_id} names order {order_id}, which the snapshot lacks")]
+    OrphanFill {
+        fill_id: crate::FillId,
+        order_id: OrderId,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_serialize_with_a_code() {
+        let refused = RejectReason::QuoteRefused {
+            refusal: RefuseReason::StaleQuote {
+                age_ms: 6_200,
+                max_age_ms: 5_000,
+            },
+        };
+        let json = serde_json::to_string(&refused).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"code":"quote_refused","refusal":{"code":"stale_quote","age_ms":6200,"max_age_ms":5000}}"#
+        );
+        let back: Result<RejectReason, _> = serde_json::from_str(&json);
+        assert_eq!(back.ok(), Some(refused.clone()));
+        assert_eq!(
+            refused.to_string(),
+            "quote refused: quote is 6200 ms old (limit 5000 ms)"
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! One master reload, in two halves: `fetch` (async: choose the fresh cache, else
+//! download, else fall back to the stale cache) and `load_fetched` (blocking: parse and
+//! build aside; a refused download falls back to the cache, a loaded one becomes it).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use mandi_domain::Instrument;
+use mandi_protocol::master::MasterThresholds;
+
+use super::download::{self, DownloadLimits, FetchError, MasterOrigin, MasterSource};
+use super::load::{load_master_file, LoadError, LoadReport, MasterKind};
+use super::InstrumentIndex;
+
+/// How the directory gets its broker master.
+#[derive(Clone, Debug)]
+pub struct MasterSettings {
+    pub kind: MasterKind,
+    pub source: MasterSource,
+    /// Holds the cached copy of a downloaded master.
+    pub data_dir: PathBuf,
+    /// A cached copy younger than this is used without downloading. Kite regenerates its
+    /// dump daily; Dhan its master about as often.
+    pub max_age_s: u64,
+    pub download_timeout_ms: u64,
+    pub thresholds: MasterThresholds,
+}
+
+impl MasterSettings {
+    fn limits(&self) -> DownloadLimits {
+        DownloadLimits {
+            timeout: Duration::from_millis(self.download_timeout_ms.max(1)),
+            max_bytes: self.thresholds.max_bytes,
+        }
+    }
+}
+
+/// The file chosen to load, and what to do once it loads.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    pub candidate: PathBuf,
+    pub origin: MasterOrigin,
+    /// For a fresh download: the cache it replaces once it has loaded cleanly.
+    pub promote_to: Option<PathBuf>,
+}
+
+/// A new index, built aside, ready to swap in.
+#[derive(Debug)]
+pub struct Reloaded {
+    pub index: InstrumentIndex,
+    pub report: LoadReport,
+    pub origin: MasterOrigin,
+    /// The file the index was built from.
+    pub path: PathBuf,
+}
+
+/// Picks the file to load. `now` decides the cache's freshness; `force_download` skips
+/// a fresh cache.
+pub async fn fetch(
+    settings: &MasterSettings,
+    force_download: bool,
+    now: SystemTime,
+) -> Result<Fetched, FetchError> {
+    let (url, headers) = match &settings.source {
+        MasterSource::File(path) => {
+            return Ok(Fetched {
+                candidate: path.clone(),
+                origin: MasterOrigin::File,
+                promote_to: None,
+            })
+        }
+        MasterSource::Url { url, headers } => (url, headers),
+    };
+    let cache = download::cache_path(&settings.data_dir, settings.kind);
+    let max_age = Duration::from_secs(settings.max_age_s);
+    if !force_download && download::is_cache_fresh(&cache, max_age, now) {
+        return Ok(Fetched {
+            candidate: cache,
+            origin: MasterOrigin::FreshCache,
+            promote_to: None,
+        });
+    }
+    let target = download::download_path(&settings.data_dir, settings.kind);
+    let downloaded = match fs::create_dir_all(&settings.data_dir) {
+        Ok(()) => download::download_to(url, headers, &target, settings.limits()).await,
+        Err(source) => Err(FetchError::Write {
+            path: settings.data_dir.clone(),
+            source,
+        }),
+    };
+    match downloaded {
+        Ok(bytes) => {
+            tracing::info!(url = %url, bytes, "master downloaded");
+            Ok(Fetched {
+                candidate: target,
+                origin: MasterOrigin::Downloaded,
+                promote_to: Some(cache),
+            })
+        }
+        Err(err) if has_content(&cache) => {
+            tracing::warn!(url = %url, error = %err, "master download failed; using the cached copy");
+            Ok(Fetched {
+                candidate: cache,
+                origin: MasterOrigin::StaleCache {
+                    download_error: err.to_string(),
+                },
+                promote_to: None,
+            })
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Loads the fetched file into a new index. A fresh download that loads becomes the
+/// cache; one that is refused is set aside for the cached copy, if there is one.
+pub fn load_fetched(
+    fetched: Fetched,
+    settings: &MasterSettings,
+    config: &[Instrument],
+) -> Result<Reloaded, LoadError> {
+    let load =
+        |path: &Path| load_master_file(path, settings.kind, config.to_vec(), &settings.thresholds);
+    match (load(&fetched.candidate), fetched.promote_to) {
+        (Ok((index, report)), Some(cache)) => {
+            let path = match fs::rename(&fetched.candidate, &cache) {
+                Ok(()) => cache,
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not keep the downloaded master as the cache");
+                    fetched.candidate
+                }
+            };
+            Ok(Reloaded {
+                index,
+                report,
+                origin: fetched.origin,
+                path,
+            })
+        }
+        (Ok((index, report)), None) => Ok(Reloaded {
+            index,
+            report,
+            origin: fetched.origin,
+            path: fetched.candidate,
+        }),
+        (Err(refused), Some(cache)) if has_content(&cache) => {
+            tracing::warn!(error = %refused, "downloaded master refused; loading the cached copy");
+            match load(&cache) {
+                Ok((index, report)) => Ok(Reloaded {
+                    index,
+                    report,
+                    origin: MasterOrigin::StaleCache {
+                        download_error: format!("downloaded master refused: {refused}"),
+                    },
+                    path: cache,
+                }),
+                // The download's refusal is the one worth reporting.
+                Err(_) => Err(refused),
+            }
+        }
+        (Err(err), _) => Err(err),
+    }
+}
+
+fn has_content(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.len() > 0)
+}
