@@ -99,6 +99,11 @@ describe(`mandi dashboard at ${BASE_URL}`, { timeout: 120_000 }, () => {
     assert.equal(niftyBid, '—', 'an index has no book');
   });
 
+  it('every row carries its instrument health, live while the market is open', async () => {
+    await waitInPage('data-health="live" on every row', (syms) => syms.every(
+      (s) => document.querySelector(`tr[data-symbol="${s}"]`)?.dataset.health === 'live'), SYMBOLS);
+  });
+
   it('raised no uncaught page errors', () => {
     assert.deepEqual(pageErrors, []);
   });

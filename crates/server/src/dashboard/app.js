@@ -129,6 +129,15 @@ function applyTick(tick) {
 
 // ---------- status ----------
 
+// Per-instrument health (live / quiet / stale / fallback / login_required / closed): the
+// row is marked so a frozen or last-known price never looks live.
+function applyInstrumentStatus(status) {
+  const row = status && rows.get(status.symbol);
+  if (!row) return;
+  row.tr.dataset.health = status.state;
+  row.tr.title = `data: ${status.state}`;
+}
+
 function setBadge(state, message, quality) {
   const badge = $('status-badge');
   badge.dataset.state = state;
@@ -180,6 +189,7 @@ function onMessage(ev) {
     case 'tick': window.__mandi.ticks++; applyTick(msg.data); break;
     case 'snapshot': (msg.data || []).forEach(applyTick); break;
     case 'connection_status': applyStatus(msg); break;
+    case 'instrument_status': applyInstrumentStatus(msg.data); break;
     case 'heartbeat': applyHeartbeat(msg); break;
     case 'error': showNotice(`${msg.code}: ${msg.message}`); break;
     default: break; // subscribed, unsubscribed, pong: nothing to show
