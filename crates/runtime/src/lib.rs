@@ -6,8 +6,12 @@
 //!                                   ▼                                                │
 //!                               PriceStore ──TicksPublished──▶ Broadcaster ──bytes──▶ ClientSession (per socket)
 //!                                   ▲ GetSnapshot                 │ FeedStatusChanged ◀── FeedConnection
+//!  RestFallback: follows the registry's set like the feed; while the socket is down it polls
+//!    REST quotes (≤ 1/s) into PriceStore and tells Broadcaster (FallbackStatusChanged).
+//!  MarketClock: IST timetable → AuthManager (08:50 check), FeedConnection (08:55), PriceStore (EOD).
 //!  InstrumentDirectory: Arc<InstrumentIndex>, shared read-only with every actor above.
-//!  RuntimeSupervisor: starts them in order, once, outside the HTTP server factory.
+//!  RuntimeSupervisor: starts them in order, once, outside the HTTP server factory, each under
+//!    panic-safe supervision (`supervisor::start_resilient`).
 //! ```
 
 pub mod auth_manager;
