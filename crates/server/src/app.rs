@@ -150,7 +150,14 @@ pub async fn start(
         credentials_file: cfg.credentials_file(),
         rest_fallback: cfg.rest_fallback.clone(),
     };
-    let runtime = RuntimeSupervisor::start(settings, cfg.calendar())?;
+    let sim_rest = simulator.as_ref().map(|s| s.rest_url());
+    let runtime =
+        match crate::master::load_index(&cfg, broker, sim_rest.as_deref(), &settings.credentials)
+            .await
+        {
+            Some(index) => RuntimeSupervisor::start_with_index(settings, cfg.calendar(), index)?,
+            None => RuntimeSupervisor::start(settings, cfg.calendar())?,
+        };
     let addr = listener.local_addr()?;
     let server = http::build(
         listener,

@@ -56,8 +56,19 @@ impl RuntimeSupervisor {
         settings: RuntimeSettings,
         calendar: MarketCalendar,
     ) -> Result<RuntimeHandle, StartError> {
+        let index = InstrumentIndex::build(settings.instruments.clone())?;
+        Self::start_with_index(settings, calendar, index)
+    }
+
+    /// Start over a prebuilt index (the configured instruments merged with a broker
+    /// instrument master), so option contracts can be subscribed like any instrument.
+    pub fn start_with_index(
+        settings: RuntimeSettings,
+        calendar: MarketCalendar,
+        index: InstrumentIndex,
+    ) -> Result<RuntimeHandle, StartError> {
         let calendar = Arc::new(calendar);
-        let index = Arc::new(InstrumentIndex::build(settings.instruments.clone())?);
+        let index = Arc::new(index);
         for s in &settings.default_symbols {
             if index.by_symbol(s).is_none() {
                 return Err(StartError::UnknownDefaultSymbol(s.to_string()));

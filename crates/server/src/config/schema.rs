@@ -15,6 +15,8 @@ pub struct MandiConfig {
     pub market: MarketSection,
     /// Same keys as the runtime's settings; defaults apply to keys left out.
     #[serde(default)]
+    pub master: MasterSection,
+    #[serde(default)]
     pub rest_fallback: mandi_runtime::rest_fallback::RestFallbackSettings,
     pub prices: PricesSection,
     pub instruments: Vec<InstrumentEntry>,
@@ -105,4 +107,10 @@ pub struct InstrumentEntry {
     pub tick_size: f64,
     pub lot_size: u32,
     pub sim_price: f64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MasterSection {
+    pub source: String,
 }

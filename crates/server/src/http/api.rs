@@ -24,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/v2/subscriptions/active",
             web::get().to(active_subscriptions),
         )
-        .route("/api/candles", web::get().to(candles));
+        .route("/api/candles", web::get().to(candles))
+        .configure(super::chain::routes);
 }
 
 async fn ws_ticks(
@@ -74,10 +75,12 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn instruments(state: web::Data<AppState>) -> HttpResponse {
+    // The configured universe (what the dashboard shows); the whole master is reachable
+    // through /api/instruments/search and /api/option-chain.
     let list: Vec<serde_json::Value> = state
         .runtime
-        .index
-        .all()
+        .settings
+        .instruments
         .iter()
         .map(|i| {
             serde_json::json!({

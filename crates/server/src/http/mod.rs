@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod chain;
 mod dashboard;
 
 use std::net::TcpListener;
