@@ -1,6 +1,7 @@
 //! `RuntimeSupervisor`: starts the actors once, in dependency order (instruments →
-//! registry → broadcaster → price store → auth → feed), wires them, and keeps the
-//! addresses. Started outside `HttpServer::new`, so every HTTP worker shares one runtime.
+//! registry → broadcaster → price store → auth → REST fallback → feed → market clock),
+//! each under panic-safe supervision, wires them, and keeps the addresses. Started outside
+//! `HttpServer::new`, so every HTTP worker shares one runtime.
 
 mod messages;
 pub mod resilient;
