@@ -228,6 +228,11 @@ impl AuthState {
         self.checked_at = Some(at);
         match status {
             TokenStatus::Valid => {
+                // The broker accepting a token past its computed expiry outranks the rule
+                // (a simulator, a longer-lived token): forget the expiry, warn no more.
+                if self.expires_at.is_some_and(|e| at >= e) {
+                    self.expires_at = None;
+                }
                 self.token = TokenStatus::Valid;
                 self.consecutive_failures = 0;
                 self.last_failure = None;
@@ -478,5 +483,27 @@ mod tests {
         s.record_check(TokenStatus::Valid, at);
         assert_eq!(s.status().consecutive_failures, 0);
         assert_eq!(s.status().last_failure, None);
+    }
+
+    #[test]
+    fn expiry_warns_once_and_a_later_valid_check_outranks_the_rule() {
+        let adopted = DateTime::parse_from_rfc3339("2026-11-20T09:00:00+05:30")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        let mut s = AuthState::new(kite(), adopted);
+        let expiry = s.expires_at().unwrap_or_default();
+        assert!(!s.expiry_passed(expiry - chrono::TimeDelta::seconds(1)));
+        assert!(
+            s.expiry_passed(expiry),
+            "the first moment past expiry warns"
+        );
+        assert!(
+            !s.expiry_passed(expiry + chrono::TimeDelta::seconds(1)),
+            "only once"
+        );
+        assert_eq!(s.status().token, TokenStatus::Expired);
+        s.record_check(TokenStatus::Valid, expiry + chrono::TimeDelta::seconds(2));
+        assert!(!s.expiry_passed(expiry + chrono::TimeDelta::seconds(3)));
+        assert_eq!(s.status().token, TokenStatus::Valid);
     }
 }
