@@ -130,10 +130,7 @@ impl Actor for MarketClock {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        tracing::info!(
-            server_zone = %server_zone(),
-            "market times are computed in Asia/Kolkata whatever the server's zone"
-        );
+        // The server's zone is logged once by the binary at start; nothing here uses it.
         self.arm(ctx);
         self.track_market_open();
         ctx.run_interval(MARKET_OPEN_CHECK, |this, _| this.track_market_open());
@@ -163,9 +160,4 @@ impl Handler<GetNextJob> for MarketClock {
             at,
         })
     }
-}
-
-/// The server's zone, for the start-up log line only (`TZ`, else the local offset).
-fn server_zone() -> String {
-    std::env::var("TZ").unwrap_or_else(|_| chrono::Local::now().format("%:z").to_string())
 }
