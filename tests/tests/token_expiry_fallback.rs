@@ -14,24 +14,6 @@ use serde_json::{json, Value};
 
 const NEW_TOKEN: &str = "next-day-token";
 
-/// Skip messages until `pick` accepts one (panics after `deadline`).
-async fn next_matching(
-    ws: &mut WsClient,
-    what: &str,
-    deadline: Duration,
-    pick: impl Fn(&Value) -> bool,
-) -> Value {
-    let give_up = Instant::now() + deadline;
-    loop {
-        let left = give_up.saturating_duration_since(Instant::now());
-        match ws.next_json(left).await {
-            Some(v) if pick(&v) => return v,
-            Some(_) => continue,
-            None => panic!("no {what} within {deadline:?}"),
-        }
-    }
-}
-
 async fn expiry_falls_back_to_rest_and_back(broker: &str, symbols: [&str; 2], ids: [&str; 2]) {
     let stack = start_stack(&[
         ("MANDI__UPSTREAM__BROKER", broker),
@@ -66,26 +48,19 @@ async fn expiry_falls_back_to_rest_and_back(broker: &str, symbols: [&str; 2], id
     .await;
     assert_eq!(status, 200, "{body}");
     let expired_at = Instant::now();
-    let fallback = next_matching(
-        &mut ws,
-        "connection_status rest_fallback",
-        Duration::from_secs(10),
-        |v| v["type"] == "connection_status" && v["mode"] == "rest_fallback",
-    )
-    .await;
+    let fallback = ws
+        .next_matching(
+            "connection_status rest_fallback",
+            Duration::from_secs(10),
+            |v| v["type"] == "connection_status" && v["mode"] == "rest_fallback",
+        )
+        .await;
     assert!(expired_at.elapsed() <= Duration::from_secs(10));
     assert_eq!(fallback["quality"], "degraded", "{fallback}");
     for symbol in symbols {
-        next_matching(
-            &mut ws,
-            &format!("a REST tick for {symbol}"),
-            DEADLINE,
-            |v| {
-                v["type"] == "tick"
-                    && v["data"]["symbol"] == symbol
-                    && v["data"]["source"] == "rest"
-            },
-        )
+        ws.next_matching(&format!("a REST tick for {symbol}"), DEADLINE, |v| {
+            v["type"] == "tick" && v["data"]["symbol"] == symbol && v["data"]["source"] == "rest"
+        })
         .await;
     }
     let heartbeat_health = get_json(&stack.url("/health")).await;
@@ -112,16 +87,13 @@ async fn expiry_falls_back_to_rest_and_back(broker: &str, symbols: [&str; 2], id
     .await;
     assert_eq!(status, 200, "{body}");
     let posted_at = Instant::now();
-    next_matching(
-        &mut ws,
-        "connection_status live",
-        Duration::from_secs(5),
-        |v| v["type"] == "connection_status" && v["mode"] == "live",
-    )
+    ws.next_matching("connection_status live", Duration::from_secs(5), |v| {
+        v["type"] == "connection_status" && v["mode"] == "live"
+    })
     .await;
     assert!(posted_at.elapsed() <= Duration::from_secs(5));
     let back = Utc::now();
-    next_matching(&mut ws, "a socket tick after the swap", DEADLINE, |v| {
+    ws.next_matching("a socket tick after the swap", DEADLINE, |v| {
         v["type"] == "tick"
             && v["data"]["source"] == "socket"
             && v["data"]["received_time"]

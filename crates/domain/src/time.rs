@@ -59,6 +59,13 @@ pub fn ist_naive_iso(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// Format a UTC instant for an operator's log line: `2026-11-23 08:50 IST`.
+pub fn ist_minute(t: DateTime<Utc>) -> String {
+    t.with_timezone(&IST)
+        .format("%Y-%m-%d %H:%M IST")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

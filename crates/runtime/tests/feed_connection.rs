@@ -3,6 +3,8 @@
 //! packets. Covers ticks, reconnect with replay, auth failures and the read-idle timeout.
 //! Every wait is bounded by a deadline; nothing sleeps to synchronise.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message, StreamHandler};
 use actix_web::dev::ServerHandle;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
 use chrono::Utc;
 use mandi_domain::{Exchange, Instrument, Mode, Segment};
@@ -266,23 +268,11 @@ async fn start_upstream(
         texts: Mutex::new(Vec::new()),
         sessions: Mutex::new(Vec::new()),
     });
-    let data = web::Data::from(up.clone());
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/", web::get().to(feed_socket))
+    let (addr, handle) = common::serve(up.clone(), |cfg| {
+        cfg.route("/", web::get().to(feed_socket))
             .route("/v2/profile", web::get().to(profile))
-            .route("/user/profile", web::get().to(profile))
-    })
-    .workers(1)
-    .disable_signals()
-    .shutdown_timeout(0)
-    .bind(("127.0.0.1", 0))
-    .expect("bind loopback");
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    actix_rt::spawn(server);
+            .route("/user/profile", web::get().to(profile));
+    });
     (up, addr, handle)
 }
 

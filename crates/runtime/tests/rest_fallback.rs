@@ -4,6 +4,8 @@
 //! instrument, the request rate, hand-back on Live, and a refused token that pauses
 //! polling until a hot-swapped one is used. Every wait has a deadline.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,7 +13,7 @@ use std::time::Duration;
 
 use actix::{Actor, Addr, Context, Handler};
 use actix_web::dev::ServerHandle;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use mandi_domain::{Exchange, Instrument, Mode, Segment, TickSource};
 use mandi_runtime::auth_manager::{AuthManager, SetCredentials};
@@ -245,23 +247,11 @@ async fn start_upstream() -> (Arc<Upstream>, SocketAddr, ServerHandle) {
         throttled: AtomicUsize::new(0),
         refused: AtomicUsize::new(0),
     });
-    let data = web::Data::from(up.clone());
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/v2/marketfeed/{kind}", web::post().to(dhan_marketfeed))
+    let (addr, handle) = common::serve(up.clone(), |cfg| {
+        cfg.route("/v2/marketfeed/{kind}", web::post().to(dhan_marketfeed))
             .route("/quote", web::get().to(kite_quote))
-            .route("/quote/ltp", web::get().to(kite_quote))
-    })
-    .workers(1)
-    .disable_signals()
-    .shutdown_timeout(0)
-    .bind(("127.0.0.1", 0))
-    .expect("bind loopback");
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    actix_rt::spawn(server);
+            .route("/quote/ltp", web::get().to(kite_quote));
+    });
     (up, addr, handle)
 }
 

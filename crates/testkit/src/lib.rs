@@ -159,35 +159,41 @@ impl WsClient {
         }
     }
 
-    /// Skip messages until one of `kind` arrives (panics after `deadline`).
-    pub async fn next_of_type(&mut self, kind: &str, deadline: Duration) -> Value {
+    /// Skip messages until `pick` accepts one (panics with `what` after `deadline`).
+    pub async fn next_matching(
+        &mut self,
+        what: &str,
+        deadline: Duration,
+        pick: impl Fn(&Value) -> bool,
+    ) -> Value {
         let give_up = tokio::time::Instant::now() + deadline;
         loop {
             let left = give_up.saturating_duration_since(tokio::time::Instant::now());
             match self.next_json(left).await {
-                Some(v) if v["type"] == kind => return v,
+                Some(v) if pick(&v) => return v,
                 Some(_) => continue,
-                None => panic!("no {kind} message within {deadline:?}"),
+                None => panic!("no {what} within {deadline:?}"),
             }
         }
+    }
+
+    /// Skip messages until one of `kind` arrives (panics after `deadline`).
+    pub async fn next_of_type(&mut self, kind: &str, deadline: Duration) -> Value {
+        self.next_matching(&format!("{kind} message"), deadline, |v| v["type"] == kind)
+            .await
     }
 
     /// Skip messages until a tick stamped (`received_time`) at or after `after` arrives:
     /// proof that data flows now, not a frame queued before. Panics after `deadline`.
     pub async fn tick_after(&mut self, after: DateTime<Utc>, deadline: Duration) -> Value {
-        let give_up = tokio::time::Instant::now() + deadline;
-        loop {
-            let left = give_up.saturating_duration_since(tokio::time::Instant::now());
-            let Some(msg) = self.next_json(left).await else {
-                panic!("no tick stamped after {after} within {deadline:?}");
-            };
+        let what = format!("tick stamped after {after}");
+        self.next_matching(&what, deadline, |msg| {
             let at: Option<DateTime<Utc>> = msg["data"]["received_time"]
                 .as_str()
                 .and_then(|s| s.parse().ok());
-            if msg["type"] == "tick" && at.is_some_and(|at| at >= after) {
-                return msg;
-            }
-        }
+            msg["type"] == "tick" && at.is_some_and(|at| at >= after)
+        })
+        .await
     }
 
     pub async fn close(mut self) {

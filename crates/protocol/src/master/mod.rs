@@ -6,7 +6,7 @@
 mod columns;
 mod dhan;
 mod error;
-mod fast_hash;
+pub mod fast_hash;
 mod fields;
 mod kite;
 mod report;

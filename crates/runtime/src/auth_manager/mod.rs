@@ -104,11 +104,7 @@ impl AuthManager {
             let at = self
                 .state
                 .expires_at()
-                .map(|t| {
-                    t.with_timezone(&mandi_domain::time::IST)
-                        .format("%Y-%m-%d %H:%M IST")
-                        .to_string()
-                })
+                .map(mandi_domain::time::ist_minute)
                 .unwrap_or_default();
             tracing::warn!(expired_at = %at, fix = TOKEN_FIX, "broker token expired by the broker's rule");
         }
@@ -249,11 +245,7 @@ impl Handler<CheckTokenNow> for AuthManager {
                         }
                     };
                     act.state.record_check(status, Utc::now());
-                    let expires_at = act.state.expires_at().map(|t| {
-                        t.with_timezone(&mandi_domain::time::IST)
-                            .format("%Y-%m-%d %H:%M IST")
-                            .to_string()
-                    });
+                    let expires_at = act.state.expires_at().map(mandi_domain::time::ist_minute);
                     if status.is_rejected() {
                         tracing::warn!(
                             verdict = status.as_str(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use mandi_domain::{Exchange, Instrument, OptionType};
 
-use super::fast_hash::FastMap;
+use mandi_protocol::master::fast_hash::FastMap;
 
 /// "No instrument" in a strike slot; positions are `u32` to keep slots small.
 const NONE: u32 = u32::MAX;

@@ -4,7 +4,6 @@
 
 mod chain;
 pub mod download;
-mod fast_hash;
 mod load;
 mod merge;
 mod messages;

@@ -11,9 +11,9 @@ use mandi_protocol::master::MasterRow;
 use thiserror::Error;
 
 use super::chain::{ChainIndex, ChainRow};
-use super::fast_hash::{FastMap, FastSet};
 use super::merge::MergeReport;
 use super::names::{NameIndex, Names};
+use mandi_protocol::master::fast_hash::{FastMap, FastSet};
 
 #[derive(Debug, Error, PartialEq)]
 pub enum IndexError {

@@ -10,6 +10,7 @@ use actix::{
     Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, WrapFuture,
 };
 use chrono::{DateTime, Utc};
+use mandi_domain::time::ist_minute;
 use mandi_domain::{DailySchedule, ScheduledJob};
 
 pub use messages::{GetNextJob, NextJob, PersistNow};
@@ -73,7 +74,7 @@ impl MarketClock {
             None => {
                 let next = self.schedule.next_job(now);
                 self.next = Some(next);
-                tracing::info!(job = job_name(next.0), at = %ist(next.1), "next scheduled job");
+                tracing::info!(job = job_name(next.0), at = %ist_minute(next.1), "next scheduled job");
                 next
             }
         };
@@ -118,12 +119,6 @@ fn job_name(job: ScheduledJob) -> String {
         ScheduledJob::Connect => "connect".into(),
         ScheduledJob::EndOfDay(x) => format!("end_of_day:{}", format!("{x:?}").to_uppercase()),
     }
-}
-
-fn ist(t: DateTime<Utc>) -> String {
-    t.with_timezone(&mandi_domain::time::IST)
-        .format("%Y-%m-%d %H:%M IST")
-        .to_string()
 }
 
 impl Actor for MarketClock {
