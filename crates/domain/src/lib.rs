@@ -3,8 +3,10 @@
 
 pub mod calendar;
 pub mod candle;
+pub mod candles;
 pub mod health;
 pub mod instrument;
+pub mod levels;
 pub mod mode;
 pub mod segment;
 pub mod tick;
@@ -16,6 +18,7 @@ pub use calendar::{
 pub use candle::Candle;
 pub use health::{FeedCondition, HealthThresholds, InstrumentHealth};
 pub use instrument::{Derivative, Exchange, Instrument, OptionType};
+pub use levels::{DayLevels, DayOhlc};
 pub use mode::Mode;
 pub use segment::Segment;
 pub use tick::{DepthLevel, Tick, TickSource, TickUpdate};

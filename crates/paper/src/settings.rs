@@ -7,7 +7,7 @@ use crate::ChargeRates;
 /// Settings of one paper book. Every field has a default, so config may name only the
 /// ones it changes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PaperSettings {
     /// Opening cash, ₹. Default ₹10,00,000.
     pub starting_cash: f64,

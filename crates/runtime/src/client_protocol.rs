@@ -96,7 +96,7 @@ struct Envelope<'a, T: Serialize> {
 /// handed to every session without copying or re-validating UTF-8.
 pub type Frame = ByteString;
 
-fn to_bytes<T: Serialize>(value: &T) -> Frame {
+pub(crate) fn to_bytes<T: Serialize>(value: &T) -> Frame {
     // Serializing our own plain structs cannot fail (no maps with non-string keys).
     ByteString::from(serde_json::to_string(value).unwrap_or_default())
 }

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use mandi_runtime::auth_manager::{credentials_from_env, credentials_from_text};
-use mandi_runtime::settings::{Credentials, RuntimeSettings};
+use mandi_runtime::clock::Clock;
+use mandi_runtime::settings::{Credentials, RuntimeSettings, TradingSettings};
 use mandi_runtime::supervisor::{RuntimeHandle, RuntimeSupervisor};
 use mandi_simulator::{
-    DerivativeSettings, SimCredentials, SimInstrument, SimSettings, SimulatorHandle,
+    DerivativeSettings, SimClock, SimCredentials, SimInstrument, SimSettings, SimulatorHandle,
 };
 
 use crate::config::MandiConfig;
@@ -84,6 +85,7 @@ pub fn sim_settings(cfg: &MandiConfig) -> SimSettings {
             kite_access_token: SIM_KITE_TOKEN.into(),
         },
         universe,
+        clock: SimClock::default(),
     }
 }
 
@@ -92,6 +94,18 @@ pub async fn start(
     cfg: MandiConfig,
     listener: TcpListener,
     workers: usize,
+) -> anyhow::Result<RunningApp> {
+    start_with_clock(cfg, listener, workers, None).await
+}
+
+/// [`start`] on a clock of the caller's: the embedded simulator stamps its quotes with it
+/// and the paper account and bots run on it, so a scripted scenario sets the time of day
+/// (09:15 IST, then 15:15) whatever the wall clock says. `None` is the wall clock.
+pub async fn start_with_clock(
+    cfg: MandiConfig,
+    listener: TcpListener,
+    workers: usize,
+    clock: Option<Clock>,
 ) -> anyhow::Result<RunningApp> {
     let broker = cfg.broker();
     let (simulator, credentials, sim_urls) = if cfg.simulator.enabled {
@@ -102,7 +116,11 @@ pub async fn start(
                     cfg.simulator.port
                 )
             })?;
-        let sim = mandi_simulator::start(sim_settings(&cfg), sim_listener)
+        let mut sim_cfg = sim_settings(&cfg);
+        if let Some(clock) = &clock {
+            sim_cfg.clock = SimClock(clock.clone());
+        }
+        let sim = mandi_simulator::start(sim_cfg, sim_listener)
             .context("starting the embedded simulator")?;
         let creds = match broker {
             mandi_runtime::settings::Broker::Dhan => Credentials::Dhan {
@@ -149,6 +167,10 @@ pub async fn start(
             .collect(),
         credentials_file: cfg.credentials_file(),
         rest_fallback: cfg.rest_fallback.clone(),
+        trading: TradingSettings {
+            clock,
+            ..cfg.trading_settings().map_err(|e| anyhow::anyhow!("{e}"))?
+        },
     };
     let sim_rest = simulator.as_ref().map(|s| s.rest_url());
     let runtime =

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::faults::FaultKind;
 use crate::sessions::Broker;
 use crate::state::SimState;
-use crate::{admin, dhan, kite, master};
+use crate::{admin, dhan, kite, master, pins};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(feed))
@@ -41,7 +41,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/drop", web::post().to(admin::drop_connections))
         .route("/admin/faults", web::get().to(admin::get_faults))
         .route("/admin/faults", web::post().to(admin::set_faults))
-        .route("/admin/faults", web::delete().to(admin::clear_faults));
+        .route("/admin/faults", web::delete().to(admin::clear_faults))
+        .route("/admin/quotes", web::get().to(pins::admin::list))
+        .route("/admin/quotes", web::post().to(pins::admin::pin))
+        .route("/admin/quotes", web::delete().to(pins::admin::clear))
+        .route(
+            "/admin/quotes/{symbol}",
+            web::delete().to(pins::admin::unpin),
+        );
 }
 
 async fn feed(

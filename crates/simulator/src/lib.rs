@@ -8,6 +8,7 @@
 //! HTTP: GET / (Dhan or Kite upgrade) · /v2/* (Dhan REST) · /user, /quote* (Kite REST)
 //!       · /instruments, /api-data/api-scrip-master.csv (instrument masters, see master/)
 //!       · /admin/counters · /admin/drop · /admin/faults (fault switches, see faults/)
+//!       · /admin/quotes (quote pins, see pins/: applied by the MarketClock)
 //! ```
 
 mod admin;
@@ -20,11 +21,13 @@ mod kite;
 mod limits;
 mod market;
 mod master;
+mod pins;
 mod sessions;
 mod settings;
 mod state;
 mod timefmt;
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,15 +35,15 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpServer};
-use chrono::Utc;
 
 pub use counters::{
     BrokerCounters, ConnectionSubscriptions, CountersSnapshot, DhanSubscription, KiteSubscription,
 };
 pub use faults::Faults;
-pub use settings::{DerivativeSettings, SimCredentials, SimInstrument, SimSettings};
+pub use pins::{PinError, QuotePin};
+pub use settings::{DerivativeSettings, SimClock, SimCredentials, SimInstrument, SimSettings};
 
-use market::{MarketClock, StopClock};
+use market::{MarketClock, PinChange, StopClock};
 use state::SimState;
 
 /// A running simulator. Dropping it leaves the server running until its actix
@@ -72,6 +75,38 @@ impl SimulatorHandle {
         self.state.counters_snapshot(Instant::now())
     }
 
+    /// Pin quotes as `POST /admin/quotes` does (same validation, all or nothing; a pin
+    /// replaces the symbol's old one) and answer the pins in force, keyed by symbol.
+    /// Applied before this returns: the next packet and REST quote carry them.
+    pub async fn pin_quotes<S: AsRef<str>>(
+        &self,
+        pins: impl IntoIterator<Item = (S, QuotePin)>,
+    ) -> Result<BTreeMap<String, QuotePin>, PinError> {
+        let table = pins::resolve_all(pins, &self.state.universe)?;
+        self.change_pins(PinChange::Pin(table)).await
+    }
+
+    /// Release one symbol's pin (`DELETE /admin/quotes/{symbol}`).
+    pub async fn unpin_quote(&self, symbol: &str) -> Result<BTreeMap<String, QuotePin>, PinError> {
+        let idx = pins::lookup(symbol, &self.state.universe)?;
+        self.change_pins(PinChange::Unpin(idx)).await
+    }
+
+    /// Release every pin (`DELETE /admin/quotes`).
+    pub async fn clear_pins(&self) -> Result<BTreeMap<String, QuotePin>, PinError> {
+        self.change_pins(PinChange::UnpinAll).await
+    }
+
+    /// The pins in force (`GET /admin/quotes`).
+    pub async fn pins(&self) -> Result<BTreeMap<String, QuotePin>, PinError> {
+        self.change_pins(PinChange::List).await
+    }
+
+    async fn change_pins(&self, what: PinChange) -> Result<BTreeMap<String, QuotePin>, PinError> {
+        let table = pins::admin::change(&self.clock, what).await?;
+        Ok(pins::named(&table, &self.state.universe))
+    }
+
     /// Stop serving (open connections are cut) and stop the market clock.
     pub async fn stop(self) {
         self.server.stop(false).await;
@@ -85,7 +120,7 @@ impl SimulatorHandle {
 /// (the market clock runs on the caller's arbiter; HTTP on one worker thread).
 pub fn start(settings: SimSettings, listener: TcpListener) -> std::io::Result<SimulatorHandle> {
     let addr = listener.local_addr()?;
-    let now = Utc::now();
+    let now = settings.clock.now();
     let (universe, models) = market::build(&settings, now);
     let first = models.snapshot(now);
     let state = Arc::new(SimState::new(settings, universe, first));
@@ -95,9 +130,12 @@ pub fn start(settings: SimSettings, listener: TcpListener) -> std::io::Result<Si
         .set_driver(faults::driver::FaultDriver::new(state.clone()).start());
 
     let data = web::Data::from(state.clone());
+    // The pin handlers hand their changes to the clock, which owns the prices.
+    let clock_data = web::Data::new(clock.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(clock_data.clone())
             .wrap(actix_web::middleware::from_fn(faults::rest::rest_faults))
             // Outermost, so quote requests are counted on arrival, faults or not.
             .wrap(actix_web::middleware::from_fn(http::count_quote_requests))

@@ -3,8 +3,9 @@
 //! derivatives it lists on them.
 
 use std::fmt;
+use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use mandi_domain::{Exchange, Instrument, Segment};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,33 @@ pub struct SimSettings {
     pub credentials: SimCredentials,
     pub universe: Vec<SimInstrument>,
     pub derivatives: DerivativeSettings,
+    /// The time the market clock stamps its quotes with. The wall clock, except in a
+    /// scripted scenario, where a test moves time itself (the runtime shares the clock).
+    #[serde(skip)]
+    pub clock: SimClock,
+}
+
+/// "Now" for the market clock: quote stamps (Dhan LTT, Kite exchange time) and model
+/// steps. Cloning shares the one source.
+#[derive(Clone)]
+pub struct SimClock(pub Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl SimClock {
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+impl Default for SimClock {
+    fn default() -> Self {
+        SimClock(Arc::new(Utc::now))
+    }
+}
+
+impl fmt::Debug for SimClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SimClock({})", self.now())
+    }
 }
 
 /// The futures and options generated around the configured underlyings, and how
@@ -109,6 +137,7 @@ impl Default for SimSettings {
             credentials: SimCredentials::default(),
             universe: SimSettings::default_universe(),
             derivatives: DerivativeSettings::default(),
+            clock: SimClock::default(),
         }
     }
 }

@@ -3,11 +3,14 @@
 
 use std::future::Future;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use awc::ws;
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
+use mandi_runtime::clock::Clock;
 use mandi_server::app::{self, RunningApp};
 use mandi_server::config;
 use serde_json::Value;
@@ -23,6 +26,16 @@ pub struct Stack {
 /// Start the stack with the default config plus `overrides` (as `MANDI__…` variables),
 /// fast simulator ticks, and port 0 everywhere. Call inside `#[actix_rt::test]`.
 pub async fn start_stack(overrides: &[(&str, &str)]) -> Stack {
+    start_stack_on(overrides, None).await
+}
+
+/// [`start_stack`] on a clock the test sets: the simulator stamps its quotes with it and
+/// the paper account and bots read it, so a scripted day runs at exact times.
+pub async fn start_stack_at(overrides: &[(&str, &str)], clock: &ManualClock) -> Stack {
+    start_stack_on(overrides, Some(clock.clock())).await
+}
+
+async fn start_stack_on(overrides: &[(&str, &str)], clock: Option<Clock>) -> Stack {
     let mut env: Vec<(String, String)> = vec![
         ("MANDI__SERVER__PORT".into(), "0".into()),
         ("MANDI__SIMULATOR__PORT".into(), "0".into()),
@@ -37,8 +50,34 @@ pub async fn start_stack(overrides: &[(&str, &str)]) -> Stack {
     );
     let cfg = config::load(None, env).expect("test config is valid");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    let app = app::start(cfg, listener, 1).await.expect("stack starts");
+    let app = app::start_with_clock(cfg, listener, 1, clock)
+        .await
+        .expect("stack starts");
     Stack { app }
+}
+
+/// Time that moves only when the test moves it (milliseconds since the epoch).
+#[derive(Clone)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> ManualClock {
+        ManualClock(Arc::new(AtomicI64::new(at.timestamp_millis())))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        self.0.store(at.timestamp_millis(), Ordering::SeqCst);
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(Ordering::SeqCst)).unwrap_or_default()
+    }
+
+    /// The runtime's and the simulator's view of this clock.
+    pub fn clock(&self) -> Clock {
+        let me = self.clone();
+        Arc::new(move || me.now())
+    }
 }
 
 impl Stack {

@@ -4,6 +4,7 @@
 use mandi_domain::Tick;
 
 use super::PaperBook;
+use crate::price::round_paise;
 use crate::summary::mark_price;
 use crate::{AccountSummary, Charges, Fill, Marks, Order, OrderId, PaperSettings, Position};
 
@@ -77,14 +78,17 @@ impl PaperBook {
             equity += p.net_quantity as f64 * mark;
             unrealized += p.unrealized_pnl(mark);
         }
+        // Prices sit on paise ticks, so every term is a whole number of paise; rounding
+        // the sums only removes the float noise (1563.7499999…) from what people read.
+        let (realized, unrealized) = (round_paise(realized), round_paise(unrealized));
         AccountSummary {
             starting_cash: self.settings.starting_cash,
-            cash: self.cash,
-            equity,
+            cash: round_paise(self.cash),
+            equity: round_paise(equity),
             realized_pnl: realized,
             unrealized_pnl: unrealized,
             charges: self.charges,
-            net_pnl: realized + unrealized - self.charges.total,
+            net_pnl: round_paise(realized + unrealized - self.charges.total),
             open_positions: self.positions.values().filter(|p| !p.is_flat()).count(),
             open_orders: self.open_orders().count(),
             unmarked,

@@ -19,7 +19,7 @@ use mandi_domain::Exchange;
 /// Brokers revise these; override them in config rather than trusting the defaults for
 /// money that matters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ChargeRates {
     /// GST on brokerage + exchange charges + SEBI fee. 18 %.
     pub gst_pct: f64,
@@ -38,6 +38,7 @@ pub struct ChargeRates {
 /// config must be given whole (every field): a half-written class silently zeroing the
 /// rest would under-charge, so a missing field is a deserialization error instead.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClassRates {
     /// Brokerage cap per executed order, ₹.
     pub brokerage_flat_inr: f64,

@@ -267,6 +267,16 @@ impl Handler<TicksPublished> for Broadcaster {
     }
 }
 
+impl Handler<crate::paper_executor::TradingUpdate> for Broadcaster {
+    type Result = ();
+
+    /// Order, fill, position and bot updates go to every tick socket: a trading client
+    /// needs them whatever it subscribed to.
+    fn handle(&mut self, msg: crate::paper_executor::TradingUpdate, _: &mut Context<Self>) {
+        self.push_control_to_all(SessionKind::Ticks, msg.frame);
+    }
+}
+
 impl Handler<FeedStatusChanged> for Broadcaster {
     type Result = ();
 
@@ -417,7 +427,12 @@ impl Handler<ClientUnsubscribe> for Broadcaster {
             symbols: symbols.clone(),
         });
         let ack = client_protocol::unsubscribed_message(&symbols);
-        self.deliver(msg.session, |o| o.push_control(ack));
+        self.deliver(msg.session, |o| {
+            for s in &symbols {
+                o.forget(s);
+            }
+            o.push_control(ack)
+        });
     }
 }
 

@@ -82,6 +82,15 @@ impl Outbox {
         outcome
     }
 
+    /// Drop the unsent message for `key`: after an unsubscribe, a tick queued before it
+    /// must not reach the client behind the acknowledgement.
+    pub fn forget(&mut self, key: &str) {
+        if let Some(old) = self.latest.remove(key) {
+            self.queued_bytes -= old.len();
+            self.order.retain(|k| &**k != key);
+        }
+    }
+
     /// Take everything queued: control messages first, then ticks in first-queued order.
     pub fn drain(&mut self) -> Vec<Frame> {
         let mut out = Vec::with_capacity(self.control.len() + self.order.len());
@@ -145,6 +154,17 @@ mod tests {
             PushOutcome::Notify,
             "drain re-arms"
         );
+    }
+
+    #[test]
+    fn a_forgotten_key_is_not_sent() {
+        let mut o = Outbox::new(1_000);
+        o.push_latest("A".into(), b("a1"));
+        o.push_latest("B".into(), b("b1"));
+        o.forget("A");
+        o.push_control(b("ack"));
+        assert_eq!(o.drain(), vec![b("ack"), b("b1")]);
+        assert_eq!(o.queued_bytes(), 0);
     }
 
     #[test]

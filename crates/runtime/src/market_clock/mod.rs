@@ -37,6 +37,8 @@ pub struct MarketClock {
     fallback: Addr<RestFallback>,
     next: Option<(ScheduledJob, DateTime<Utc>)>,
     market_open: Option<bool>,
+    /// Told at each exchange's close to write the day's paper summary.
+    paper: Option<Addr<crate::paper_executor::PaperExecutor>>,
 }
 
 impl MarketClock {
@@ -55,7 +57,13 @@ impl MarketClock {
             fallback,
             next: None,
             market_open: None,
+            paper: None,
         }
+    }
+
+    pub fn with_paper(mut self, paper: Addr<crate::paper_executor::PaperExecutor>) -> Self {
+        self.paper = Some(paper);
+        self
     }
 
     /// Tell the REST fallback when the market opens or closes (any exchange).
@@ -106,9 +114,17 @@ impl MarketClock {
                     },
                 ));
             }
-            ScheduledJob::EndOfDay(exchange) => self.price_store.do_send(PersistNow {
-                reason: format!("end of day on {exchange:?}"),
-            }),
+            ScheduledJob::EndOfDay(exchange) => {
+                self.price_store.do_send(PersistNow {
+                    reason: format!("end of day on {exchange:?}"),
+                });
+                // Rewritten at each exchange's close, so MCX's evening trades are in it.
+                if let Some(paper) = &self.paper {
+                    paper.do_send(crate::paper_executor::WriteDaySummary {
+                        date: mandi_strategy::clock::ist_date(Utc::now()),
+                    });
+                }
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix::Message;
 use chrono::{DateTime, Utc};
-use mandi_domain::Tick;
+use mandi_domain::{DayOhlc, Tick};
 use serde::Serialize;
 
 use super::state::Candle;
@@ -28,6 +28,25 @@ pub struct GetSnapshot {
 #[rtype(result = "Vec<Candle>")]
 pub struct GetCandles {
     pub symbol: Arc<str>,
+}
+
+/// Query: what the day levels of one symbol are computed from, in one round trip.
+#[derive(Message, Debug)]
+#[rtype(result = "LevelsInput")]
+pub struct GetLevelsInput {
+    pub symbol: Arc<str>,
+}
+
+/// The store's view of one symbol for `mandi_domain::levels::day_levels`.
+#[derive(Clone, Debug, Default)]
+pub struct LevelsInput {
+    /// The last session before the current candles' day, folded at the day roll or
+    /// restored from disk; `None` until one has been seen.
+    pub previous_day: Option<DayOhlc>,
+    /// The current day's 1-minute candles (yesterday's until today's first tick).
+    pub candles: Vec<Candle>,
+    /// The last tick: its `prev_close` stands in when no previous session is known.
+    pub tick: Option<Tick>,
 }
 
 /// Query: store counters for `/health`.

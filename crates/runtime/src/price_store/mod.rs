@@ -11,8 +11,11 @@ use std::time::Duration;
 use actix::{Actor, AsyncContext, Context, Handler, MessageResult, Recipient};
 use chrono::Utc;
 
-pub use messages::{GetCandles, GetPriceStoreStats, GetSnapshot, PriceStoreStats, TicksPublished};
-pub use persist::{Snapshot, SNAPSHOT_FILE};
+pub use messages::{
+    GetCandles, GetLevelsInput, GetPriceStoreStats, GetSnapshot, LevelsInput, PriceStoreStats,
+    TicksPublished,
+};
+pub use persist::{Restore, Snapshot, SNAPSHOT_FILE};
 pub use state::{Candle, PriceBook};
 
 use crate::settings::StoreSettings;
@@ -67,8 +70,8 @@ impl PriceStore {
         };
         match persist::load(&dir) {
             Ok(Some(snapshot)) => {
-                let (ticks, candles) = snapshot.for_restore(Utc::now());
-                let restored = self.book.restore(ticks, candles);
+                let r = snapshot.for_restore(Utc::now());
+                let restored = self.book.restore(r.ticks, r.candles, r.previous_days);
                 tracing::info!(instruments = restored.len(), path = %persist::path(&dir).display(), "last prices restored");
                 if !restored.is_empty() {
                     self.publish(restored);
@@ -181,6 +184,18 @@ impl Handler<GetCandles> for PriceStore {
 
     fn handle(&mut self, msg: GetCandles, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.book.candles(&msg.symbol).to_vec())
+    }
+}
+
+impl Handler<GetLevelsInput> for PriceStore {
+    type Result = MessageResult<GetLevelsInput>;
+
+    fn handle(&mut self, msg: GetLevelsInput, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(LevelsInput {
+            previous_day: self.book.previous_day(&msg.symbol).copied(),
+            candles: self.book.candles(&msg.symbol).to_vec(),
+            tick: self.book.get(&msg.symbol).cloned(),
+        })
     }
 }
 

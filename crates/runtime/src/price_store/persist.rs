@@ -1,12 +1,15 @@
-//! The price store's snapshot file: last ticks and today's candles, written atomically
-//! (temp file + rename) so a `kill -9` mid-write leaves the previous snapshot intact.
+//! The price store's snapshot file: last ticks, today's candles and each symbol's previous
+//! session, written atomically (temp file + rename) so a `kill -9` mid-write leaves the
+//! previous snapshot intact.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use mandi_domain::time::IST;
-use mandi_domain::{Tick, TickSource};
+use mandi_domain::candles::ist_date;
+use mandi_domain::levels::latest_earlier_session;
+use mandi_domain::{DayOhlc, Tick, TickSource};
 use serde::{Deserialize, Serialize};
 
 use super::state::{Candle, PriceBook};
@@ -17,12 +20,27 @@ pub const SNAPSHOT_FILE: &str = "prices.json";
 /// Candles per symbol, as persisted.
 pub type CandleSets = Vec<(Arc<str>, Vec<Candle>)>;
 
+/// The previous session per symbol, as persisted.
+pub type PreviousDays = Vec<(Arc<str>, DayOhlc)>;
+
 /// What is on disk.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Snapshot {
     pub saved_at: DateTime<Utc>,
     pub ticks: Vec<Tick>,
     pub candles: CandleSets,
+    /// Absent from files written before the day levels existed; those still load.
+    #[serde(default)]
+    pub previous_days: PreviousDays,
+}
+
+/// What a snapshot puts back into the book at start.
+#[derive(Debug, Default)]
+pub struct Restore {
+    pub ticks: Vec<Tick>,
+    /// Only minutes of the current IST day.
+    pub candles: CandleSets,
+    pub previous_days: PreviousDays,
 }
 
 impl Snapshot {
@@ -34,18 +52,25 @@ impl Snapshot {
             .map(|(s, c)| (s.clone(), c.to_vec()))
             .collect();
         candles.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut previous_days: PreviousDays = book
+            .all_previous_days()
+            .map(|(s, d)| (s.clone(), *d))
+            .collect();
+        previous_days.sort_by(|a, b| a.0.cmp(&b.0));
         Snapshot {
             saved_at: now,
             ticks,
             candles,
+            previous_days,
         }
     }
 
     /// What to restore at `now`: every last tick (marked as a snapshot, so nobody takes it
-    /// for a live price), and the candles only if they were saved on the same IST day.
-    pub fn for_restore(self, now: DateTime<Utc>) -> (Vec<Tick>, CandleSets) {
-        let same_day =
-            self.saved_at.with_timezone(&IST).date_naive() == now.with_timezone(&IST).date_naive();
+    /// for a live price), the candles of `now`'s IST day, and each symbol's previous
+    /// session. Candles of an earlier day (a snapshot written at yesterday's close) are
+    /// folded into that session, so a restart next morning still has yesterday's levels.
+    pub fn for_restore(self, now: DateTime<Utc>) -> Restore {
+        let today = ist_date(now);
         let ticks = self
             .ticks
             .into_iter()
@@ -54,7 +79,29 @@ impl Snapshot {
                 t
             })
             .collect();
-        (ticks, if same_day { self.candles } else { Vec::new() })
+        let mut previous: HashMap<Arc<str>, DayOhlc> = self.previous_days.into_iter().collect();
+        let mut candles = CandleSets::new();
+        for (symbol, list) in self.candles {
+            if let Some(day) = latest_earlier_session(&list, today) {
+                if !matches!(previous.get(&symbol), Some(held) if held.date >= day.date) {
+                    previous.insert(symbol.clone(), day);
+                }
+            }
+            let todays: Vec<Candle> = list
+                .into_iter()
+                .filter(|c| ist_date(c.start) == today)
+                .collect();
+            if !todays.is_empty() {
+                candles.push((symbol, todays));
+            }
+        }
+        let mut previous_days: PreviousDays = previous.into_iter().collect();
+        previous_days.sort_by(|a, b| a.0.cmp(&b.0));
+        Restore {
+            ticks,
+            candles,
+            previous_days,
+        }
     }
 }
 
@@ -108,16 +155,74 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mandi-persist-{}", std::process::id()));
         save(&dir, &Snapshot::of(&book, at(20, 6))).expect("save");
         let snap = load(&dir).expect("load").expect("present");
-        let (ticks, candles) = load(&dir)
+        let same_day = load(&dir)
             .expect("load")
             .expect("present")
             .for_restore(at(20, 9));
-        assert_eq!(ticks[0].ltp, 25_760.85);
-        assert_eq!(ticks[0].source, TickSource::Snapshot);
-        assert_eq!(candles.len(), 1, "same IST day keeps candles");
-        let (_, next_day) = snap.for_restore(at(21, 4));
-        assert!(next_day.is_empty(), "yesterday's candles are not today's");
+        assert_eq!(same_day.ticks[0].ltp, 25_760.85);
+        assert_eq!(same_day.ticks[0].source, TickSource::Snapshot);
+        assert_eq!(same_day.candles.len(), 1, "same IST day keeps candles");
+        assert!(same_day.previous_days.is_empty());
+        let next_day = snap.for_restore(at(21, 4));
+        assert!(
+            next_day.candles.is_empty(),
+            "yesterday's candles are not today's"
+        );
+        let (symbol, day) = &next_day.previous_days[0];
+        assert_eq!(&**symbol, "NIFTY");
+        assert_eq!(
+            day.date.to_string(),
+            "2026-11-20",
+            "they are the previous day"
+        );
+        assert_eq!((day.open, day.close), (25_760.85, 25_760.85));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_stored_previous_day_survives_and_yields_to_newer_candles() {
+        let day = |d: u32, close: f64| DayOhlc {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default(),
+            open: close,
+            high: close,
+            low: close,
+            close,
+        };
+        let candle = |t: DateTime<Utc>, p: f64| Candle {
+            start: t,
+            open: p,
+            high: p,
+            low: p,
+            close: p,
+            volume: 0,
+        };
+        let snap = Snapshot {
+            saved_at: at(20, 10),
+            ticks: Vec::new(),
+            // 04:00 UTC is 09:30 IST.
+            candles: vec![("A".into(), vec![candle(at(20, 4), 10.0)])],
+            previous_days: vec![("A".into(), day(19, 1.0)), ("B".into(), day(19, 2.0))],
+        };
+        let restore = snap.for_restore(at(23, 4));
+        let got: Vec<(String, String, f64)> = restore
+            .previous_days
+            .iter()
+            .map(|(s, d)| (s.to_string(), d.date.to_string(), d.close))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A".to_string(), "2026-11-20".to_string(), 10.0),
+                ("B".to_string(), "2026-11-19".to_string(), 2.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_snapshot_without_previous_days_still_loads() {
+        let old = br#"{"saved_at":"2026-11-20T10:00:00Z","ticks":[],"candles":[]}"#;
+        let snap: Snapshot = serde_json::from_slice(old).expect("an old snapshot parses");
+        assert!(snap.previous_days.is_empty());
     }
 
     #[test]

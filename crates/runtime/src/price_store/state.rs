@@ -1,21 +1,28 @@
-//! The latest tick per instrument and today's 1-minute candles. Plain data; the actor
-//! in `mod.rs` feeds it frames and forwards what changed.
+//! The latest tick per instrument, today's 1-minute candles, and the previous session's
+//! OHLC (folded from the candles when the IST date rolls). Plain data; the actor in
+//! `mod.rs` feeds it frames and forwards what changed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use mandi_domain::candles::ist_date;
 pub use mandi_domain::Candle;
-use mandi_domain::{Tick, TickUpdate};
+use mandi_domain::{DayOhlc, Tick, TickUpdate};
 
-/// Candles kept per instrument: a full trading day of MCX (09:00–23:55) is 895 minutes.
-const MAX_CANDLES_PER_SYMBOL: usize = 1_000;
+/// Candles kept per instrument: a whole IST day. A real session is shorter (MCX 09:00–23:55
+/// is 895 minutes), but the simulator streams around the clock, and the day's OHLC is
+/// folded from these minutes at the roll, so none may be dropped before it.
+const MAX_CANDLES_PER_SYMBOL: usize = 1_440;
 
 #[derive(Debug, Default)]
 struct Series {
+    /// The current IST day's minutes, oldest first.
     candles: Vec<Candle>,
     /// Cumulative day volume at the end of the previous bar.
     volume_base: Option<u64>,
+    /// The last session before `candles`' day: what the day levels are computed from.
+    previous_day: Option<DayOhlc>,
 }
 
 /// Latest ticks and candles.
@@ -88,6 +95,20 @@ impl PriceBook {
             .unwrap_or(&[])
     }
 
+    /// The session before the current one, once a day roll (or a restore) has seen it.
+    pub fn previous_day(&self, symbol: &str) -> Option<&DayOhlc> {
+        self.series
+            .get(symbol)
+            .and_then(|s| s.previous_day.as_ref())
+    }
+
+    /// Every symbol's previous session, for persisting.
+    pub fn all_previous_days(&self) -> impl Iterator<Item = (&Arc<str>, &DayOhlc)> {
+        self.series
+            .iter()
+            .filter_map(|(s, series)| series.previous_day.as_ref().map(|d| (s, d)))
+    }
+
     /// Every symbol's candles, for persisting.
     pub fn all_candles(&self) -> impl Iterator<Item = (&Arc<str>, &[Candle])> {
         self.series
@@ -96,11 +117,12 @@ impl PriceBook {
     }
 
     /// Put back what a previous run persisted. Live data already here wins: a restore
-    /// never overwrites a tick that arrived first.
+    /// never overwrites a tick or candles that arrived first, nor a newer previous day.
     pub fn restore(
         &mut self,
         ticks: Vec<Tick>,
         candles: Vec<(Arc<str>, Vec<Candle>)>,
+        previous_days: Vec<(Arc<str>, DayOhlc)>,
     ) -> Vec<Tick> {
         let mut restored = Vec::new();
         for tick in ticks {
@@ -114,6 +136,12 @@ impl PriceBook {
             let series = self.series.entry(symbol).or_default();
             if series.candles.is_empty() {
                 series.candles = list;
+            }
+        }
+        for (symbol, day) in previous_days {
+            let series = self.series.entry(symbol).or_default();
+            if !matches!(series.previous_day, Some(held) if held.date >= day.date) {
+                series.previous_day = Some(day);
             }
         }
         restored
@@ -137,6 +165,13 @@ impl Series {
         let Ok(start) = at.duration_trunc(TimeDelta::minutes(1)) else {
             return;
         };
+        if self
+            .candles
+            .last()
+            .is_some_and(|c| ist_date(c.start) < ist_date(start))
+        {
+            self.roll();
+        }
         let base = *self.volume_base.get_or_insert(day_volume);
         match self.candles.last_mut() {
             Some(c) if c.start == start => {
@@ -165,6 +200,17 @@ impl Series {
                 }
             }
         }
+    }
+
+    /// The first minute of a new IST date: the old day's minutes become its OHLC and the
+    /// new day starts empty. The broker restarts the cumulative day volume, so the volume
+    /// base restarts too.
+    fn roll(&mut self) {
+        if let Some(day) = DayOhlc::from_candles(&self.candles) {
+            self.previous_day = Some(day);
+        }
+        self.candles.clear();
+        self.volume_base = None;
     }
 }
 
@@ -248,5 +294,97 @@ mod tests {
         assert_eq!(c[1].open, 101.0);
         assert_eq!(c[1].volume, 6);
         assert_eq!(c[1].start, at(4, 1, 0));
+    }
+
+    /// IST wall-clock `h:m` on November `d`, 2026.
+    fn ist(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        mandi_domain::time::IST
+            .with_ymd_and_hms(2026, 11, d, h, m, 0)
+            .single()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_first_minute_of_a_new_ist_date_folds_the_old_day() {
+        let mut book = PriceBook::default();
+        // 23:50 and 23:55 IST on the 20th, then 00:30 IST on the 21st: all three share the
+        // UTC date (18:20, 18:25, 19:00 UTC on the 20th), so only an IST roll splits them.
+        for (p, t) in [
+            (100.0, ist(20, 9, 15)),
+            (110.0, ist(20, 9, 16)),
+            (95.0, ist(20, 23, 50)),
+            (101.0, ist(20, 23, 55)),
+        ] {
+            book.apply(&[upd("A", p, 1, t)]);
+        }
+        assert_eq!(book.previous_day("A"), None, "no roll within a day");
+        assert_eq!(book.candles("A").len(), 4);
+
+        book.apply(&[upd("A", 102.0, 1, ist(21, 0, 30))]);
+        let want = DayOhlc {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+            open: 100.0,
+            high: 110.0,
+            low: 95.0,
+            close: 101.0,
+        };
+        assert_eq!(book.previous_day("A"), Some(&want));
+        let today: Vec<f64> = book.candles("A").iter().map(|c| c.open).collect();
+        assert_eq!(
+            today,
+            [102.0],
+            "the new day starts with its own minute only"
+        );
+
+        // 04:00 and 06:00 IST on the 21st straddle UTC midnight but not IST midnight.
+        book.apply(&[upd("A", 103.0, 1, ist(21, 4, 0))]);
+        book.apply(&[upd("A", 104.0, 1, ist(21, 6, 0))]);
+        assert_eq!(
+            book.previous_day("A"),
+            Some(&want),
+            "UTC midnight is no roll"
+        );
+        assert_eq!(book.candles("A").len(), 3);
+
+        book.apply(&[upd("A", 200.0, 1, ist(23, 9, 15))]);
+        assert_eq!(
+            book.previous_day("A")
+                .map(|d| (d.date.to_string(), d.open, d.high, d.low, d.close)),
+            Some(("2026-11-21".to_string(), 102.0, 104.0, 102.0, 104.0)),
+            "the next roll replaces the previous day"
+        );
+        assert_eq!(book.previous_day("B"), None);
+    }
+
+    #[test]
+    fn restore_keeps_the_newer_previous_day() {
+        let day = |d: u32, close: f64| DayOhlc {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default(),
+            open: close,
+            high: close,
+            low: close,
+            close,
+        };
+        let mut book = PriceBook::default();
+        book.apply(&[upd("A", 100.0, 1, ist(20, 9, 15))]);
+        book.apply(&[upd("A", 101.0, 1, ist(21, 9, 15))]);
+        book.restore(
+            Vec::new(),
+            Vec::new(),
+            vec![("A".into(), day(19, 50.0)), ("B".into(), day(19, 60.0))],
+        );
+        assert_eq!(
+            book.previous_day("A").map(|d| d.close),
+            Some(100.0),
+            "live roll wins"
+        );
+        assert_eq!(book.previous_day("B").map(|d| d.close), Some(60.0));
+        book.restore(Vec::new(), Vec::new(), vec![("B".into(), day(20, 70.0))]);
+        assert_eq!(
+            book.previous_day("B").map(|d| d.close),
+            Some(70.0),
+            "newer date wins"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `RuntimeSupervisor`: starts the actors once, in dependency order (instruments →
-//! registry → broadcaster → price store → auth → REST fallback → feed → market clock),
+//! registry → broadcaster → paper executor → strategy host → price store → auth → REST
+//! fallback → feed → market clock),
 //! each under panic-safe supervision, wires them, and keeps the addresses. Started outside
 //! `HttpServer::new`, so every HTTP worker shares one runtime.
 
@@ -23,9 +24,12 @@ use crate::feed_connection::messages::GetFeedHealth;
 use crate::feed_connection::FeedConnection;
 use crate::instrument_directory::{InstrumentDirectory, InstrumentIndex};
 use crate::market_clock::MarketClock;
+use crate::paper_executor::PaperExecutor;
 use crate::price_store::{GetPriceStoreStats, PriceStore};
 use crate::rest_fallback::{GetFallbackStatus, RestFallback};
 use crate::settings::RuntimeSettings;
+use crate::strategy_host::StrategyHost;
+use crate::strategy_runner::RunnerDeps;
 use crate::subscription_registry::{AttachFeed, Subscribe, SubscriptionRegistry};
 
 /// The subscriber name under which the runtime holds the `/prices` set.
@@ -47,6 +51,8 @@ pub struct RuntimeHandle {
     pub restarts: Arc<ActorRestarts>,
     pub clock: Addr<MarketClock>,
     pub fallback: Addr<RestFallback>,
+    pub executor: Addr<PaperExecutor>,
+    pub strategies: Addr<StrategyHost>,
 }
 
 pub struct RuntimeSupervisor;
@@ -102,9 +108,47 @@ impl RuntimeSupervisor {
                 Broadcaster::new(broadcast, index, registry, symbols, broker, calendar)
             })
         };
+        let trading_clock = settings
+            .trading
+            .clock
+            .clone()
+            .unwrap_or_else(crate::clock::system_clock);
+        let executor = {
+            let t = &settings.trading;
+            let (paper, journal, index) = (t.paper.clone(), t.journal_path.clone(), index.clone());
+            let (registry, updates) = (registry.clone(), vec![broadcaster.clone().recipient()]);
+            let clock = trading_clock.clone();
+            start_resilient("paper_executor", restarts.clone(), move |_| {
+                PaperExecutor::new(paper, journal, index, clock)
+                    .with_registry(registry)
+                    .with_updates(updates)
+            })
+        };
+        let strategies = {
+            let deps = RunnerDeps {
+                executor: executor.clone(),
+                registry: Some(registry.clone()),
+                index: index.clone(),
+                clock: trading_clock.clone(),
+                journal_path: settings.trading.journal_path.clone(),
+                updates: vec![broadcaster.clone().recipient()],
+            };
+            let (dir, files) = (
+                settings.trading.strategies_dir.clone(),
+                settings.trading.strategies.clone(),
+            );
+            let r = restarts.clone();
+            start_resilient("strategy_host", restarts.clone(), move |_| {
+                StrategyHost::new(dir, files, deps, r)
+            })
+        };
         let price_store = {
             let (subscribers, store) = (
-                vec![broadcaster.clone().recipient()],
+                vec![
+                    broadcaster.clone().recipient(),
+                    executor.clone().recipient(),
+                    strategies.clone().recipient(),
+                ],
                 settings.store.clone(),
             );
             start_resilient("price_store", restarts.clone(), move |_| {
@@ -154,9 +198,9 @@ impl RuntimeSupervisor {
         let clock = {
             let schedule = mandi_domain::DailySchedule::new((*calendar).clone());
             let (auth, feed, store) = (auth.clone(), feed.clone(), price_store.clone());
-            let fb = fallback.clone();
+            let (fb, paper) = (fallback.clone(), executor.clone());
             start_resilient("market_clock", restarts.clone(), move |_| {
-                MarketClock::new(schedule, auth, feed, store, fb)
+                MarketClock::new(schedule, auth, feed, store, fb).with_paper(paper)
             })
         };
         auth.do_send(NotifyOnNewToken {
@@ -193,6 +237,8 @@ impl RuntimeSupervisor {
             restarts,
             clock,
             fallback,
+            executor,
+            strategies,
         })
     }
 }

@@ -8,7 +8,9 @@ mod validate;
 use std::sync::Arc;
 
 use mandi_domain::{Exchange, Instrument, Segment};
-use mandi_runtime::settings::{BroadcastSettings, Broker, StoreSettings, UpstreamSettings};
+use mandi_runtime::settings::{
+    BroadcastSettings, Broker, StoreSettings, TradingSettings, UpstreamSettings,
+};
 
 pub use load::{load, EMBEDDED_DEFAULT};
 pub use schema::*;
@@ -134,6 +136,30 @@ impl MandiConfig {
             data_dir: (!dir.is_empty()).then(|| std::path::PathBuf::from(dir)),
             persist_interval_ms: self.store.persist_interval_ms,
         }
+    }
+
+    /// The paper account and its journal (`<store.data_dir>/paper-journal.sqlite`; no
+    /// data dir keeps it in memory), with the strategy files of `strategies.dir` loaded
+    /// and validated: a bad file stops start-up naming the file and the key.
+    pub fn trading_settings(
+        &self,
+    ) -> Result<TradingSettings, mandi_runtime::strategy_host::StrategyFileError> {
+        let dir = self.strategies.dir.trim();
+        let strategies_dir = (!dir.is_empty()).then(|| std::path::PathBuf::from(dir));
+        let strategies = match &strategies_dir {
+            Some(d) => mandi_runtime::strategy_host::load_dir(d)?,
+            None => Vec::new(),
+        };
+        Ok(TradingSettings {
+            paper: self.paper.clone(),
+            journal_path: self
+                .store_settings()
+                .data_dir
+                .map(|d| d.join(mandi_runtime::journal::JOURNAL_FILE)),
+            strategies_dir,
+            strategies,
+            clock: None,
+        })
     }
 
     /// The instruments as domain values (validated already, so parsing cannot fail).

@@ -18,6 +18,11 @@ pub struct MandiConfig {
     pub master: MasterSection,
     #[serde(default)]
     pub rest_fallback: mandi_runtime::rest_fallback::RestFallbackSettings,
+    /// The paper account: fill model and Indian charges (the paper crate's keys).
+    #[serde(default)]
+    pub paper: mandi_paper::PaperSettings,
+    #[serde(default)]
+    pub strategies: StrategiesSection,
     pub prices: PricesSection,
     pub instruments: Vec<InstrumentEntry>,
 }
@@ -107,6 +112,13 @@ pub struct InstrumentEntry {
     pub tick_size: f64,
     pub lot_size: u32,
     pub sim_price: f64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategiesSection {
+    /// Directory of `*.toml` bot files, watched for edits. Empty = no bots.
+    pub dir: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -100,6 +100,15 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
             ));
         }
     }
+    let paper = &cfg.paper;
+    if !(paper.starting_cash.is_finite() && paper.starting_cash > 0.0) {
+        return Err(ConfigError::new(
+            "paper.starting_cash",
+            format!("{} is not a positive amount", paper.starting_cash),
+            "set the paper account's opening cash in rupees, e.g. 1000000",
+        ));
+    }
+    positive("paper.max_quote_age_ms", paper.max_quote_age_ms)?;
     let fb = &cfg.rest_fallback;
     if !(fb.max_requests_per_s > 0.0 && fb.max_requests_per_s <= 1.0) {
         return Err(ConfigError::new(

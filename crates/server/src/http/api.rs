@@ -3,9 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use mandi_runtime::broadcaster::{GetPricesPayload, SessionKind};
 use mandi_runtime::client_session::ClientSession;
-use mandi_runtime::price_store::GetCandles;
 use mandi_runtime::subscription_registry::GetActiveSubscriptions;
-use serde::Deserialize;
 
 use super::AppState;
 
@@ -24,7 +22,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/v2/subscriptions/active",
             web::get().to(active_subscriptions),
         )
-        .route("/api/candles", web::get().to(candles))
         .configure(super::chain::routes);
 }
 
@@ -107,36 +104,7 @@ async fn active_subscriptions(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-#[derive(Deserialize)]
-struct CandlesQuery {
-    symbol: String,
-}
-
-async fn candles(q: web::Query<CandlesQuery>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(inst) = state.runtime.index.by_symbol(&q.symbol) else {
-        return HttpResponse::NotFound().json(serde_json::json!({
-            "error": "unknown_symbol",
-            "message": format!("{} is not a known instrument; GET /api/instruments lists them", q.symbol),
-        }));
-    };
-    match state
-        .runtime
-        .price_store
-        .send(GetCandles {
-            symbol: inst.symbol.clone(),
-        })
-        .await
-    {
-        Ok(c) => HttpResponse::Ok().json(serde_json::json!({
-            "symbol": inst.symbol,
-            "interval": "1m",
-            "candles": c,
-        })),
-        Err(e) => unavailable("price store", e),
-    }
-}
-
-fn unavailable(what: &str, e: actix::MailboxError) -> HttpResponse {
+pub(super) fn unavailable(what: &str, e: actix::MailboxError) -> HttpResponse {
     tracing::warn!(actor = what, error = %e, "actor did not answer; it is being restarted");
     HttpResponse::ServiceUnavailable().json(serde_json::json!({
         "error": "unavailable",

@@ -5,6 +5,8 @@ mod admin;
 mod api;
 mod chain;
 mod dashboard;
+mod levels;
+mod trading;
 
 use std::net::TcpListener;
 
@@ -45,6 +47,8 @@ pub fn build(
             .configure(dashboard::routes)
             .configure(api::routes)
             .configure(admin::routes)
+            .configure(levels::routes)
+            .configure(trading::routes)
     })
     .workers(workers)
     .disable_signals()

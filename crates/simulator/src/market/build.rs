@@ -1,6 +1,7 @@
 //! Assembles the simulated market at start: the configured instruments (random walks),
 //! the derivatives generated around them (priced from their underlying every step),
-//! and the snapshot both produce. The clock owns the result.
+//! and the snapshot both produce. The clock owns the result, and the quote pins in force
+//! (`/admin/quotes`), which take a pinned instrument's place in every step.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mandi_domain::time::IST;
@@ -10,6 +11,7 @@ use super::derived::{DerivedModel, Follows};
 use super::expiry::expiry_instant;
 use super::pricing::PricingParams;
 use super::{MarketSnapshot, PriceModel, Universe};
+use crate::pins::PinTable;
 use crate::SimSettings;
 
 /// Every model, in [`Universe`] order: configured instruments first, then contracts.
@@ -18,6 +20,7 @@ pub struct MarketModels {
     walks: Vec<PriceModel>,
     derived: Vec<DerivedModel>,
     params: PricingParams,
+    pins: PinTable,
 }
 
 /// The IST calendar date the expiry calendar counts from: the configured one, or
@@ -79,6 +82,7 @@ pub fn build(settings: &SimSettings, now: DateTime<Utc>) -> (Universe, MarketMod
         walks,
         derived,
         params,
+        pins: PinTable::new(),
     };
     (universe, models)
 }
@@ -86,16 +90,80 @@ pub fn build(settings: &SimSettings, now: DateTime<Utc>) -> (Universe, MarketMod
 impl MarketModels {
     /// Advance every random walk, then re-price every derivative from its underlying's
     /// new price. Returns how many instruments moved.
+    ///
+    /// A pinned instrument trades at its pin instead (and always counts as moved, so it
+    /// keeps ticking); a pinned underlying's derivatives are priced from the pin.
     pub fn step(&mut self, volatility: f64, now: DateTime<Utc>) -> usize {
         let mut moved = 0;
-        for m in &mut self.walks {
-            moved += usize::from(m.step(volatility, now));
+        for (idx, m) in self.walks.iter_mut().enumerate() {
+            moved += match self.pins.get(&idx) {
+                Some(pin) => {
+                    m.pin(pin, now);
+                    1
+                }
+                None => usize::from(m.step(volatility, now)),
+            };
         }
-        for d in &mut self.derived {
-            let spot = self.walks[d.underlying()].quote().ltp;
-            moved += usize::from(d.step(spot, self.params, now));
+        let first_derived = self.walks.len();
+        for (j, d) in self.derived.iter_mut().enumerate() {
+            moved += match self.pins.get(&(first_derived + j)) {
+                Some(pin) => {
+                    d.pin(pin, now);
+                    1
+                }
+                None => {
+                    let spot = self.walks[d.underlying()].quote().ltp;
+                    usize::from(d.step(spot, self.params, now))
+                }
+            };
         }
         moved
+    }
+
+    pub fn pins(&self) -> &PinTable {
+        &self.pins
+    }
+
+    /// Lay `pins` over the ones in force (a new pin of an instrument replaces its old
+    /// one) and re-quote at once, so the next snapshot already carries them.
+    pub fn pin(&mut self, pins: PinTable, now: DateTime<Utc>) {
+        self.pins.extend(pins);
+        self.requote(&[], now);
+    }
+
+    /// Release the pin of `idx`, or every pin with `None`, and re-quote at once.
+    pub fn unpin(&mut self, which: Option<usize>, now: DateTime<Utc>) {
+        let released: Vec<usize> = match which {
+            Some(idx) => self.pins.remove(&idx).map(|_| idx).into_iter().collect(),
+            None => std::mem::take(&mut self.pins).into_keys().collect(),
+        };
+        self.requote(&released, now);
+    }
+
+    /// Pinned instruments take their pins, `released` ones go back to their models
+    /// (a walk from where its pin left it, a derivative to its fair value), and every
+    /// other derivative is re-priced from its underlying, pinned or not. Walks that are
+    /// neither are left alone: this is not a step of the market.
+    fn requote(&mut self, released: &[usize], now: DateTime<Utc>) {
+        for (idx, m) in self.walks.iter_mut().enumerate() {
+            if let Some(pin) = self.pins.get(&idx) {
+                m.pin(pin, now);
+            } else if released.contains(&idx) {
+                m.release();
+            }
+        }
+        let first_derived = self.walks.len();
+        for (j, d) in self.derived.iter_mut().enumerate() {
+            let idx = first_derived + j;
+            let spot = self.walks[d.underlying()].quote().ltp;
+            match self.pins.get(&idx) {
+                Some(pin) => d.pin(pin, now),
+                None if released.contains(&idx) => d.release(spot, self.params, now),
+                None => {
+                    d.step(spot, self.params, now);
+                }
+            }
+        }
     }
 
     pub fn snapshot(&self, time: DateTime<Utc>) -> MarketSnapshot {
@@ -121,6 +189,7 @@ mod tests {
     use mandi_domain::OptionType;
 
     use super::*;
+    use crate::pins::QuotePin;
     use crate::settings::DerivativeSettings;
 
     fn settings() -> SimSettings {
@@ -185,6 +254,94 @@ mod tests {
             call_moves >= 15,
             "the call ticked {call_moves} times in 20 steps"
         );
+    }
+
+    fn index_of(u: &Universe, kite_key: &str) -> usize {
+        u.by_kite_key(kite_key).unwrap_or(usize::MAX)
+    }
+
+    /// A pinned NIFTY prices the options on it: each step the call is exactly its
+    /// Black-Scholes value at the pinned spot, and the pin itself ticks every step.
+    #[test]
+    fn a_pinned_underlying_prices_its_options() {
+        let (u, mut models) = build(&settings(), now());
+        let nifty = index_of(&u, "NSE:NIFTY 50");
+        let call = index_of(&u, "NFO:NIFTY26DEC25750CE");
+        let derived_call = call - models.walks.len();
+        models.pin(PinTable::from([(nifty, QuotePin::at(26_500.0))]), now());
+        let mut t = now();
+        for step in 0..5 {
+            let before = models.snapshot(t);
+            t += Duration::milliseconds(250);
+            let moved = models.step(0.0, t);
+            assert!(moved >= 1, "step {step}: the pin ticks at zero volatility");
+            let after = models.snapshot(t);
+            assert_eq!(after.quotes[nifty].ltp, 26_500.0);
+            assert_eq!(
+                after.quotes[nifty].version,
+                before.quotes[nifty].version + 1
+            );
+            assert_eq!(after.quotes[nifty].last_trade_time, t);
+            let fair = models.derived[derived_call].fair_value(26_500.0, models.params, t);
+            assert_eq!(after.quotes[call].ltp, fair, "step {step}");
+        }
+        assert!(
+            models.snapshot(t).quotes[call].ltp > 26_500.0 - 25_750.0,
+            "deep in the money now"
+        );
+    }
+
+    /// Released, a walk carries on from its pin and a derivative returns to its fair
+    /// value; the rest of the pins stay.
+    #[test]
+    fn released_pins_return_to_the_model() {
+        let (u, mut models) = build(&settings(), now());
+        let reliance = index_of(&u, "NSE:RELIANCE");
+        let call = index_of(&u, "NFO:NIFTY26DEC25750CE");
+        let tcs = index_of(&u, "NSE:TCS");
+        let pins = crate::pins::resolve_all(
+            [
+                ("RELIANCE", QuotePin::at(1_600.0)),
+                ("NIFTY-Dec2026-25750-CE", QuotePin::at(5.0)),
+                ("TCS", QuotePin::at(3_500.0)),
+            ],
+            &u,
+        );
+        let Ok(pins) = pins else {
+            panic!("valid pins: {pins:?}")
+        };
+        models.pin(pins, now());
+        let snap = models.snapshot(now());
+        assert_eq!(snap.quotes[call].ltp, 5.0);
+        assert_eq!(snap.quotes[reliance].depth[0].bid_price, 1_599.9);
+        models.unpin(Some(reliance), now());
+        models.unpin(Some(call), now());
+        assert_eq!(models.pins().keys().copied().collect::<Vec<_>>(), vec![tcs]);
+        let released = models.snapshot(now());
+        let nifty_spot = released.quotes[index_of(&u, "NSE:NIFTY 50")].ltp;
+        let d = call - models.walks.len();
+        let fair = models.derived[d].fair_value(nifty_spot, models.params, now());
+        assert_eq!(released.quotes[call].ltp, fair, "back to its fair value");
+        assert!(released.quotes[call].version > snap.quotes[call].version);
+        let q = &released.quotes[reliance];
+        assert_eq!(q.ltp, 1_600.0, "released where the pin left it");
+        assert!(
+            q.version > snap.quotes[reliance].version,
+            "the model book goes out"
+        );
+        let mut t = now();
+        for _ in 0..10 {
+            t += Duration::milliseconds(250);
+            models.step(0.002, t);
+        }
+        let ltp = models.snapshot(t).quotes[reliance].ltp;
+        assert_ne!(ltp, 1_600.0, "walking again");
+        assert!(
+            (ltp / 1_600.0 - 1.0).abs() < 0.05,
+            "from the pin, not the start: {ltp}"
+        );
+        models.unpin(None, t);
+        assert!(models.pins().is_empty());
     }
 
     /// The per-step cost of the whole universe: every walk stepped, every derivative

@@ -1,14 +1,16 @@
 //! `MarketClock`: the single actor that steps every price model (random walks, then
 //! the derivatives priced from them) each `tick_interval_ms`, publishes the snapshot
-//! and notifies the feed sessions.
+//! and notifies the feed sessions. Quote pins reach the models through it too, so
+//! nothing else mutates prices.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::{MarketModels, MarketSnapshot};
+use crate::pins::PinTable;
 use crate::state::SimState;
 
 /// Sent to every open feed session after a tick moved at least one price.
@@ -23,6 +25,21 @@ pub struct MarketTicked {
 #[rtype(result = "()")]
 pub struct StopClock;
 
+/// What `/admin/quotes` (or the handle) asks of the clock. Every variant answers with
+/// the pins in force afterwards.
+pub enum PinChange {
+    List,
+    Pin(PinTable),
+    Unpin(usize),
+    UnpinAll,
+}
+
+/// Applied at once and published as a snapshot of its own, so a REST quote or a feed
+/// packet right after the answer already carries the change.
+#[derive(Message)]
+#[rtype(result = "PinTable")]
+pub struct ChangePins(pub PinChange);
+
 /// Owns every price model; nothing else mutates prices.
 pub struct MarketClock {
     models: MarketModels,
@@ -35,12 +52,16 @@ impl MarketClock {
     }
 
     fn advance(&mut self) {
-        let now = Utc::now();
+        let now = self.state.settings.clock.now();
         // Every instrument is priced every step: about 1,400 of them cost well under a
         // millisecond (see `build::tests::step_cost_of_the_whole_universe`).
         if self.models.step(self.state.settings.volatility, now) == 0 {
             return;
         }
+        self.publish(now);
+    }
+
+    fn publish(&mut self, now: DateTime<Utc>) {
         let snapshot = Arc::new(self.models.snapshot(now));
         self.state.publish(snapshot.clone());
         // try_send: a session whose mailbox is full skips this tick and catches up on
@@ -64,6 +85,22 @@ impl Actor for MarketClock {
             "market clock started"
         );
         ctx.run_interval(every, |act, _| act.advance());
+    }
+}
+
+impl Handler<ChangePins> for MarketClock {
+    type Result = MessageResult<ChangePins>;
+
+    fn handle(&mut self, msg: ChangePins, _: &mut Self::Context) -> Self::Result {
+        let now = self.state.settings.clock.now();
+        match msg.0 {
+            PinChange::List => return MessageResult(self.models.pins().clone()),
+            PinChange::Pin(pins) => self.models.pin(pins, now),
+            PinChange::Unpin(idx) => self.models.unpin(Some(idx), now),
+            PinChange::UnpinAll => self.models.unpin(None, now),
+        }
+        self.publish(now);
+        MessageResult(self.models.pins().clone())
     }
 }
 

@@ -10,7 +10,9 @@ use rand::{Rng, SeedableRng};
 
 use super::expiry::expiry_instant;
 use super::model::{Quote, DEPTH_LEVELS};
+use super::pinned::{self, Walk};
 use super::pricing::{call_put, future, years_to, PricingParams};
+use crate::pins::QuotePin;
 
 /// Extra ticks of spread per unit of |ln(S/K)|: one more tick per 1 % out of (or in)
 /// the money, so at-the-money books are one tick wide and the wings several.
@@ -145,6 +147,24 @@ impl DerivedModel {
         q.oi_day_high = q.oi_day_high.max(q.oi);
         self.rebuild_book(spot);
         true
+    }
+
+    /// One step at the pinned quote instead of the fair value.
+    pub fn pin(&mut self, pin: &QuotePin, now: DateTime<Utc>) {
+        let walk = Walk {
+            rng: &mut self.rng,
+            turnover: &mut self.turnover,
+        };
+        pinned::apply(&mut self.quote, pin, &self.instrument, walk, now);
+    }
+
+    /// Back to the model: the fair value for `spot` and its book, sent as a tick even
+    /// when the fair value happens to equal the pinned price.
+    pub fn release(&mut self, spot: f64, params: PricingParams, now: DateTime<Utc>) {
+        if !self.step(spot, params, now) {
+            self.rebuild_book(spot);
+            self.quote.version += 1;
+        }
     }
 
     fn tick(&self) -> f64 {

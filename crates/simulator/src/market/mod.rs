@@ -9,6 +9,7 @@ pub mod contracts;
 mod derived;
 pub mod expiry;
 mod model;
+mod pinned;
 pub mod pricing;
 pub mod symbols;
 pub mod underlyings;
@@ -19,8 +20,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use build::{build, MarketModels};
-pub use clock::{MarketClock, MarketTicked, StopClock};
-pub use model::{circuit_limits, PriceModel, Quote};
+pub use clock::{ChangePins, MarketClock, MarketTicked, PinChange, StopClock};
+pub use model::{circuit_limits, tick_of, PriceModel, Quote};
 pub use universe::Universe;
 
 /// Every instrument's state at one clock tick, indexed like the [`Universe`].

@@ -8,6 +8,9 @@ use mandi_domain::{DepthLevel, Instrument, Segment};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use super::pinned::{self, Walk};
+use crate::pins::QuotePin;
+
 /// How many price levels each side of the book carries (both brokers send 5).
 pub const DEPTH_LEVELS: usize = 5;
 /// Circuit band around the previous close for tradable instruments.
@@ -131,6 +134,33 @@ impl PriceModel {
     }
 }
 
+impl PriceModel {
+    /// One step at the pinned quote instead of the walk; the walk resumes from the
+    /// pinned price once released.
+    pub fn pin(&mut self, pin: &QuotePin, now: DateTime<Utc>) {
+        let walk = Walk {
+            rng: &mut self.rng,
+            turnover: &mut self.turnover,
+        };
+        pinned::apply(&mut self.quote, pin, &self.instrument, walk, now);
+    }
+
+    /// Back to the model: the price stays where the pin left it, the book is the
+    /// model's again, and the change goes out as a tick.
+    pub fn release(&mut self) {
+        if !self.instrument.is_index() {
+            let tick = tick_of(&self.instrument);
+            rebuild_book(
+                &mut self.quote,
+                &mut self.rng,
+                tick,
+                self.instrument.lot_size,
+            );
+        }
+        self.quote.version += 1;
+    }
+}
+
 /// ±10 % of the previous close on the tick grid; indices have no circuit (0).
 pub fn circuit_limits(i: &Instrument, q: &Quote) -> (f64, f64) {
     if i.is_index() {
@@ -155,7 +185,8 @@ pub fn has_oi(i: &Instrument) -> bool {
     )
 }
 
-fn tick_of(i: &Instrument) -> f64 {
+/// The instrument's tick; a missing one (0) prices on the ₹0.05 grid.
+pub fn tick_of(i: &Instrument) -> f64 {
     if i.tick_size > 0.0 {
         i.tick_size
     } else {

@@ -1,5 +1,6 @@
-//! The simulated instruments and the three ways clients name them: Dhan
-//! `(segment, security id)`, Kite instrument token, Kite `EXCHANGE:SYMBOL` key.
+//! The simulated instruments and the ways they are named: Dhan `(segment, security
+//! id)`, Kite instrument token, Kite `EXCHANGE:SYMBOL` key, and mandi's own symbol
+//! (what `/admin/quotes` pins by).
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ pub struct Universe {
     by_dhan: HashMap<(Segment, u32), usize>,
     by_kite_token: HashMap<u32, usize>,
     by_kite_key: HashMap<String, usize>,
+    by_symbol: HashMap<String, usize>,
 }
 
 impl Universe {
@@ -23,6 +25,7 @@ impl Universe {
             u.by_dhan.entry((i.segment, i.security_id)).or_insert(idx);
             u.by_kite_token.entry(i.kite_token).or_insert(idx);
             u.by_kite_key.entry(i.kite_key.to_string()).or_insert(idx);
+            u.by_symbol.entry(i.symbol.to_string()).or_insert(idx);
         }
         u.instruments = instruments;
         u
@@ -51,6 +54,10 @@ impl Universe {
     pub fn by_kite_key(&self, key: &str) -> Option<usize> {
         self.by_kite_key.get(key).copied()
     }
+
+    pub fn by_symbol(&self, symbol: &str) -> Option<usize> {
+        self.by_symbol.get(symbol).copied()
+    }
 }
 
 #[cfg(test)]
@@ -72,5 +79,11 @@ mod tests {
         assert_eq!(u.by_kite_key("NSE:RELIANCE"), reliance);
         assert_eq!(u.by_kite_key("NSE:NIFTY 50"), u.by_dhan(Segment::IdxI, 13));
         assert_eq!(u.by_dhan(Segment::NseEq, 13), None);
+        assert_eq!(u.by_symbol("RELIANCE"), reliance);
+        assert_eq!(
+            u.by_symbol("NSE:RELIANCE"),
+            None,
+            "a Kite key is not a symbol"
+        );
     }
 }

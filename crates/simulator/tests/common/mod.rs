@@ -2,6 +2,8 @@
 //! clients, and waits that always end at a deadline.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod pins;
+
 use std::future::Future;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

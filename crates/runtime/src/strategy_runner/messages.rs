@@ -1,0 +1,43 @@
+//! Messages a strategy runner takes.
+
+use actix::Message;
+use mandi_strategy::BotSettings;
+use serde::Serialize;
+
+use super::state::PendingOrder;
+
+/// The host put ticks or candles in the runner's inbox: take them all.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct Drain;
+
+/// New, validated settings from an edited strategy file. They apply to the open
+/// position too (stops, targets, square-off time).
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct UpdateSettings(pub BotSettings);
+
+/// The operator asks the bot to close its position now (reason `manual`).
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct ManualExit;
+
+/// Query: what the bot is doing, for `/api/bots`.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "BotStatus")]
+pub struct GetBotStatus;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BotStatus {
+    pub name: String,
+    pub underlying: String,
+    /// The bot's phase with its data (`{"phase":"in_position","position":{..}}`).
+    pub phase: serde_json::Value,
+    pub trades_today: u32,
+    pub realised_pnl_today: f64,
+    /// The order the bot has out, if any.
+    pub pending: Option<PendingOrder>,
+    /// Ticks that arrived while the bot was busy and were superseded by a newer one.
+    pub conflated_ticks: u64,
+    pub settings: serde_json::Value,
+}
