@@ -1,45 +1,15 @@
 //! After `kill -9` and a restart, the last prices and today's candles are served within
 //! 2 s of start — even with the broker unreachable. Runs the real `mandi` binary.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 mod common;
-use common::{get_json, wait_for, Running};
+use common::{get_json, start, wait_for};
 
 const DEADLINE: Duration = Duration::from_secs(15);
-
-/// Start `mandi run` with `env`; returns the process and its base address (host:port).
-fn start(env: &[(&str, &str)]) -> (Running, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mandi"));
-    cmd.arg("run")
-        .env("MANDI__SERVER__PORT", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn mandi");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("mandi listening on http://") {
-                let _ = tx.send(url.to_string());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(DEADLINE)
-        .expect("mandi printed its address");
-    (Running(child), addr)
-}
 
 fn snapshot(dir: &Path) -> Option<Value> {
     let bytes = std::fs::read(dir.join("prices.json")).ok()?;

@@ -13,8 +13,12 @@ mod state;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix::{Actor, Addr, Context, Handler, MessageResult, Recipient};
+use actix::{
+    Actor, ActorFutureExt, Addr, Context, Handler, MessageResult, Recipient, ResponseActFuture,
+    WrapFuture,
+};
 use mandi_domain::Tick;
 use mandi_paper::{mark_price, CancelError, Order, PaperBook, PaperEvent, PaperSettings};
 use mandi_protocol::master::fast_hash::FastMap;
@@ -40,6 +44,9 @@ pub const EXECUTOR_SUBSCRIBER: &str = "paper:executor";
 /// frame for this subscriber (counted there) and the next one supersedes it.
 const MAILBOX_CAPACITY: usize = 4096;
 
+/// How long an order on a not-yet-streaming instrument waits for its first quote.
+pub const FIRST_QUOTE_WAIT: Duration = Duration::from_secs(3);
+
 pub struct PaperExecutor {
     book: PaperBook,
     settings: PaperSettings,
@@ -51,8 +58,12 @@ pub struct PaperExecutor {
     quotes: FastMap<Arc<str>, Tick>,
     /// Symbols with open orders: the only ones a tick needs to work.
     working: BTreeSet<Arc<str>>,
-    /// Symbols subscribed for the book (open orders or open positions).
+    /// Symbols subscribed for the book (open orders, open positions, and orders waiting
+    /// for their instrument's first quote).
     streaming: BTreeSet<Arc<str>>,
+    /// Orders waiting for a first quote, told when it arrives.
+    waiters: FastMap<Arc<str>, Vec<tokio::sync::oneshot::Sender<()>>>,
+    warming: BTreeSet<Arc<str>>,
     registry: Option<Addr<SubscriptionRegistry>>,
     updates: Vec<Recipient<TradingUpdate>>,
     clock: Clock,
@@ -80,6 +91,8 @@ impl PaperExecutor {
             quotes: FastMap::default(),
             working: BTreeSet::new(),
             streaming: BTreeSet::new(),
+            waiters: FastMap::default(),
+            warming: BTreeSet::new(),
             registry: None,
             updates: Vec::new(),
             clock,
@@ -187,6 +200,7 @@ impl PaperExecutor {
                     .filter(|p| !p.is_flat())
                     .map(|p| p.symbol.clone()),
             )
+            .chain(self.warming.iter().cloned())
             .collect();
         let Some(registry) = &self.registry else {
             self.streaming = wanted;
@@ -333,6 +347,11 @@ impl Handler<TicksPublished> for PaperExecutor {
         let now = (self.clock)();
         for tick in msg.ticks.iter() {
             self.keep_newer(tick);
+            if let Some(waiting) = self.waiters.remove(&tick.symbol) {
+                for w in waiting {
+                    let _ = w.send(());
+                }
+            }
             if !self.working.contains(&tick.symbol) {
                 continue;
             }
@@ -345,10 +364,28 @@ impl Handler<TicksPublished> for PaperExecutor {
 }
 
 impl Handler<PlaceOrder> for PaperExecutor {
-    type Result = Result<OrderOutcome, PlaceError>;
+    type Result = ResponseActFuture<Self, Result<OrderOutcome, PlaceError>>;
 
+    /// An order on an instrument nobody streams yet (an external bot's first order)
+    /// subscribes it and waits up to [`FIRST_QUOTE_WAIT`] for its first quote, so the
+    /// order meets a real price instead of a `no_quote` rejection.
     fn handle(&mut self, msg: PlaceOrder, _: &mut Context<Self>) -> Self::Result {
-        self.place(msg)
+        let carried = msg.quote.as_ref().is_some_and(|q| q.symbol == msg.symbol);
+        let known = carried || self.quotes.contains_key(&msg.symbol);
+        if known || self.index.by_symbol(&msg.symbol).is_none() {
+            return Box::pin(actix::fut::ready(self.place(msg)));
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.waiters.entry(msg.symbol.clone()).or_default().push(tx);
+        self.warming.insert(msg.symbol.clone());
+        self.after_change();
+        let wait = tokio::time::timeout(FIRST_QUOTE_WAIT, rx);
+        Box::pin(wait.into_actor(self).map(move |_, this, _| {
+            this.warming.remove(&msg.symbol);
+            let placed = this.place(msg);
+            this.after_change();
+            placed
+        }))
     }
 }
 

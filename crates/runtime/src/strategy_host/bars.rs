@@ -61,9 +61,12 @@ mod tests {
 
     use super::*;
 
+    const MINUTE_START: i64 = 1_770_000_000;
+
     fn tick(sec: i64, ltp: f64) -> Tick {
         let at = Utc
-            .timestamp_opt(1_770_000_000 - 1_770_000_000 % 60 + sec, 0)
+            // A whole minute (1 770 000 000 is one), so `sec` counts from a minute start.
+            .timestamp_opt(MINUTE_START + sec, 0)
             .single()
             .unwrap_or_default();
         let mut t = Tick::empty("NIFTY".into(), at);

@@ -1,9 +1,10 @@
 //! Helpers for the tests that run the real `mandi` binary: a child that is killed when the
 //! test ends, a blocking JSON GET, and waiting on a condition with a deadline.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -26,6 +27,34 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+#[allow(dead_code)] // not every test binary that includes this module starts the binary
+/// Start `mandi run` with `env`; returns the process and its base address (host:port).
+pub fn start(env: &[(&str, &str)]) -> (Running, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mandi"));
+    cmd.arg("run")
+        .env("MANDI__SERVER__PORT", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn mandi");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("mandi listening on http://") {
+                let _ = tx.send(url.to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(15))
+        .expect("mandi printed its address");
+    (Running(child), addr)
+}
+
 /// A plain HTTP/1.0 GET, so these tests need no async runtime.
 pub fn get_json(addr: &str, path: &str) -> Option<Value> {
     let mut s = TcpStream::connect(addr).ok()?;
@@ -34,6 +63,30 @@ pub fn get_json(addr: &str, path: &str) -> Option<Value> {
     let mut raw = String::new();
     s.read_to_string(&mut raw).ok()?;
     serde_json::from_str(raw.split_once("\r\n\r\n")?.1).ok()
+}
+
+/// A plain HTTP/1.0 request with an optional JSON body: the status and the JSON answer.
+#[allow(dead_code)] // used by the paper-trading binary tests
+pub fn request_json(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Option<(u16, Value)> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let body = body.map(Value::to_string).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let status = raw.split_whitespace().nth(1)?.parse().ok()?;
+    let json = serde_json::from_str(raw.split_once("\r\n\r\n")?.1).unwrap_or(Value::Null);
+    Some((status, json))
 }
 
 /// Poll `probe` until it yields `Some`, or fail naming `what` after `deadline`.
