@@ -1,6 +1,6 @@
 // Browser check of the mandi dashboard: headless Debian Chromium opens MANDI_URL (an already
-// running mandi server) and asserts, with deadlines, that the feed badge goes live and the
-// quotes table fills and keeps moving. Saves artifacts/dashboard.png. Run via ./run.sh.
+// running mandi server) and asserts, with deadlines, that the feed badge goes live, the
+// quotes table fills and keeps moving, and the paper account follows an order. Saves artifacts/dashboard.png. Run via ./run.sh.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -102,6 +102,28 @@ describe(`mandi dashboard at ${BASE_URL}`, { timeout: 120_000 }, () => {
   it('every row carries its instrument health, live while the market is open', async () => {
     await waitInPage('data-health="live" on every row', (syms) => syms.every(
       (s) => document.querySelector(`tr[data-symbol="${s}"]`)?.dataset.health === 'live'), SYMBOLS);
+  });
+
+  it('the paper account shows its cash and the configured bot', async () => {
+    await waitInPage('the account cash', () => /\d/.test(document.querySelector('#account [data-field="cash"]')?.textContent || ''));
+    await waitInPage('the nifty_orb bot listed', () => document.querySelector('#bots [data-bot="nifty_orb"]') !== null);
+  });
+
+  it('an order placed over HTTP appears as a position through the socket', async () => {
+    const before = await page.evaluate(() => window.__mandi.tradingUpdates);
+    const placed = await page.evaluate(async () => {
+      const chain = await (await fetch('api/option-chain?underlying=NIFTY&strikes=1')).json();
+      const symbol = chain.rows[0].call.symbol;
+      const res = await fetch('api/orders', {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ symbol, side: 'BUY', lots: 1, tag: 'browser-check' }),
+      });
+      return { status: res.status, symbol, body: await res.json() };
+    });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    await waitInPage('a trading update on the socket', (n) => window.__mandi.tradingUpdates > n, before);
+    await waitInPage(`a position row for ${placed.symbol}`,
+      (sym) => document.querySelector(`#positions-body tr[data-symbol="${sym}"]`) !== null, placed.symbol);
   });
 
   it('raised no uncaught page errors', () => {

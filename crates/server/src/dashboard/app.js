@@ -1,6 +1,7 @@
 // mandi dashboard: loads /api/instruments, keeps one browser WebSocket to /ws alive
 // (backoff 1 s ×2 → 30 s with jitter, re-subscribe after every reconnect) and patches
-// quote cells in place from tick/snapshot messages. No framework, no build step.
+// quote cells in place from tick/snapshot messages; the paper account (positions, PnL,
+// bots, their decisions) follows the socket's trading updates. No framework, no build step.
 'use strict';
 
 const BACKOFF_START_MS = 1000;
@@ -20,7 +21,7 @@ const BADGE_LABELS = {
 };
 
 // Test hooks: ticks = tick messages received; reconnects = successful re-opens after a drop.
-window.__mandi = { ticks: 0, reconnects: 0 };
+window.__mandi = { ticks: 0, reconnects: 0, tradingUpdates: 0 };
 
 // Fields where 0 means the broker does not send them for this instrument.
 const ZERO_IS_MISSING = new Set(['bid', 'ask', 'bid_qty', 'ask_qty', 'volume', 'oi']);
@@ -192,6 +193,9 @@ function onMessage(ev) {
     case 'instrument_status': applyInstrumentStatus(msg.data); break;
     case 'heartbeat': applyHeartbeat(msg); break;
     case 'error': showNotice(`${msg.code}: ${msg.message}`); break;
+    case 'order_update': case 'fill': case 'position_update': case 'fill_refused':
+      window.__mandi.tradingUpdates++; schedulePaperRefresh(); break;
+    case 'bot_event': addBotEvent(msg.data, true); schedulePaperRefresh(); break;
     default: break; // subscribed, unsubscribed, pong: nothing to show
   }
 }
@@ -235,6 +239,107 @@ setInterval(() => {
   send({ action: 'ping' });
 }, PING_EVERY_MS);
 
+// ---------- paper account ----------
+
+const PAPER_EVERY_MS = 5000; // marks move with every tick; the socket says when orders change
+const MAX_EVENTS = 20;
+let paperTimer = null;
+
+function money(v) { return isNum(v) ? priceFmt.format(v) : '—'; }
+
+function signed(td, v) {
+  td.textContent = money(v);
+  td.dataset.sign = isNum(v) && v !== 0 ? (v > 0 ? 'up' : 'down') : '';
+}
+
+function renderPositions(report) {
+  const s = report.summary || {};
+  const account = $('account');
+  for (const dd of account.querySelectorAll('dd')) {
+    const f = dd.dataset.field;
+    const v = f === 'charges' ? (s.charges || {}).total : s[f];
+    if (f === 'open_orders') dd.textContent = isNum(v) ? String(v) : '—';
+    else if (f === 'cash' || f === 'charges') dd.textContent = money(v);
+    else signed(dd, v);
+  }
+  const body = $('positions-body');
+  const list = report.positions || [];
+  body.replaceChildren();
+  if (!list.length) {
+    body.innerHTML = '<tr class="placeholder"><td colspan="8">No positions yet</td></tr>';
+    return;
+  }
+  for (const p of list) {
+    const tr = document.createElement('tr');
+    tr.dataset.symbol = p.symbol;
+    const cells = [p.symbol, String(p.net_quantity), money(p.avg_price), money(p.mark)];
+    for (const text of cells) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    tr.firstChild.className = 'sym';
+    for (const v of [p.unrealized_pnl, p.realized_pnl, null, p.net_pnl]) {
+      const td = document.createElement('td');
+      if (v === null) td.textContent = money(p.charges); else signed(td, v);
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
+function renderBots(bots) {
+  const ul = $('bots');
+  ul.replaceChildren();
+  if (!bots.length) { ul.innerHTML = '<li class="placeholder">No bots configured</li>'; return; }
+  for (const b of bots) {
+    const li = document.createElement('li');
+    const phase = (b.phase && b.phase.phase) || 'unknown';
+    li.dataset.bot = b.name;
+    li.dataset.phase = phase;
+    li.textContent = `${b.name} · ${b.underlying} · ${phase.replace(/_/g, ' ')} · trades ${b.trades_today} · PnL ${money(b.realised_pnl_today)}`;
+    ul.appendChild(li);
+  }
+}
+
+function addBotEvent(e, newest) {
+  const ol = $('bot-events');
+  ol.querySelector('.placeholder')?.remove();
+  const li = document.createElement('li');
+  li.dataset.kind = e.kind;
+  li.textContent = `${formatTime(e.at)} ${e.bot} ${e.kind} ${e.code}${e.detail ? ' — ' + e.detail : ''}`;
+  if (newest) ol.prepend(li); else ol.appendChild(li);
+  while (ol.children.length > MAX_EVENTS) ol.lastChild.remove();
+}
+
+async function refreshPaper() {
+  paperTimer = null;
+  try {
+    const [positions, bots] = await Promise.all([
+      fetch('api/positions', { cache: 'no-store' }).then((r) => r.json()),
+      fetch('api/bots', { cache: 'no-store' }).then((r) => r.json()),
+    ]);
+    renderPositions(positions);
+    renderBots(bots.bots || []);
+  } catch {
+    // The quotes keep working; the next refresh tries again.
+  }
+}
+
+function schedulePaperRefresh() {
+  if (!paperTimer) paperTimer = setTimeout(refreshPaper, 150);
+}
+
+async function loadBotEvents() {
+  try {
+    const res = await fetch(`api/bots/events?limit=${MAX_EVENTS}`, { cache: 'no-store' });
+    const body = await res.json();
+    for (const e of (body.events || []).slice().reverse()) addBotEvent(e, false);
+  } catch {
+    // Shown as they arrive on the socket instead.
+  }
+}
+
 // ---------- start-up ----------
 
 async function pollHealth() {
@@ -271,6 +376,9 @@ async function start() {
   connect();
   pollHealth();
   setInterval(pollHealth, HEALTH_EVERY_MS);
+  refreshPaper();
+  loadBotEvents();
+  setInterval(schedulePaperRefresh, PAPER_EVERY_MS);
 }
 
 start();
