@@ -73,6 +73,11 @@ fn main() -> anyhow::Result<()> {
     };
     match args.command.as_str() {
         "check-config" => {
+            // The strategy files are part of the configuration: a bad one fails here too.
+            if let Err(e) = cfg.trading_settings() {
+                eprintln!("mandi: {e}");
+                std::process::exit(2);
+            }
             println!("{}", serde_json::to_string_pretty(&cfg)?);
             Ok(())
         }
