@@ -131,6 +131,18 @@ impl Day {
         .await
     }
 
+    /// Waits for fill number `n` (from 1) and checks its side and price.
+    async fn fill(&self, n: usize, side: &str, price: f64) -> Value {
+        let fills = self.wait_trades(n).await;
+        let fill = fills[n - 1].clone();
+        assert_eq!(
+            (fill["side"].as_str(), num(&fill["price"])),
+            (Some(side), price),
+            "fill {n}: {fill}"
+        );
+        fill
+    }
+
     async fn faults(&self, body: Value) {
         let sim = self
             .stack
@@ -223,20 +235,14 @@ async fn scripted_day_gives_exactly_these_trades_reasons_and_pnl() {
         entry["detail"].as_str().is_some_and(|s| s.contains(ce)),
         "{entry}"
     );
-    let fills = d.wait_trades(1).await;
-    assert_eq!(fills[0]["symbol"], ce);
-    assert_eq!(fills[0]["side"], "BUY");
-    assert_eq!(num(&fills[0]["price"]), 100.05, "a buy fills at the ask");
+    let fill = d.fill(1, "BUY", 100.05).await;
+    assert_eq!(fill["symbol"], ce, "a buy fills at the ask");
 
     // 09:40: the CE trades at 141 (≥ 100.05 × 1.4 = 140.07): target, sold at the bid.
     d.at(ist(9, 40, 0), &[(ce, pin(141.0, 140.95, 141.05))])
         .await;
     d.event("exit", "target").await;
-    let fills = d.wait_trades(2).await;
-    assert_eq!(
-        (fills[1]["side"].as_str(), num(&fills[1]["price"])),
-        (Some("SELL"), 140.95)
-    );
+    d.fill(2, "SELL", 140.95).await;
 
     // 09:45 closes below the range at 24 980: the ATM (25 000) PE, bought at the ask.
     d.at(ist(9, 45, 0), &[("NIFTY", QuotePin::at(24_980.0))])
@@ -250,9 +256,8 @@ async fn scripted_day_gives_exactly_these_trades_reasons_and_pnl() {
     )
     .await;
     d.event("entry", "orb_breakout_down").await;
-    let fills = d.wait_trades(3).await;
-    assert_eq!(fills[2]["symbol"], pe);
-    assert_eq!(num(&fills[2]["price"]), 90.05);
+    let fill = d.fill(3, "BUY", 90.05).await;
+    assert_eq!(fill["symbol"], pe);
 
     // The feed goes quiet while the PE collapses; 6 s later the last quote is stale, and
     // the bot refuses to act on it rather than sell blind.
@@ -271,11 +276,7 @@ async fn scripted_day_gives_exactly_these_trades_reasons_and_pnl() {
     // The feed speaks again: 70.5 ≤ 90.05 × 0.8 = 72.04 — the stop, sold at the bid.
     d.faults(json!({"silent": false})).await;
     d.event("exit", "stop_loss").await;
-    let fills = d.wait_trades(4).await;
-    assert_eq!(
-        (fills[3]["side"].as_str(), num(&fills[3]["price"])),
-        (Some("SELL"), 70.0)
-    );
+    d.fill(4, "SELL", 70.0).await;
 
     // Two trades were the day's limit: a later breakout opens nothing.
     d.at(ist(10, 0, 0), &[("NIFTY", QuotePin::at(25_100.0))])

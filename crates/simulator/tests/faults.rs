@@ -20,25 +20,7 @@ use serde_json::{json, Value};
 const QUIET_WINDOW: Duration = Duration::from_millis(600);
 
 async fn admin(sim: &SimulatorHandle, method: &str, body: Option<Value>) -> (StatusCode, Value) {
-    within("admin faults", async {
-        let url = format!("{}/admin/faults", sim.rest_url());
-        let client = awc::Client::new();
-        let req = match method {
-            "POST" => client.post(url),
-            "DELETE" => client.delete(url),
-            _ => client.get(url),
-        };
-        let mut resp = match body {
-            Some(b) => req.send_json(&b).await,
-            None => req.send().await,
-        }
-        .expect("request sent");
-        (
-            resp.status(),
-            resp.json::<Value>().await.expect("json body"),
-        )
-    })
-    .await
+    admin_request(sim, "/admin/faults", method, body).await
 }
 
 async fn set(sim: &SimulatorHandle, body: Value) -> Value {

@@ -155,3 +155,33 @@ pub async fn wait_counters(
         actix_rt::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// `method` (GET, POST or DELETE) on a simulator admin `path`, with an optional JSON body:
+/// the status and the JSON answer.
+#[allow(dead_code)] // not every test binary that includes this module calls the admin API
+pub async fn admin_request(
+    sim: &SimulatorHandle,
+    path: &str,
+    method: &str,
+    body: Option<serde_json::Value>,
+) -> (awc::http::StatusCode, serde_json::Value) {
+    within("admin request", async {
+        let url = format!("{}{path}", sim.rest_url());
+        let client = awc::Client::new();
+        let req = match method {
+            "POST" => client.post(url),
+            "DELETE" => client.delete(url),
+            _ => client.get(url),
+        };
+        let mut resp = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        (
+            resp.status(),
+            resp.json::<serde_json::Value>().await.expect("json body"),
+        )
+    })
+    .await
+}

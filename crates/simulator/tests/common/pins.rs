@@ -7,7 +7,7 @@ use mandi_domain::Segment;
 use mandi_simulator::{DerivativeSettings, SimSettings, SimulatorHandle};
 use serde_json::{json, Value};
 
-use super::{settings, within};
+use super::{admin_request, settings, within};
 
 pub const RELIANCE: (Segment, u32) = (Segment::NseEq, 2885);
 pub const RELIANCE_TOKEN: u32 = 738_561;
@@ -78,25 +78,7 @@ pub async fn admin_quotes(
     suffix: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    within("admin quotes", async {
-        let url = format!("{}/admin/quotes{suffix}", sim.rest_url());
-        let client = awc::Client::new();
-        let req = match method {
-            "POST" => client.post(url),
-            "DELETE" => client.delete(url),
-            _ => client.get(url),
-        };
-        let mut resp = match body {
-            Some(b) => req.send_json(&b).await,
-            None => req.send().await,
-        }
-        .expect("request sent");
-        (
-            resp.status(),
-            resp.json::<Value>().await.expect("json body"),
-        )
-    })
-    .await
+    admin_request(sim, &format!("/admin/quotes{suffix}"), method, body).await
 }
 
 pub async fn pin(sim: &SimulatorHandle, body: Value) -> Value {
