@@ -382,6 +382,11 @@ impl Handler<PlaceOrder> for PaperExecutor {
         let wait = tokio::time::timeout(FIRST_QUOTE_WAIT, rx);
         Box::pin(wait.into_actor(self).map(move |_, this, _| {
             this.warming.remove(&msg.symbol);
+            // A wait that timed out leaves a closed sender behind: drop it.
+            this.waiters.retain(|_, w| {
+                w.retain(|tx| !tx.is_closed());
+                !w.is_empty()
+            });
             let placed = this.place(msg);
             this.after_change();
             placed
