@@ -4,10 +4,9 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use mandi_domain::time::{IST, IST_OFFSET_S};
 
-/// The IST calendar date of `now`: the trading day the instant belongs to.
-pub fn ist_date(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&IST).date_naive()
-}
+/// The IST calendar date of an instant: the trading day it belongs to (one definition,
+/// shared with the candles and levels).
+pub use mandi_domain::candles::ist_date;
 
 /// The IST wall-clock time of `now`, compared against the settings' `*_ist` times.
 pub fn ist_time(now: DateTime<Utc>) -> NaiveTime {

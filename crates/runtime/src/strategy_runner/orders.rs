@@ -112,7 +112,7 @@ impl StrategyRunner {
                     &pending.reason,
                     format!(
                         "{} {} @ {:.2} ({})",
-                        order.side_label(),
+                        side_label(order.side),
                         order.filled_quantity,
                         order.avg_fill_price,
                         order.order_id
@@ -168,15 +168,10 @@ impl StrategyRunner {
     }
 }
 
-trait SideLabel {
-    fn side_label(&self) -> &'static str;
-}
-
-impl SideLabel for Order {
-    fn side_label(&self) -> &'static str {
-        match self.side {
-            Side::Buy => "bought",
-            Side::Sell => "sold",
-        }
+/// How the bot's journal says a filled order went.
+fn side_label(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "bought",
+        Side::Sell => "sold",
     }
 }

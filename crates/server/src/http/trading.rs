@@ -12,6 +12,7 @@ use mandi_runtime::paper_executor::{
 use mandi_runtime::strategy_host::{ExitBot, GetBots};
 use serde::Deserialize;
 
+use super::api::unavailable;
 use super::AppState;
 
 /// Bot events answered at most.
@@ -32,18 +33,10 @@ fn error(status: actix_web::http::StatusCode, code: &str, message: String) -> Ht
     HttpResponse::build(status).json(serde_json::json!({"error": code, "message": message}))
 }
 
-fn unavailable(e: actix::MailboxError) -> HttpResponse {
-    error(
-        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        format!("the paper executor did not answer ({e}); try again"),
-    )
-}
-
 async fn positions(state: web::Data<AppState>) -> HttpResponse {
     match state.runtime.executor.send(GetPositions).await {
         Ok(report) => HttpResponse::Ok().json(report),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable("paper executor", e),
     }
 }
 
@@ -67,14 +60,14 @@ async fn orders(q: web::Query<OrdersQuery>, state: web::Data<AppState>) -> HttpR
     };
     match state.runtime.executor.send(GetOrders { open_only }).await {
         Ok(orders) => HttpResponse::Ok().json(serde_json::json!({"orders": orders})),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable("paper executor", e),
     }
 }
 
 async fn trades(state: web::Data<AppState>) -> HttpResponse {
     match state.runtime.executor.send(GetFills).await {
         Ok(fills) => HttpResponse::Ok().json(serde_json::json!({"trades": fills})),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable("paper executor", e),
     }
 }
 
@@ -170,7 +163,7 @@ async fn place(body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
             "order_refused",
             e.to_string(),
         ),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable("paper executor", e),
     }
 }
 
@@ -198,7 +191,7 @@ async fn cancel(path: web::Path<String>, state: web::Data<AppState>) -> HttpResp
             "not_open",
             e.to_string(),
         ),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable("paper executor", e),
     }
 }
 
@@ -213,7 +206,7 @@ fn parse_order_id(raw: &str) -> Option<OrderId> {
 async fn bots(state: web::Data<AppState>) -> HttpResponse {
     match state.runtime.strategies.send(GetBots).await {
         Ok(bots) => HttpResponse::Ok().json(serde_json::json!({"bots": bots})),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable("strategy host", e),
     }
 }
 
@@ -231,7 +224,7 @@ async fn bot_events(q: web::Query<EventsQuery>, state: web::Data<AppState>) -> H
     };
     match state.runtime.executor.send(msg).await {
         Ok(events) => HttpResponse::Ok().json(serde_json::json!({"events": events})),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable("paper executor", e),
     }
 }
 
@@ -250,6 +243,6 @@ async fn exit_bot(path: web::Path<String>, state: web::Data<AppState>) -> HttpRe
             "unknown_bot",
             format!("no bot is named `{name}`: see GET /api/bots"),
         ),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable("strategy host", e),
     }
 }

@@ -9,7 +9,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::expiry::expiry_instant;
-use super::model::{Quote, DEPTH_LEVELS};
+use super::model::{tick_of, Quote, DEPTH_LEVELS};
 use super::pinned::{self, Walk};
 use super::pricing::{call_put, future, years_to, PricingParams};
 use crate::pins::QuotePin;
@@ -168,11 +168,7 @@ impl DerivedModel {
     }
 
     fn tick(&self) -> f64 {
-        if self.instrument.tick_size > 0.0 {
-            self.instrument.tick_size
-        } else {
-            0.05
-        }
+        tick_of(&self.instrument)
     }
 
     /// Best bid at or just under the last price, the ask `spread` ticks above it, one
