@@ -8,8 +8,9 @@
 //!                                   ▲ GetSnapshot                 │ FeedStatusChanged ◀── FeedConnection
 //!  RestFallback: follows the registry's set like the feed; while the socket is down it polls
 //!    REST quotes (≤ 1/s) into PriceStore and tells Broadcaster (FallbackStatusChanged).
-//!  MarketClock: IST timetable → AuthManager (08:50 check), FeedConnection (08:55), PriceStore (EOD).
-//!  InstrumentDirectory: Arc<InstrumentIndex>, shared read-only with every actor above.
+//!  MarketClock: IST timetable → InstrumentDirectory (08:35 master refresh), AuthManager (08:50
+//!    check), FeedConnection (08:55), PriceStore and PaperExecutor (end of day).
+//!  InstrumentDirectory: SharedIndex, read by every actor above; a master reload swaps it whole.
 //!  RuntimeSupervisor: starts them in order, once, outside the HTTP server factory, each under
 //!    panic-safe supervision (`supervisor::start_resilient`).
 //! ```

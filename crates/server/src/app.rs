@@ -173,13 +173,9 @@ pub async fn start_with_clock(
         },
     };
     let sim_rest = simulator.as_ref().map(|s| s.rest_url());
-    let runtime =
-        match crate::master::load_index(&cfg, broker, sim_rest.as_deref(), &settings.credentials)
-            .await
-        {
-            Some(index) => RuntimeSupervisor::start_with_index(settings, cfg.calendar(), index)?,
-            None => RuntimeSupervisor::start(settings, cfg.calendar())?,
-        };
+    let master =
+        crate::master::first_load(&cfg, broker, sim_rest.as_deref(), &settings.credentials).await;
+    let runtime = RuntimeSupervisor::start_with_master(settings, cfg.calendar(), master)?;
     let addr = listener.local_addr()?;
     let server = http::build(
         listener,

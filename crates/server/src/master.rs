@@ -1,120 +1,126 @@
-//! The instrument master at start-up: fetched from the embedded simulator, the broker's
-//! URL or a file (`master.source`), merged with the configured instruments, and handed to
-//! the runtime. A master that cannot be had or is refused leaves the configured
-//! instruments alone, with one warning naming the fix.
+//! The instrument master at start-up: where `master.source` points (the embedded
+//! simulator, the broker's URL, or a file), loaded once before the runtime starts (from a
+//! fresh cached copy when there is one) and handed to the instrument directory, which
+//! downloads it again before each day's open. A master that cannot be had or is refused
+//! leaves the configured instruments, with one warning naming the fix.
 
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 use mandi_protocol::master::MasterThresholds;
-use mandi_runtime::instrument_directory::{load_master, InstrumentIndex, MasterKind};
+use mandi_runtime::instrument_directory::{
+    kite_headers, load_now, MasterKind, MasterOrigin, MasterSettings, MasterSource,
+};
 use mandi_runtime::settings::{Broker, Credentials};
+use mandi_runtime::supervisor::MasterPlan;
 
 use crate::config::MandiConfig;
 
 /// The broker's own master URLs (`master.source = "broker"`).
 const DHAN_MASTER_URL: &str = "https://images.dhan.co/api-data/api-scrip-master.csv";
 const KITE_MASTER_URL: &str = "https://api.kite.trade/instruments";
-/// Dhan's compact master is tens of MB; refuse anything absurd before parsing.
-const MAX_MASTER_BYTES: usize = 256 * 1024 * 1024;
-const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Where `master.source` points, resolved against the simulator's REST base.
-fn resolve(cfg: &MandiConfig, broker: Broker, sim_rest: Option<&str>) -> Option<String> {
+/// Where `master.source` points, resolved against the simulator's REST base, and whether
+/// that is the embedded simulator (whose master follows today's date: never cached).
+fn resolve(cfg: &MandiConfig, broker: Broker, sim_rest: Option<&str>) -> Option<(String, bool)> {
     let source = cfg.master.source.trim();
     match (source, sim_rest) {
-        ("", Some(sim)) => Some(match broker {
-            Broker::Dhan => format!("{sim}/api-data/api-scrip-master.csv"),
-            Broker::Kite => format!("{sim}/instruments"),
-        }),
+        ("", Some(sim)) => Some((
+            match broker {
+                Broker::Dhan => format!("{sim}/api-data/api-scrip-master.csv"),
+                Broker::Kite => format!("{sim}/instruments"),
+            },
+            true,
+        )),
         ("", None) => None,
-        ("broker", _) => Some(
+        ("broker", _) => Some((
             match broker {
                 Broker::Dhan => DHAN_MASTER_URL,
                 Broker::Kite => KITE_MASTER_URL,
             }
             .to_string(),
-        ),
-        (other, _) => Some(other.to_string()),
+            false,
+        )),
+        (other, _) => Some((other.to_string(), false)),
     }
 }
 
-/// The merged index, or None (configured instruments only) when no master is configured
-/// or it could not be loaded.
-pub async fn load_index(
+/// How the instrument directory gets this config's master, or None when none is
+/// configured.
+pub fn master_settings(
     cfg: &MandiConfig,
     broker: Broker,
     sim_rest: Option<&str>,
     credentials: &Credentials,
-) -> Option<InstrumentIndex> {
-    let source = resolve(cfg, broker, sim_rest)?;
+) -> Option<MasterSettings> {
+    let (source, embedded) = resolve(cfg, broker, sim_rest)?;
     let kind = match broker {
         Broker::Dhan => MasterKind::Dhan,
         Broker::Kite => MasterKind::Kite,
     };
-    let bytes = if source.starts_with("http://") || source.starts_with("https://") {
-        match download(&source, credentials).await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(source = %source, error = %e, fix = "check master.source and the network; running on the configured instruments", "instrument master not downloaded");
-                return None;
-            }
+    let source = if source.starts_with("http://") || source.starts_with("https://") {
+        MasterSource::Url {
+            url: source,
+            // Kite serves its dump only to an authenticated client; Dhan's file is public.
+            headers: kite_headers(credentials),
         }
     } else {
-        match std::fs::read(&source) {
-            Ok(b) => b.into(),
-            Err(e) => {
-                tracing::warn!(source = %source, error = %e, fix = "check master.source points at a readable CSV; running on the configured instruments", "instrument master not read");
-                return None;
-            }
-        }
+        MasterSource::File(PathBuf::from(source))
     };
-    let started = std::time::Instant::now();
-    match load_master(
-        &bytes[..],
+    let data_dir = cfg.store_settings().data_dir;
+    Some(MasterSettings {
         kind,
-        cfg.instruments(),
-        &MasterThresholds::default(),
-    ) {
-        Ok((index, report)) => {
-            tracing::info!(
-                source = %source,
-                instruments = index.len(),
-                rows = report.master.rows,
-                rejected = report.master.rejected,
-                took_ms = started.elapsed().as_millis() as u64,
-                "instrument master loaded"
-            );
-            Some(index)
-        }
-        Err(e) => {
-            tracing::warn!(source = %source, error = %e, fix = "the file was refused as a whole; running on the configured instruments", "instrument master refused");
-            None
-        }
-    }
+        source,
+        // The simulator's master is generated for today and costs milliseconds: a copy on
+        // disk could only be out of date.
+        data_dir: if embedded { None } else { data_dir },
+        max_age_s: cfg.master.max_age_hours.saturating_mul(3600),
+        download_timeout_ms: cfg.master.download_timeout_s.saturating_mul(1000),
+        thresholds: MasterThresholds::default(),
+    })
 }
 
-async fn download(url: &str, credentials: &Credentials) -> Result<bytes::Bytes, String> {
-    let client = awc::Client::builder()
-        .max_http_version(awc::http::Version::HTTP_11)
-        .timeout(DOWNLOAD_TIMEOUT)
-        .finish();
-    let mut req = client.get(url);
-    // Kite serves its dump only to an authenticated client; Dhan's file is public.
-    if let Credentials::Kite {
-        api_key,
-        access_token,
-    } = credentials
+/// The master plan for the runtime: the settings, and the first load when it worked.
+pub async fn first_load(
+    cfg: &MandiConfig,
+    broker: Broker,
+    sim_rest: Option<&str>,
+    credentials: &Credentials,
+) -> Option<MasterPlan> {
+    let settings = master_settings(cfg, broker, sim_rest, credentials)?;
+    let started = Instant::now();
+    let described = settings.source.describe();
+    let loaded = match load_now(
+        &settings,
+        Arc::new(cfg.instruments()),
+        false,
+        SystemTime::now(),
+    )
+    .await
     {
-        req = req
-            .insert_header(("X-Kite-Version", "3"))
-            .insert_header(("Authorization", format!("token {api_key}:{access_token}")));
-    }
-    let mut resp = req.send().await.map_err(|e| e.to_string())?;
-    if !resp.status().is_success() {
-        return Err(format!("HTTP {}", resp.status().as_u16()));
-    }
-    resp.body()
-        .limit(MAX_MASTER_BYTES)
-        .await
-        .map_err(|e| e.to_string())
+        Ok(loaded) => {
+            // The directory logs the load itself as it installs it; only a fallback to the
+            // cache needs the operator's attention.
+            if let MasterOrigin::StaleCache { download_error } = &loaded.origin {
+                tracing::warn!(
+                    source = %described,
+                    error = %download_error,
+                    cached = %loaded.path.display(),
+                    fix = "check master.source and the network; the cached copy may lack today's contracts",
+                    "instrument master not downloaded; loaded the cached copy"
+                );
+            }
+            tracing::debug!(
+                took_ms = started.elapsed().as_millis() as u64,
+                "first master load"
+            );
+            Ok(loaded)
+        }
+        Err(e) => {
+            tracing::warn!(source = %described, error = %e, fix = "check master.source (a reachable URL or a readable CSV in the broker's format); running on the configured instruments until the 08:35 IST refresh or POST /api/admin/master/reload", "instrument master not loaded");
+            Err(e)
+        }
+    };
+    Some(MasterPlan { settings, loaded })
 }

@@ -1,4 +1,4 @@
-//! The runtime's daily jobs (token check, connect, end-of-day per exchange) placed on the
+//! The runtime's daily jobs (master refresh, token check, connect, end-of-day per exchange) placed on the
 //! market calendar as UTC instants. Pure: the runtime asks for the next job and sleeps.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -6,6 +6,10 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use super::{after_horizon, ist_dates_from, ist_instant, ist_wall_clock, sessions, MarketCalendar};
 use crate::Exchange;
 
+/// The instrument master is downloaded again at 08:35 IST: Kite regenerates its dump
+/// around 08:30 and Dhan its scrip master overnight, and the new day's contracts must be
+/// in the index before the token check, the connect and the open.
+pub const MASTER_REFRESH_IST: NaiveTime = hm(8, 35);
 /// Token validity is checked at 08:50 IST, leaving time to re-login before the pre-open.
 pub const TOKEN_CHECK_IST: NaiveTime = hm(8, 50);
 /// Feeds connect at 08:55 IST, five minutes before the 09:00 pre-open and MCX open.
@@ -24,6 +28,8 @@ const fn hm(hour: u32, minute: u32) -> NaiveTime {
 /// A job the runtime runs once per trading day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ScheduledJob {
+    /// Download the broker's instrument master again and swap it in.
+    MasterRefresh,
     /// Check the broker access token is still valid (Kite tokens expire daily).
     TokenCheck,
     /// Open the market-data connections.
@@ -63,6 +69,10 @@ impl DailySchedule {
             return Vec::new();
         }
         let mut jobs = vec![
+            (
+                ScheduledJob::MasterRefresh,
+                ist_instant(date, MASTER_REFRESH_IST),
+            ),
             (ScheduledJob::TokenCheck, ist_instant(date, TOKEN_CHECK_IST)),
             (ScheduledJob::Connect, ist_instant(date, CONNECT_IST)),
         ];

@@ -388,6 +388,7 @@ fn schedule_cases() {
             name: "july weekday",
             date: date(2026, 7, 15),
             want: vec![
+                (MasterRefresh, utc(2026, 7, 15, 3, 5)),
                 (TokenCheck, utc(2026, 7, 15, 3, 20)),
                 (Connect, utc(2026, 7, 15, 3, 25)),
                 (EndOfDay(Exchange::Nse), utc(2026, 7, 15, 10, 0)),
@@ -399,6 +400,7 @@ fn schedule_cases() {
             name: "december weekday: mcx closes 23:55",
             date: date(2026, 12, 16),
             want: vec![
+                (MasterRefresh, utc(2026, 12, 16, 3, 5)),
                 (TokenCheck, utc(2026, 12, 16, 3, 20)),
                 (Connect, utc(2026, 12, 16, 3, 25)),
                 (EndOfDay(Exchange::Nse), utc(2026, 12, 16, 10, 0)),
@@ -410,6 +412,7 @@ fn schedule_cases() {
             name: "nse/bse holiday keeps the mcx day",
             date: date(2026, 1, 26),
             want: vec![
+                (MasterRefresh, utc(2026, 1, 26, 3, 5)),
                 (TokenCheck, utc(2026, 1, 26, 3, 20)),
                 (Connect, utc(2026, 1, 26, 3, 25)),
                 (EndOfDay(Exchange::Mcx), utc(2026, 1, 26, 18, 25)),
@@ -442,8 +445,13 @@ fn next_job_cases() {
     }
     let cases = [
         TestCase {
-            name: "early morning: token check",
+            name: "early morning: master refresh",
             now: ist(2026, 7, 15, 6, 0, 0),
+            want: (ScheduledJob::MasterRefresh, utc(2026, 7, 15, 3, 5)),
+        },
+        TestCase {
+            name: "exactly at the master refresh: the token check",
+            now: utc(2026, 7, 15, 3, 5),
             want: (ScheduledJob::TokenCheck, utc(2026, 7, 15, 3, 20)),
         },
         TestCase {
@@ -460,14 +468,14 @@ fn next_job_cases() {
             ),
         },
         TestCase {
-            name: "after the mcx close (00:30 IST next day): next morning's token check",
+            name: "after the mcx close (00:30 IST next day): next morning's refresh",
             now: utc(2026, 7, 15, 19, 0),
-            want: (ScheduledJob::TokenCheck, utc(2026, 7, 16, 3, 20)),
+            want: (ScheduledJob::MasterRefresh, utc(2026, 7, 16, 3, 5)),
         },
         TestCase {
             name: "friday night to monday",
             now: ist(2026, 7, 17, 23, 59, 0),
-            want: (ScheduledJob::TokenCheck, utc(2026, 7, 20, 3, 20)),
+            want: (ScheduledJob::MasterRefresh, utc(2026, 7, 20, 3, 5)),
         },
     ];
     let schedule = DailySchedule::new(calendar());
@@ -549,6 +557,7 @@ fn probe_lines() -> Vec<String> {
 const PROBE_WANT: &[&str] = &[
     "2026-07-15 Nse bounds 2026-07-15T03:45:00+00:00 2026-07-15T10:00:00+00:00",
     "2026-07-15 Mcx bounds 2026-07-15T03:30:00+00:00 2026-07-15T18:00:00+00:00",
+    "2026-07-15 job MasterRefresh 2026-07-15T03:05:00+00:00",
     "2026-07-15 job TokenCheck 2026-07-15T03:20:00+00:00",
     "2026-07-15 job Connect 2026-07-15T03:25:00+00:00",
     "2026-07-15 job EndOfDay(Nse) 2026-07-15T10:00:00+00:00",
@@ -556,6 +565,7 @@ const PROBE_WANT: &[&str] = &[
     "2026-07-15 job EndOfDay(Mcx) 2026-07-15T18:00:00+00:00",
     "2026-12-16 Nse bounds 2026-12-16T03:45:00+00:00 2026-12-16T10:00:00+00:00",
     "2026-12-16 Mcx bounds 2026-12-16T03:30:00+00:00 2026-12-16T18:25:00+00:00",
+    "2026-12-16 job MasterRefresh 2026-12-16T03:05:00+00:00",
     "2026-12-16 job TokenCheck 2026-12-16T03:20:00+00:00",
     "2026-12-16 job Connect 2026-12-16T03:25:00+00:00",
     "2026-12-16 job EndOfDay(Nse) 2026-12-16T10:00:00+00:00",

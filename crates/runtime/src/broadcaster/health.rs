@@ -35,7 +35,8 @@ pub struct HealthInputs<'a> {
     pub feed: FeedState,
     pub fallback_active: bool,
     pub calendar: &'a MarketCalendar,
-    pub index: &'a InstrumentIndex,
+    /// The index at this instant (held for the whole pass over the symbols).
+    pub index: Arc<InstrumentIndex>,
     pub thresholds: HealthThresholds,
     pub now: DateTime<Utc>,
 }

@@ -24,7 +24,7 @@ pub use state::{prices_payload, FanoutState};
 
 use crate::client_protocol::{self, HealthView};
 use crate::feed_connection::messages::{FeedState, FeedStatusChanged};
-use crate::instrument_directory::InstrumentIndex;
+use crate::instrument_directory::SharedIndex;
 use crate::price_store::TicksPublished;
 use crate::settings::BroadcastSettings;
 use crate::subscription_registry::{Release, ReleaseAll, Subscribe, SubscriptionRegistry};
@@ -44,7 +44,7 @@ struct SessionEntry {
 
 pub struct Broadcaster {
     settings: BroadcastSettings,
-    index: Arc<InstrumentIndex>,
+    index: SharedIndex,
     registry: actix::Addr<SubscriptionRegistry>,
     /// Symbols of the terminal's `/prices` map, in config order.
     price_symbols: Vec<Arc<str>>,
@@ -62,7 +62,7 @@ pub struct Broadcaster {
 impl Broadcaster {
     pub fn new(
         settings: BroadcastSettings,
-        index: Arc<InstrumentIndex>,
+        index: impl Into<SharedIndex>,
         registry: actix::Addr<SubscriptionRegistry>,
         price_symbols: Vec<Arc<str>>,
         broker: &'static str,
@@ -70,7 +70,7 @@ impl Broadcaster {
     ) -> Broadcaster {
         Broadcaster {
             settings,
-            index,
+            index: index.into(),
             registry,
             price_symbols,
             calendar: calendar.clone(),
@@ -141,7 +141,7 @@ impl Broadcaster {
             feed: self.health.state,
             fallback_active: self.health.fallback_active,
             calendar: &self.calendar,
-            index: &self.index,
+            index: self.index.load(),
             thresholds: mandi_domain::HealthThresholds {
                 quiet_after_s: self.settings.instrument_quiet_after_ms as f64 / 1000.0,
                 stale_after_s: self.settings.instrument_stale_after_ms as f64 / 1000.0,
@@ -384,7 +384,7 @@ impl Handler<ClientSubscribe> for Broadcaster {
         let mut unknown = Vec::new();
         let mut known: Vec<Arc<str>> = Vec::new();
         for s in msg.symbols {
-            match self.index.by_symbol(&s) {
+            match self.index.load().by_symbol(&s) {
                 Some(inst) if !known.contains(&inst.symbol) => known.push(inst.symbol.clone()),
                 Some(_) => {}
                 None => unknown.push(s),

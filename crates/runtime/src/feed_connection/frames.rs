@@ -30,6 +30,8 @@ impl FeedConnection {
         let mut updates = Vec::new();
         let mut packets = 0u64;
         let mut disconnect = None;
+        // One lock per frame, not per packet; a master swap applies from the next frame.
+        let index = self.index.load();
         match self.settings.broker {
             Broker::Dhan => {
                 // The live server sends one packet per message; walking by the header's
@@ -43,7 +45,7 @@ impl FeedConnection {
                         Ok(packet) => {
                             packets += 1;
                             let conversion =
-                                dhan_adapter::to_update(&packet, &self.index, received_time);
+                                dhan_adapter::to_update(&packet, &index, received_time);
                             self.collect(conversion, &mut updates);
                         }
                         Err(e) => {
@@ -59,8 +61,7 @@ impl FeedConnection {
                 Ok(KiteFrame::Packets(list)) => {
                     for packet in &list {
                         packets += 1;
-                        let conversion =
-                            kite_adapter::to_update(packet, &self.index, received_time);
+                        let conversion = kite_adapter::to_update(packet, &index, received_time);
                         self.collect(conversion, &mut updates);
                     }
                 }

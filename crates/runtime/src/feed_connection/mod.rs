@@ -45,7 +45,7 @@ use self::messages::{
     ReplaySubscriptions, TicksReceived,
 };
 use crate::auth_manager::{AuthManager, ReportAuthFailure};
-use crate::instrument_directory::InstrumentIndex;
+use crate::instrument_directory::SharedIndex;
 use crate::settings::{Broker, UpstreamSettings};
 
 /// Dhan pings us every 10 s and we ping back at the same cadence, so a half-open
@@ -60,7 +60,7 @@ const IDLE_CHECK_MAX: Duration = Duration::from_secs(1);
 /// upstream set carry over while the socket, its stream and timers are dropped.
 pub struct FeedConnection {
     settings: UpstreamSettings,
-    index: Arc<InstrumentIndex>,
+    index: SharedIndex,
     auth: Addr<AuthManager>,
     ticks: Recipient<TicksReceived>,
     status: Vec<Recipient<FeedStatusChanged>>,
@@ -76,7 +76,7 @@ pub struct FeedConnection {
 impl FeedConnection {
     pub fn new(
         settings: UpstreamSettings,
-        index: Arc<InstrumentIndex>,
+        index: impl Into<SharedIndex>,
         auth: Addr<AuthManager>,
         ticks: Recipient<TicksReceived>,
         status: Vec<Recipient<FeedStatusChanged>>,
@@ -84,7 +84,7 @@ impl FeedConnection {
         let state = ConnectionState::new(settings.broker, BackoffPolicy::from_settings(&settings));
         FeedConnection {
             settings,
-            index,
+            index: index.into(),
             auth,
             ticks,
             status,
@@ -104,8 +104,9 @@ impl FeedConnection {
     /// Whether any instrument the socket carries is in its session now.
     fn any_in_session(&self, calendar: &MarketCalendar) -> bool {
         let now = Utc::now();
+        let index = self.index.load();
         self.state.upstream_symbols().any(|s| {
-            self.index
+            index
                 .by_symbol(s)
                 .is_some_and(|i| calendar.is_open(i.exchange, now))
         })

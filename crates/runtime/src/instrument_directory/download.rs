@@ -13,6 +13,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::MasterKind;
+use crate::settings::Credentials;
 
 /// Dhan's compact scrip master (`protocols.md` A6).
 pub const DHAN_COMPACT_URL: &str = "https://images.dhan.co/api-data/api-scrip-master.csv";
@@ -41,6 +42,34 @@ impl MasterSource {
             MasterSource::File(path) => path.display().to_string(),
             MasterSource::Url { url, .. } => url.clone(),
         }
+    }
+}
+
+impl MasterSource {
+    /// The same source with these request headers (a URL's; a file has none).
+    pub fn with_headers(self, headers: Vec<(String, String)>) -> MasterSource {
+        match self {
+            MasterSource::Url { url, .. } => MasterSource::Url { url, headers },
+            file => file,
+        }
+    }
+}
+
+/// The headers Kite's instruments endpoint wants from an authenticated client; none for
+/// Dhan, whose scrip master is public.
+pub fn kite_headers(credentials: &Credentials) -> Vec<(String, String)> {
+    match credentials {
+        Credentials::Kite {
+            api_key,
+            access_token,
+        } => vec![
+            ("X-Kite-Version".into(), "3".into()),
+            (
+                "Authorization".into(),
+                format!("token {api_key}:{access_token}"),
+            ),
+        ],
+        Credentials::Dhan { .. } => Vec::new(),
     }
 }
 

@@ -31,6 +31,13 @@ pub struct ReloadMaster {
     pub force_download: bool,
 }
 
+/// The daily pre-market refresh (08:35 IST, from the market clock): download the master
+/// again whatever the cache's age. A download that fails leaves the cached copy in use
+/// and is tried again a few times, minutes apart, before the open.
+#[derive(Message, Clone, Copy, Debug, Default)]
+#[rtype(result = "()")]
+pub struct RefreshMaster;
+
 /// Query: what the last master load did.
 #[derive(Message)]
 #[rtype(result = "MasterStatus")]
@@ -56,6 +63,8 @@ pub struct MasterStatus {
     /// Instruments in the current index (config and master).
     pub index_len: usize,
     pub reloading: bool,
+    /// Failed attempts of the current scheduled refresh (0 once one succeeds).
+    pub refresh_failures: u32,
     /// The last reload's error, cleared by the next success. The index it failed to
     /// replace is still the one in use.
     pub last_error: Option<String>,

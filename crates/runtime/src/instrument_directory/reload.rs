@@ -1,9 +1,11 @@
 //! One master reload, in two halves: `fetch` (async: choose the fresh cache, else
 //! download, else fall back to the stale cache) and `load_fetched` (blocking: parse and
-//! build aside; a refused download falls back to the cache, a loaded one becomes it).
+//! build aside; a refused download falls back to the cache, a loaded one becomes it),
+//! joined by `load_now`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use mandi_domain::Instrument;
@@ -11,15 +13,16 @@ use mandi_protocol::master::MasterThresholds;
 
 use super::download::{self, DownloadLimits, FetchError, MasterOrigin, MasterSource};
 use super::load::{load_master_file, LoadError, LoadReport, MasterKind};
-use super::InstrumentIndex;
+use super::{InstrumentIndex, ReloadError};
 
 /// How the directory gets its broker master.
 #[derive(Clone, Debug)]
 pub struct MasterSettings {
     pub kind: MasterKind,
     pub source: MasterSource,
-    /// Holds the cached copy of a downloaded master.
-    pub data_dir: PathBuf,
+    /// Holds the cached copy of a downloaded master. `None` keeps no cache: each
+    /// download goes to a temporary file, removed once loaded.
+    pub data_dir: Option<PathBuf>,
     /// A cached copy younger than this is used without downloading. Kite regenerates its
     /// dump daily; Dhan its master about as often.
     pub max_age_s: u64,
@@ -72,7 +75,21 @@ pub async fn fetch(
         }
         MasterSource::Url { url, headers } => (url, headers),
     };
-    let cache = download::cache_path(&settings.data_dir, settings.kind);
+    let Some(data_dir) = &settings.data_dir else {
+        let target = std::env::temp_dir().join(format!(
+            "mandi-{}-{}-master.download.csv",
+            std::process::id(),
+            settings.kind.as_str()
+        ));
+        let bytes = download::download_to(url, headers, &target, settings.limits()).await?;
+        tracing::debug!(url = %url, bytes, "master downloaded (no cache kept)");
+        return Ok(Fetched {
+            candidate: target,
+            origin: MasterOrigin::Downloaded,
+            promote_to: None,
+        });
+    };
+    let cache = download::cache_path(data_dir, settings.kind);
     let max_age = Duration::from_secs(settings.max_age_s);
     if !force_download && download::is_cache_fresh(&cache, max_age, now) {
         return Ok(Fetched {
@@ -81,17 +98,17 @@ pub async fn fetch(
             promote_to: None,
         });
     }
-    let target = download::download_path(&settings.data_dir, settings.kind);
-    let downloaded = match fs::create_dir_all(&settings.data_dir) {
+    let target = download::download_path(data_dir, settings.kind);
+    let downloaded = match fs::create_dir_all(data_dir) {
         Ok(()) => download::download_to(url, headers, &target, settings.limits()).await,
         Err(source) => Err(FetchError::Write {
-            path: settings.data_dir.clone(),
+            path: data_dir.clone(),
             source,
         }),
     };
     match downloaded {
         Ok(bytes) => {
-            tracing::info!(url = %url, bytes, "master downloaded");
+            tracing::debug!(url = %url, bytes, "master downloaded");
             Ok(Fetched {
                 candidate: target,
                 origin: MasterOrigin::Downloaded,
@@ -99,7 +116,8 @@ pub async fn fetch(
             })
         }
         Err(err) if has_content(&cache) => {
-            tracing::warn!(url = %url, error = %err, "master download failed; using the cached copy");
+            // The caller reports it once, with the stale-cache origin.
+            tracing::debug!(url = %url, error = %err, "master download failed; using the cached copy");
             Ok(Fetched {
                 candidate: cache,
                 origin: MasterOrigin::StaleCache {
@@ -137,12 +155,18 @@ pub fn load_fetched(
                 path,
             })
         }
-        (Ok((index, report)), None) => Ok(Reloaded {
-            index,
-            report,
-            origin: fetched.origin,
-            path: fetched.candidate,
-        }),
+        (Ok((index, report)), None) => {
+            if fetched.origin == MasterOrigin::Downloaded {
+                // A download with no cache to become: nothing will read it again.
+                let _ = fs::remove_file(&fetched.candidate);
+            }
+            Ok(Reloaded {
+                index,
+                report,
+                origin: fetched.origin,
+                path: fetched.candidate,
+            })
+        }
         (Err(refused), Some(cache)) if has_content(&cache) => {
             tracing::warn!(error = %refused, "downloaded master refused; loading the cached copy");
             match load(&cache) {
@@ -158,8 +182,30 @@ pub fn load_fetched(
                 Err(_) => Err(refused),
             }
         }
-        (Err(err), _) => Err(err),
+        (Err(err), promote_to) => {
+            if promote_to.is_none() && fetched.origin == MasterOrigin::Downloaded {
+                let _ = fs::remove_file(&fetched.candidate);
+            }
+            Err(err)
+        }
     }
+}
+
+/// One whole reload: fetch (`now` judges the cache's age), then parse and build off the
+/// async thread. The caller swaps the index in; on any error it keeps its own.
+pub async fn load_now(
+    settings: &MasterSettings,
+    config: Arc<Vec<Instrument>>,
+    force_download: bool,
+    now: SystemTime,
+) -> Result<Reloaded, ReloadError> {
+    let fetched = fetch(settings, force_download, now).await?;
+    let settings = settings.clone();
+    // Parsing and indexing take up to about half a second.
+    let built = tokio::task::spawn_blocking(move || load_fetched(fetched, &settings, &config))
+        .await
+        .map_err(|_| ReloadError::Worker)?;
+    Ok(built?)
 }
 
 fn has_content(path: &Path) -> bool {

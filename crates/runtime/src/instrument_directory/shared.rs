@@ -36,6 +36,12 @@ impl SharedIndex {
     }
 }
 
+impl From<Arc<InstrumentIndex>> for SharedIndex {
+    fn from(index: Arc<InstrumentIndex>) -> SharedIndex {
+        SharedIndex::new(index)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

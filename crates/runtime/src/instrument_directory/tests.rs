@@ -39,7 +39,7 @@ fn settings(path: PathBuf) -> MasterSettings {
     MasterSettings {
         kind: MasterKind::Dhan,
         source: MasterSource::File(path),
-        data_dir: std::env::temp_dir(),
+        data_dir: Some(std::env::temp_dir()),
         max_age_s: 3600,
         download_timeout_ms: 1_000,
         thresholds: MasterThresholds::default(),

@@ -11,7 +11,7 @@ pub struct GetNextJob;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NextJob {
-    /// `token_check`, `connect` or `end_of_day:NSE`.
+    /// `master_refresh`, `token_check`, `connect` or `end_of_day:NSE`.
     pub job: String,
     pub at: DateTime<Utc>,
 }

@@ -1,4 +1,5 @@
-//! `MarketClock`: runs the daily IST timetable (`DailySchedule`) — the 08:50 token check,
+//! `MarketClock`: runs the daily IST timetable (`DailySchedule`) — the 08:35 instrument
+//! master refresh, the 08:50 token check,
 //! the 08:55 connect, and end of day at each exchange's close — on timers computed in
 //! Asia/Kolkata whatever the server's time zone.
 
@@ -18,6 +19,7 @@ pub use messages::{GetNextJob, NextJob, PersistNow};
 use crate::auth_manager::{AuthManager, CheckTokenNow};
 use crate::feed_connection::messages::{FeedState, GetFeedHealth, ReconnectNow};
 use crate::feed_connection::FeedConnection;
+use crate::instrument_directory::{InstrumentDirectory, RefreshMaster};
 use crate::price_store::PriceStore;
 use crate::rest_fallback::{RestFallback, SetMarketOpen};
 
@@ -39,6 +41,8 @@ pub struct MarketClock {
     market_open: Option<bool>,
     /// Told at each exchange's close to write the day's paper summary.
     paper: Option<Addr<crate::paper_executor::PaperExecutor>>,
+    /// Told at 08:35 IST to download the instrument master again.
+    directory: Option<Addr<InstrumentDirectory>>,
 }
 
 impl MarketClock {
@@ -58,7 +62,13 @@ impl MarketClock {
             next: None,
             market_open: None,
             paper: None,
+            directory: None,
         }
+    }
+
+    pub fn with_directory(mut self, directory: Addr<InstrumentDirectory>) -> Self {
+        self.directory = Some(directory);
+        self
     }
 
     pub fn with_paper(mut self, paper: Addr<crate::paper_executor::PaperExecutor>) -> Self {
@@ -99,6 +109,11 @@ impl MarketClock {
     fn run(&mut self, job: ScheduledJob, ctx: &mut Context<Self>) {
         tracing::info!(job = job_name(job), "running scheduled job");
         match job {
+            ScheduledJob::MasterRefresh => {
+                if let Some(directory) = &self.directory {
+                    directory.do_send(RefreshMaster);
+                }
+            }
             ScheduledJob::TokenCheck => self.auth.do_send(CheckTokenNow),
             ScheduledJob::Connect => {
                 // The feed is normally already up (it never stops trying); this makes
@@ -131,6 +146,7 @@ impl MarketClock {
 
 fn job_name(job: ScheduledJob) -> String {
     match job {
+        ScheduledJob::MasterRefresh => "master_refresh".into(),
         ScheduledJob::TokenCheck => "token_check".into(),
         ScheduledJob::Connect => "connect".into(),
         ScheduledJob::EndOfDay(x) => format!("end_of_day:{}", format!("{x:?}").to_uppercase()),

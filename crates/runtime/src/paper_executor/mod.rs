@@ -30,7 +30,7 @@ pub use messages::{
 };
 
 use crate::clock::Clock;
-use crate::instrument_directory::InstrumentIndex;
+use crate::instrument_directory::SharedIndex;
 use crate::journal::Journal;
 use crate::price_store::TicksPublished;
 use crate::subscription_registry::SubscriptionRegistry;
@@ -53,7 +53,7 @@ pub struct PaperExecutor {
     journal: Option<Journal>,
     journal_path: Option<PathBuf>,
     journal_error: Option<String>,
-    index: Arc<InstrumentIndex>,
+    index: SharedIndex,
     /// The latest tick of every symbol the price store publishes.
     quotes: FastMap<Arc<str>, Tick>,
     /// Symbols with open orders: the only ones a tick needs to work.
@@ -78,7 +78,7 @@ impl PaperExecutor {
     pub fn new(
         settings: PaperSettings,
         journal_path: Option<PathBuf>,
-        index: Arc<InstrumentIndex>,
+        index: impl Into<SharedIndex>,
         clock: Clock,
     ) -> PaperExecutor {
         PaperExecutor {
@@ -87,7 +87,7 @@ impl PaperExecutor {
             journal: None,
             journal_path,
             journal_error: None,
-            index,
+            index: index.into(),
             quotes: FastMap::default(),
             working: BTreeSet::new(),
             streaming: BTreeSet::new(),
@@ -236,6 +236,7 @@ impl PaperExecutor {
     fn place(&mut self, msg: PlaceOrder) -> Result<OrderOutcome, PlaceError> {
         let instrument = self
             .index
+            .load()
             .by_symbol(&msg.symbol)
             .cloned()
             .ok_or_else(|| PlaceError::UnknownSymbol(msg.symbol.to_string()))?;
@@ -355,7 +356,7 @@ impl Handler<TicksPublished> for PaperExecutor {
             if !self.working.contains(&tick.symbol) {
                 continue;
             }
-            if let Some(instrument) = self.index.by_symbol(&tick.symbol).cloned() {
+            if let Some(instrument) = self.index.load().by_symbol(&tick.symbol).cloned() {
                 events.extend(self.book.on_tick(&instrument, tick, now));
             }
         }
@@ -372,7 +373,7 @@ impl Handler<PlaceOrder> for PaperExecutor {
     fn handle(&mut self, msg: PlaceOrder, _: &mut Context<Self>) -> Self::Result {
         let carried = msg.quote.as_ref().is_some_and(|q| q.symbol == msg.symbol);
         let known = carried || self.quotes.contains_key(&msg.symbol);
-        if known || self.index.by_symbol(&msg.symbol).is_none() {
+        if known || self.index.load().by_symbol(&msg.symbol).is_none() {
             return Box::pin(actix::fut::ready(self.place(msg)));
         }
         let (tx, rx) = tokio::sync::oneshot::channel();

@@ -11,7 +11,6 @@ pub mod messages;
 mod request;
 mod state;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::SendError;
@@ -32,7 +31,7 @@ use crate::auth_manager::{AuthManager, GetCredentials};
 use crate::feed_connection::messages::{
     ApplyUpstreamChanges, FeedStatusChanged, ReplaySubscriptions, TicksReceived,
 };
-use crate::instrument_directory::InstrumentIndex;
+use crate::instrument_directory::SharedIndex;
 use crate::settings::UpstreamSettings;
 
 /// A 1000-instrument full quote is well under this.
@@ -45,7 +44,7 @@ const DOWN_CHECK_MAX: Duration = Duration::from_secs(1);
 /// the polled set carry over; the request in flight and the timers do not.
 pub struct RestFallback {
     upstream: UpstreamSettings,
-    index: Arc<InstrumentIndex>,
+    index: SharedIndex,
     auth: Addr<AuthManager>,
     ticks: Recipient<TicksReceived>,
     status: Vec<Recipient<FallbackStatusChanged>>,
@@ -62,7 +61,7 @@ impl RestFallback {
     pub fn new(
         settings: RestFallbackSettings,
         upstream: UpstreamSettings,
-        index: Arc<InstrumentIndex>,
+        index: impl Into<SharedIndex>,
         auth: Addr<AuthManager>,
         ticks: Recipient<TicksReceived>,
         status: Vec<Recipient<FallbackStatusChanged>>,
@@ -81,7 +80,7 @@ impl RestFallback {
                 .then(|| Duration::from_millis(settings.after_down_ms)),
             state: FallbackState::new(settings, upstream.broker, Instant::now()),
             upstream,
-            index,
+            index: index.into(),
             auth,
             ticks,
             status,
@@ -144,8 +143,14 @@ impl RestFallback {
     ) {
         let received_time = Utc::now();
         let converted = answer.and_then(|(status, body)| {
-            convert::convert_answer(&poll.batch, status, &body, &self.index, received_time)
-                .map_err(PollFailure::Broker)
+            convert::convert_answer(
+                &poll.batch,
+                status,
+                &body,
+                &self.index.load(),
+                received_time,
+            )
+            .map_err(PollFailure::Broker)
         });
         let outcome = self
             .state

@@ -26,7 +26,7 @@ pub use messages::{BotStatus, Drain, GetBotStatus, ManualExit, UpdateSettings};
 pub use state::{Inbox, OrderPurpose, PendingOrder, RunnerRecord};
 
 use crate::clock::Clock;
-use crate::instrument_directory::InstrumentIndex;
+use crate::instrument_directory::SharedIndex;
 use crate::journal::{BotEventRow, Journal};
 use crate::paper_executor::{PaperExecutor, TradingUpdate};
 use crate::subscription_registry::{Release, Subscribe, SubscriptionRegistry};
@@ -36,7 +36,7 @@ use crate::subscription_registry::{Release, Subscribe, SubscriptionRegistry};
 pub struct RunnerDeps {
     pub executor: Addr<PaperExecutor>,
     pub registry: Option<Addr<SubscriptionRegistry>>,
-    pub index: Arc<InstrumentIndex>,
+    pub index: SharedIndex,
     pub clock: Clock,
     pub journal_path: Option<PathBuf>,
     pub updates: Vec<Recipient<TradingUpdate>>,
@@ -199,7 +199,7 @@ impl StrategyRunner {
     ) -> Vec<BotAction> {
         let s = self.bot.settings();
         let request = s.contract_request(option_type, underlying_price, now);
-        let candidates = self.deps.index.options_of(&s.underlying, s.exchange);
+        let candidates = self.deps.index.load().options_of(&s.underlying, s.exchange);
         match mandi_strategy::select_contract(&candidates, &request, &s.contract) {
             Ok(contract) => {
                 self.note("contract", "resolved", contract.symbol.to_string());

@@ -4,8 +4,6 @@
 mod messages;
 mod state;
 
-use std::sync::Arc;
-
 use actix::{Actor, Context, Handler, MessageResult, Recipient};
 
 pub use messages::{AttachFeed, GetActiveSubscriptions, Release, ReleaseAll, Subscribe};
@@ -14,11 +12,11 @@ pub use state::{ActiveSubscription, RegistryState, SubscriberId};
 use crate::feed_connection::messages::{
     ApplyUpstreamChanges, FeedState, FeedStatusChanged, ReplaySubscriptions, UpstreamChange,
 };
-use crate::instrument_directory::InstrumentIndex;
+use crate::instrument_directory::SharedIndex;
 
 /// Actor wrapper around [`RegistryState`].
 pub struct SubscriptionRegistry {
-    index: Arc<InstrumentIndex>,
+    index: SharedIndex,
     state: RegistryState,
     /// Everything that follows the upstream set: the feed, and the REST fallback poller.
     changes: Vec<Recipient<ApplyUpstreamChanges>>,
@@ -26,9 +24,9 @@ pub struct SubscriptionRegistry {
 }
 
 impl SubscriptionRegistry {
-    pub fn new(index: Arc<InstrumentIndex>) -> SubscriptionRegistry {
+    pub fn new(index: impl Into<SharedIndex>) -> SubscriptionRegistry {
         SubscriptionRegistry {
-            index,
+            index: index.into(),
             state: RegistryState::default(),
             changes: Vec::new(),
             replay: Vec::new(),
@@ -71,7 +69,7 @@ impl actix::Supervised for SubscriptionRegistry {
         // The subscriber table is the truth; the per-instrument counts are derived from
         // it and may be half-updated if a handler panicked, so recompute them, then send
         // the whole set: the feed sends the broker only what its socket lacks.
-        self.state.rebuild(&self.index);
+        self.state.rebuild(&self.index.load());
         self.replay_to(&self.replay);
         tracing::info!(
             instruments = self.state.upstream_set().len(),
@@ -89,7 +87,7 @@ impl Handler<Subscribe> for SubscriptionRegistry {
         let mut unknown = Vec::new();
         let mut known = Vec::new();
         for symbol in msg.symbols {
-            match self.index.by_symbol(&symbol) {
+            match self.index.load().by_symbol(&symbol) {
                 Some(inst) => known.push(inst.clone()),
                 None => unknown.push(symbol),
             }

@@ -1,5 +1,5 @@
-//! `RuntimeSupervisor`: starts the actors once, in dependency order (instruments →
-//! registry → broadcaster → paper executor → strategy host → price store → auth → REST
+//! `RuntimeSupervisor`: starts the actors once, in dependency order (auth → instruments →
+//! registry → broadcaster → paper executor → strategy host → price store → REST
 //! fallback → feed → market clock),
 //! each under panic-safe supervision, wires them, and keeps the addresses. Started outside
 //! `HttpServer::new`, so every HTTP worker shares one runtime.
@@ -22,7 +22,9 @@ use crate::auth_manager::{AuthManager, NotifyOnNewToken};
 use crate::broadcaster::{Broadcaster, GetBroadcastStats, GetInstrumentHealth};
 use crate::feed_connection::messages::GetFeedHealth;
 use crate::feed_connection::FeedConnection;
-use crate::instrument_directory::{InstrumentDirectory, InstrumentIndex};
+use crate::instrument_directory::{
+    InstrumentDirectory, InstrumentIndex, MasterSettings, ReloadError, Reloaded, SharedIndex,
+};
 use crate::market_clock::MarketClock;
 use crate::paper_executor::PaperExecutor;
 use crate::price_store::{GetPriceStoreStats, PriceStore};
@@ -39,7 +41,8 @@ pub const RUNTIME_SUBSCRIBER: &str = "runtime:prices";
 #[derive(Clone)]
 pub struct RuntimeHandle {
     pub settings: Arc<RuntimeSettings>,
-    pub index: Arc<InstrumentIndex>,
+    /// The index every actor reads; a master reload swaps it for all of them at once.
+    pub index: SharedIndex,
     pub directory: Addr<InstrumentDirectory>,
     pub registry: Addr<SubscriptionRegistry>,
     pub broadcaster: Addr<Broadcaster>,
@@ -57,39 +60,74 @@ pub struct RuntimeHandle {
 
 pub struct RuntimeSupervisor;
 
+/// The broker master the instrument directory keeps current: where it comes from, and
+/// the first load, which the caller tries before start so the first subscriptions can
+/// name option contracts.
+pub struct MasterPlan {
+    pub settings: MasterSettings,
+    /// An error: the first load failed (reported in `/health`); the configured
+    /// instruments serve until the 08:35 IST refresh or a `ReloadMaster` brings a master.
+    pub loaded: Result<Reloaded, ReloadError>,
+}
+
 impl RuntimeSupervisor {
     /// Start everything. Must run inside an actix `System`.
     pub fn start(
         settings: RuntimeSettings,
         calendar: MarketCalendar,
     ) -> Result<RuntimeHandle, StartError> {
-        let index = InstrumentIndex::build(settings.instruments.clone())?;
-        Self::start_with_index(settings, calendar, index)
+        Self::start_with_master(settings, calendar, None)
     }
 
-    /// Start over a prebuilt index (the configured instruments merged with a broker
-    /// instrument master), so option contracts can be subscribed like any instrument.
-    pub fn start_with_index(
+    /// Start with a broker instrument master merged under the configured instruments
+    /// (option contracts then subscribe like any instrument), re-downloaded before each
+    /// day's open.
+    pub fn start_with_master(
         settings: RuntimeSettings,
         calendar: MarketCalendar,
-        index: InstrumentIndex,
+        master: Option<MasterPlan>,
     ) -> Result<RuntimeHandle, StartError> {
         let calendar = Arc::new(calendar);
-        let index = Arc::new(index);
-        for s in &settings.default_symbols {
-            if index.by_symbol(s).is_none() {
-                return Err(StartError::UnknownDefaultSymbol(s.to_string()));
-            }
-        }
+        let config_only = Arc::new(InstrumentIndex::build(settings.instruments.clone())?);
+        let index = SharedIndex::new(config_only);
         let restarts = Arc::new(ActorRestarts::default());
         // Every long-lived actor runs under panic-safe supervision: a stop or a panic
         // restarts the same actor value behind the same address, so nobody re-wires.
-        let directory = {
-            let index = index.clone();
-            start_resilient("instrument_directory", restarts.clone(), move |_| {
-                InstrumentDirectory::new(index)
+        let auth = {
+            let (credentials, upstream) = (settings.credentials.clone(), settings.upstream.clone());
+            let file = settings.credentials_file.clone();
+            start_resilient("auth_manager", restarts.clone(), move |_| {
+                let auth = AuthManager::new(credentials, upstream);
+                match file {
+                    Some(path) => auth.with_credentials_file(path),
+                    None => auth,
+                }
             })
         };
+        let directory = {
+            let (index, config, auth) = (index.clone(), settings.instruments.clone(), auth.clone());
+            // Runs now, inside `start_resilient`: a master loaded before start is in the
+            // shared index before any other actor reads it.
+            start_resilient(
+                "instrument_directory",
+                restarts.clone(),
+                move |_| match master {
+                    Some(MasterPlan { settings, loaded }) => {
+                        InstrumentDirectory::with_master(index, config, settings)
+                            .with_auth(auth)
+                            .with_loaded(loaded)
+                    }
+                    None => InstrumentDirectory::over(index),
+                },
+            )
+        };
+        let current = index.load();
+        for s in &settings.default_symbols {
+            if current.by_symbol(s).is_none() {
+                return Err(StartError::UnknownDefaultSymbol(s.to_string()));
+            }
+        }
+        drop(current);
         let registry = {
             let index = index.clone();
             start_resilient("subscription_registry", restarts.clone(), move |_| {
@@ -155,17 +193,6 @@ impl RuntimeSupervisor {
                 PriceStore::new(subscribers, store)
             })
         };
-        let auth = {
-            let (credentials, upstream) = (settings.credentials.clone(), settings.upstream.clone());
-            let file = settings.credentials_file.clone();
-            start_resilient("auth_manager", restarts.clone(), move |_| {
-                let auth = AuthManager::new(credentials, upstream);
-                match file {
-                    Some(path) => auth.with_credentials_file(path),
-                    None => auth,
-                }
-            })
-        };
         // Started before the feed, so it hears the feed's very first status.
         let fallback = {
             let (fb, upstream, index, auth) = (
@@ -198,9 +225,11 @@ impl RuntimeSupervisor {
         let clock = {
             let schedule = mandi_domain::DailySchedule::new((*calendar).clone());
             let (auth, feed, store) = (auth.clone(), feed.clone(), price_store.clone());
-            let (fb, paper) = (fallback.clone(), executor.clone());
+            let (fb, paper, directory) = (fallback.clone(), executor.clone(), directory.clone());
             start_resilient("market_clock", restarts.clone(), move |_| {
-                MarketClock::new(schedule, auth, feed, store, fb).with_paper(paper)
+                MarketClock::new(schedule, auth, feed, store, fb)
+                    .with_paper(paper)
+                    .with_directory(directory)
             })
         };
         auth.do_send(NotifyOnNewToken {
@@ -221,7 +250,7 @@ impl RuntimeSupervisor {
         }
         tracing::info!(
             broker = settings.upstream.broker.as_str(),
-            instruments = index.len(),
+            instruments = index.load().len(),
             "runtime started"
         );
         Ok(RuntimeHandle {
@@ -254,6 +283,10 @@ impl RuntimeHandle {
         let next_job = self.clock.send(crate::market_clock::GetNextJob).await?;
         let auth = self.auth.send(crate::auth_manager::GetAuthStatus).await?;
         let rest_fallback = self.fallback.send(GetFallbackStatus).await?;
+        let master = self
+            .directory
+            .send(crate::instrument_directory::GetMasterStatus)
+            .await?;
         let now = Utc::now();
         let market_open = crate::broadcaster::any_market_open(&self.calendar, now);
         let last_tick_age_s = store
@@ -275,6 +308,7 @@ impl RuntimeHandle {
             next_job,
             auth,
             rest_fallback,
+            master,
             timestamp: now,
         })
     }

@@ -32,13 +32,16 @@ pub struct HealthReport {
     pub actors: BTreeMap<&'static str, RestartCount>,
     /// Per-instrument health of every known or watched instrument.
     pub instruments: Vec<InstrumentStatus>,
-    /// The next IST job (token check 08:50, connect 08:55, end of day at each close).
+    /// The next IST job (master refresh 08:35, token check 08:50, connect 08:55, end of
+    /// day at each close).
     pub next_job: NextJob,
     /// The token's state and expiry (never the token).
     pub auth: AuthStatus,
     /// REST polling stands in for a socket that is not live.
     pub using_rest_fallback: bool,
     pub rest_fallback: FallbackStatus,
+    /// The instrument master: where it came from, when, and the last reload's error.
+    pub master: crate::instrument_directory::MasterStatus,
     pub timestamp: DateTime<Utc>,
 }
 

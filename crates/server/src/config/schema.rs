@@ -125,4 +125,8 @@ pub struct StrategiesSection {
 #[serde(deny_unknown_fields)]
 pub struct MasterSection {
     pub source: String,
+    /// A cached download younger than this is loaded at start without downloading.
+    pub max_age_hours: u64,
+    /// One whole download, request to last byte.
+    pub download_timeout_s: u64,
 }

@@ -100,6 +100,11 @@ fn bad_values_name_the_key() {
             key: "upstream.backoff_factor",
         },
         TestCase {
+            name: "master cache age",
+            env: &[("MANDI__MASTER__MAX_AGE_HOURS", "0")],
+            key: "master.max_age_hours",
+        },
+        TestCase {
             name: "unknown price symbol",
             env: &[("MANDI__PRICES__SYMBOLS", "NIFTY,GOLD")],
             key: "prices.symbols[1]",

@@ -160,6 +160,8 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
             "use at least 100 (5000 is the default)",
         ));
     }
+    positive("master.max_age_hours", cfg.master.max_age_hours)?;
+    positive("master.download_timeout_s", cfg.master.download_timeout_s)?;
     validate_instruments(cfg)
 }
 

@@ -1,10 +1,11 @@
-//! Operator endpoints: token hot-swap, actor crash drills and Prometheus metrics.
-//! `POST /api/auth/token` and `POST /api/admin/crash/{actor}` change what the runtime
-//! does, so they answer only to a loopback peer, or to a bearer token equal to
-//! `MANDI_ADMIN_TOKEN` when that is set.
+//! Operator endpoints: token hot-swap, instrument master reload, actor crash drills and
+//! Prometheus metrics. `POST /api/auth/token`, `POST /api/admin/master/reload` and
+//! `POST /api/admin/crash/{actor}` change what the runtime does, so they answer only to a
+//! loopback peer, or to a bearer token equal to `MANDI_ADMIN_TOKEN` when that is set.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use mandi_runtime::auth_manager::{GetCredentials, ReplaceCredentials};
+use mandi_runtime::instrument_directory::{GetMasterStatus, ReloadError, ReloadMaster};
 use mandi_runtime::settings::Credentials;
 use mandi_runtime::supervisor::{CrashActor, CrashKind};
 use serde::Deserialize;
@@ -14,6 +15,7 @@ use super::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/auth/token", web::post().to(replace_token))
         .route("/api/admin/crash/{actor}", web::post().to(crash_actor))
+        .route("/api/admin/master/reload", web::post().to(reload_master))
         .route("/metrics", web::get().to(metrics));
 }
 
@@ -51,10 +53,7 @@ async fn replace_token(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     if !allowed(&req, state.admin_token.as_deref()) {
-        return HttpResponse::Forbidden().json(serde_json::json!({
-            "error": "forbidden",
-            "message": "token changes are accepted from 127.0.0.1, or with Authorization: Bearer $MANDI_ADMIN_TOKEN",
-        }));
+        return forbidden("token changes");
     }
     let body: TokenBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
@@ -96,6 +95,59 @@ async fn replace_token(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ReloadQuery {
+    /// Download even when the cached copy is still fresh.
+    force: Option<bool>,
+}
+
+/// Load the instrument master again now (after a failed 08:35 refresh, or when the
+/// broker lists a contract mid-day). Answers when the new index is in use, or why the
+/// old one still is.
+async fn reload_master(
+    req: HttpRequest,
+    query: web::Query<ReloadQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if !allowed(&req, state.admin_token.as_deref()) {
+        return forbidden("master reloads");
+    }
+    let msg = ReloadMaster {
+        force_download: query.force.unwrap_or(true),
+    };
+    let rt = &state.runtime;
+    let result = match rt.directory.send(msg).await {
+        Ok(result) => result,
+        Err(e) => return super::api::unavailable("instrument directory", e),
+    };
+    let status = rt.directory.send(GetMasterStatus).await.ok();
+    match result {
+        Ok(report) => HttpResponse::Ok()
+            .json(serde_json::json!({"status": "loaded", "report": report, "master": status})),
+        Err(ReloadError::NotConfigured) => HttpResponse::Conflict().json(serde_json::json!({
+            "error": "no_master",
+            "message": "no instrument master is configured; set master.source",
+        })),
+        Err(ReloadError::InProgress) => HttpResponse::Conflict().json(serde_json::json!({
+            "error": "in_progress",
+            "message": "a master reload is already running; GET /health shows master.reloading",
+        })),
+        Err(e) => HttpResponse::BadGateway().json(serde_json::json!({
+            "error": "reload_failed",
+            "message": format!("{e}; the previous index is still in use"),
+            "master": status,
+        })),
+    }
+}
+
+fn forbidden(what: &str) -> HttpResponse {
+    HttpResponse::Forbidden().json(serde_json::json!({
+        "error": "forbidden",
+        "message": format!("{what} are accepted from 127.0.0.1, or with Authorization: Bearer $MANDI_ADMIN_TOKEN"),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CrashQuery {
     kind: Option<CrashKind>,
 }
@@ -120,10 +172,7 @@ async fn crash_actor(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     if !allowed(&req, state.admin_token.as_deref()) {
-        return HttpResponse::Forbidden().json(serde_json::json!({
-            "error": "forbidden",
-            "message": "crash drills are accepted from 127.0.0.1, or with Authorization: Bearer $MANDI_ADMIN_TOKEN",
-        }));
+        return forbidden("crash drills");
     }
     let msg = CrashActor {
         kind: query.kind.unwrap_or(CrashKind::Panic),

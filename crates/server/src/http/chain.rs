@@ -50,6 +50,7 @@ async fn search(q: web::Query<SearchQuery>, state: web::Data<AppState>) -> HttpR
     let hits: Vec<serde_json::Value> = state
         .runtime
         .index
+        .load()
         .search(q.q.trim(), limit)
         .into_iter()
         .map(|hit| {
@@ -75,11 +76,13 @@ struct ChainQuery {
 
 async fn option_chain(q: web::Query<ChainQuery>, state: web::Data<AppState>) -> HttpResponse {
     let rt = &state.runtime;
+    // One index for the whole answer, even if a master reload swaps it meanwhile.
+    let index = rt.index.load();
     let exchange = q.exchange.unwrap_or(Exchange::Nse);
     let today = Utc::now()
         .with_timezone(&mandi_domain::time::IST)
         .date_naive();
-    let expiries = rt.index.expiries(&q.underlying, exchange);
+    let expiries = index.expiries(&q.underlying, exchange);
     if expiries.is_empty() {
         return bad_request(
             "no_options",
@@ -91,7 +94,7 @@ async fn option_chain(q: web::Query<ChainQuery>, state: web::Data<AppState>) -> 
     }
     let Some(expiry) = q
         .expiry
-        .or_else(|| rt.index.next_expiry(&q.underlying, exchange, today))
+        .or_else(|| index.next_expiry(&q.underlying, exchange, today))
     else {
         return bad_request("no_expiry", "every listed expiry is in the past".into());
     };
@@ -124,8 +127,7 @@ async fn option_chain(q: web::Query<ChainQuery>, state: web::Data<AppState>) -> 
         );
     };
     let n = q.strikes.unwrap_or(10).min(MAX_CHAIN_STRIKES);
-    let rows: Vec<serde_json::Value> = rt
-        .index
+    let rows: Vec<serde_json::Value> = index
         .option_chain(&q.underlying, exchange, expiry, price, n)
         .into_iter()
         .map(|row| {
@@ -142,7 +144,7 @@ async fn option_chain(q: web::Query<ChainQuery>, state: web::Data<AppState>) -> 
         "expiry": expiry,
         "expiries": expiries,
         "underlying_price": price,
-        "atm_strike": rt.index.atm_strike(&q.underlying, exchange, expiry, price),
+        "atm_strike": index.atm_strike(&q.underlying, exchange, expiry, price),
         "rows": rows,
     }))
 }

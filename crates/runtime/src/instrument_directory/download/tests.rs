@@ -58,7 +58,7 @@ fn settings(url: String, data_dir: PathBuf) -> MasterSettings {
             url,
             headers: vec![("X-Test".into(), "secret".into())],
         },
-        data_dir,
+        data_dir: Some(data_dir),
         max_age_s: 3600,
         download_timeout_ms: 5_000,
         thresholds: MasterThresholds::default(),
@@ -245,6 +245,84 @@ async fn a_refused_download_falls_back_to_the_cache() {
         fs::read_to_string(&cache).ok().as_deref(),
         Some(MASTER),
         "the bad download never replaced the cache"
+    );
+    let _ = fs::remove_dir_all(dir);
+}
+
+#[actix_rt::test]
+async fn without_a_data_dir_a_download_leaves_no_file_behind() {
+    let mut settings = settings(serve(Arc::new(AtomicU16::new(200)), MASTER), PathBuf::new());
+    settings.data_dir = None;
+    let loaded = reload::load_now(&settings, Arc::new(Vec::new()), false, SystemTime::now())
+        .await
+        .expect("loads");
+    assert_eq!(loaded.origin, MasterOrigin::Downloaded);
+    assert_eq!(loaded.report.master.accepted, 8);
+    assert!(!loaded.path.exists(), "{} removed", loaded.path.display());
+}
+
+/// Polls the directory's status until `done` holds, or panics after ten seconds.
+async fn status_until(
+    addr: &actix::Addr<crate::instrument_directory::InstrumentDirectory>,
+    what: &str,
+    done: impl Fn(&crate::instrument_directory::MasterStatus) -> bool,
+) -> crate::instrument_directory::MasterStatus {
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = addr
+            .send(crate::instrument_directory::GetMasterStatus)
+            .await
+            .expect("mailbox");
+        if done(&status) {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < give_up,
+            "timed out waiting for {what}: {status:?}"
+        );
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn the_scheduled_refresh_downloads_again_and_retries_a_failed_download() {
+    use crate::instrument_directory::{
+        InstrumentDirectory, InstrumentIndex, RefreshMaster, SharedIndex,
+    };
+    use actix::Actor;
+
+    let dir = scratch("refresh");
+    let status = Arc::new(AtomicU16::new(200));
+    let settings = settings(serve(status.clone(), MASTER), dir.clone());
+    // A cached copy from yesterday's refresh; still "fresh" for a start-up load.
+    fs::write(cache_path(&dir, MasterKind::Dhan), MASTER).expect("seed cache");
+    let shared = SharedIndex::new(Arc::new(InstrumentIndex::default()));
+    let addr = InstrumentDirectory::with_master(shared.clone(), Vec::new(), settings)
+        .with_refresh_retry(Duration::from_millis(30))
+        .start();
+    let started = status_until(&addr, "the start-up load", |s| s.loaded_at.is_some()).await;
+    assert_eq!(started.origin, Some(MasterOrigin::FreshCache));
+    let first = shared.load();
+    assert_eq!(first.len(), 8);
+
+    // 08:35 with the broker down: the cached copy stays in use, and the download is
+    // tried again until it works.
+    status.store(503, Ordering::SeqCst);
+    addr.do_send(RefreshMaster);
+    let failing = status_until(&addr, "two failed tries", |s| s.refresh_failures >= 2).await;
+    assert!(
+        matches!(&failing.origin, Some(MasterOrigin::StaleCache { download_error }) if download_error.contains("503")),
+        "{failing:?}"
+    );
+    status.store(200, Ordering::SeqCst);
+    let done = status_until(&addr, "a retry that downloads", |s| {
+        s.origin == Some(MasterOrigin::Downloaded)
+    })
+    .await;
+    assert_eq!(done.refresh_failures, 0, "{done:?}");
+    assert!(
+        !Arc::ptr_eq(&first, &shared.load()),
+        "every holder of the shared index sees the new one"
     );
     let _ = fs::remove_dir_all(dir);
 }
