@@ -28,10 +28,11 @@ test-oracle: ## our codecs and simulator against the official dhanhq and kitecon
 test-browser: ## the dashboard in a real headless Chromium (installs chromium + playwright-core)
 	bash scripts/browser-test.sh
 
-bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9)
+bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9) and the tick → strategy load run (P6)
 	$(CARGO) bench -p mandi-protocol --bench decode -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-runtime --bench tick_json -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-runtime --bench master -- --warm-up-time 1 --measurement-time 3
+	$(CARGO) bench -p mandi-runtime --bench strategy_latency
 
 lint: ## rustfmt check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

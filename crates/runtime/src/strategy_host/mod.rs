@@ -28,6 +28,10 @@ use crate::strategy_runner::{
 };
 use crate::supervisor::{start_resilient, ActorRestarts};
 
+/// Mailbox size, as the paper executor's: past it the price store drops the frame for
+/// the host (counted in `/health` → `store.publish_dropped`).
+const MAILBOX_CAPACITY: usize = 4096;
+
 struct Slot {
     file: StrategyFile,
     addr: Addr<StrategyRunner>,
@@ -204,6 +208,10 @@ impl Actor for StrategyHost {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        // Every published frame comes here, and Dhan sends one packet per frame: at actix's
+        // default of 16 a burst at the open overflowed it and the price store dropped
+        // frames, ticks the minute bars (the bots' signals) never saw.
+        ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
         for file in std::mem::take(&mut self.pending_files) {
             self.start_runner(file);
         }
@@ -285,3 +293,6 @@ impl Handler<ReloadStrategies> for StrategyHost {
         self.reload();
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,7 @@ use actix::Message;
 use mandi_strategy::BotSettings;
 use serde::Serialize;
 
+use super::latency::LatencySummary;
 use super::state::PendingOrder;
 
 /// The host put ticks or candles in the runner's inbox: take them all.
@@ -39,5 +40,7 @@ pub struct BotStatus {
     pub pending: Option<PendingOrder>,
     /// Ticks that arrived while the bot was busy and were superseded by a newer one.
     pub conflated_ticks: u64,
+    /// How late the ticks it read were, from the feed's frame to the bot.
+    pub tick_latency: LatencySummary,
     pub settings: serde_json::Value,
 }

@@ -9,6 +9,7 @@
 //! rejection it finds is delivered to the bot; an order it does not find was never
 //! placed and is placed now. So a `kill -9` neither loses nor doubles an order.
 
+mod latency;
 mod messages;
 mod orders;
 mod state;
@@ -22,6 +23,7 @@ use actix::{Actor, Addr, AsyncContext, Context, Handler, MessageResult, Recipien
 use mandi_domain::Tick;
 use mandi_strategy::{BotAction, CePeBot};
 
+pub use latency::{LatencySummary, TickLatency};
 pub use messages::{BotStatus, Drain, GetBotStatus, ManualExit, UpdateSettings};
 pub use state::{Inbox, OrderPurpose, PendingOrder, RunnerRecord};
 
@@ -59,6 +61,7 @@ pub struct StrategyRunner {
     /// Actions that came after an order in the same list; run once its answer is in.
     deferred: Vec<BotAction>,
     conflated: u64,
+    latency: TickLatency,
     restored: bool,
 }
 
@@ -77,6 +80,7 @@ impl StrategyRunner {
             subscribed: BTreeSet::new(),
             deferred: Vec::new(),
             conflated: 0,
+            latency: TickLatency::default(),
             restored: false,
         }
     }
@@ -298,6 +302,12 @@ impl StrategyRunner {
             }
             Err(_) => return,
         };
+        // Ages against the wall clock, which stamped them (the trading clock may be a
+        // test's).
+        let wall = chrono::Utc::now();
+        for tick in &ticks {
+            self.latency.record(tick.received_time, wall);
+        }
         let now = (self.deps.clock)();
         let underlying = self.bot.settings().underlying.clone();
         let mut actions = Vec::new();
@@ -323,6 +333,7 @@ impl StrategyRunner {
             realised_pnl_today: mandi_paper::round_paise(self.bot.realised_pnl_today()),
             pending: self.pending.clone(),
             conflated_ticks: self.conflated,
+            tick_latency: self.latency.summary(),
             settings: serde_json::to_value(self.bot.settings()).unwrap_or_default(),
         }
     }

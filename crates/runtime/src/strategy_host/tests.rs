@@ -1,0 +1,90 @@
+//! The host keeps up with a burst of one-packet frames: none is dropped on its way from
+//! the price store, so the minute bars the bots trade on see every tick.
+
+use actix::Actor;
+use chrono::Utc;
+use mandi_domain::{Exchange, Instrument, Mode, Segment, TickSource, TickUpdate};
+
+use super::*;
+use crate::feed_connection::messages::TicksReceived;
+use crate::instrument_directory::{InstrumentIndex, SharedIndex};
+use crate::paper_executor::PaperExecutor;
+use crate::price_store::{GetPriceStoreStats, PriceStore};
+use crate::settings::StoreSettings;
+
+const BOT: &str = include_str!("../../../../config/strategies/nifty_orb.toml");
+
+fn nifty() -> Instrument {
+    Instrument {
+        symbol: "NIFTY".into(),
+        exchange: Exchange::Nse,
+        segment: Segment::IdxI,
+        security_id: 13,
+        kite_token: 256_265,
+        kite_key: "NSE:NIFTY 50".into(),
+        tick_size: 0.05,
+        lot_size: 1,
+        derivative: None,
+    }
+}
+
+#[actix_rt::test]
+async fn a_burst_of_frames_reaches_the_host_whole() {
+    let index = SharedIndex::new(Arc::new(
+        InstrumentIndex::build(vec![nifty()]).expect("index"),
+    ));
+    let clock = crate::clock::system_clock();
+    let executor =
+        PaperExecutor::new(Default::default(), None, index.clone(), clock.clone()).start();
+    let path = PathBuf::from("nifty_orb.toml");
+    let file = StrategyFile {
+        settings: parse(&path, BOT).expect("shipped file parses"),
+        path,
+        text: BOT.into(),
+    };
+    let deps = RunnerDeps {
+        executor,
+        registry: None,
+        index,
+        clock,
+        journal_path: None,
+        updates: Vec::new(),
+    };
+    let host =
+        StrategyHost::new(None, vec![file], deps, Arc::new(ActorRestarts::default())).start();
+    let store = PriceStore::new(
+        vec![host.clone().recipient()],
+        StoreSettings {
+            data_dir: None,
+            persist_interval_ms: 5_000,
+        },
+    )
+    .start();
+    // 500 frames with no yield in between: the store hands all 500 to the host before
+    // the host runs once, as in a burst at the open.
+    const FRAMES: u64 = 500;
+    for i in 0..FRAMES {
+        store.do_send(TicksReceived {
+            updates: vec![TickUpdate {
+                symbol: "NIFTY".into(),
+                mode: Some(Mode::Ltp),
+                ltp: Some(24_000.0 + i as f64 * 0.05),
+                received_time: Utc::now(),
+                source: TickSource::Socket,
+                ..TickUpdate::default()
+            }],
+            received_time: Utc::now(),
+        });
+    }
+    let stats = store.send(GetPriceStoreStats).await.expect("store answers");
+    assert_eq!(stats.updates, FRAMES);
+    assert_eq!(stats.publish_dropped, 0, "{stats:?}");
+    // Queued behind every frame: the bot has read the newest tick, the rest superseded.
+    let bots = host.send(GetBots).await.expect("host answers");
+    let bot = &bots[0];
+    assert_eq!(
+        bot.tick_latency.count + bot.conflated_ticks,
+        FRAMES,
+        "every tick read or superseded: {bot:?}"
+    );
+}
