@@ -1,7 +1,8 @@
 //! An external bot trades the paper account over HTTP and hears about it on the client
 //! socket: a market order is filled at the ask and its `order_update`, `fill` and
 //! `position_update` arrive on `/ws`; a resting limit is listed and cancelled; a bad body
-//! is a 400 that names the problem and the account is untouched.
+//! is a 400 that names the problem and the account is untouched; the held option's quote
+//! is served in a Dhan bot's tick keys.
 
 use mandi_testkit::{get_json, request_json, start_stack, wait_for, WsClient, DEADLINE};
 use serde_json::{json, Value};
@@ -103,6 +104,37 @@ async fn an_external_order_is_filled_listed_and_pushed_on_the_socket() {
         Some(2),
         "{orders}"
     );
+
+    // The held option's last tick in a Dhan bot's keys, from the runtime, not the broker.
+    let (status, q) = request_json(
+        "GET",
+        &stack.url(&format!("/api/quotes?symbols={symbol},NIFTY,NOPE")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{q}");
+    let held = &q["quotes"][symbol.as_str()];
+    for key in [
+        "ltp",
+        "bid_price",
+        "ask_price",
+        "bid_qty",
+        "ask_qty",
+        "volume",
+        "oi",
+        "last_update",
+        "security_id",
+    ] {
+        assert!(!held[key].is_null(), "{key} in {held}");
+    }
+    assert!(
+        held["ask_price"].as_f64() > held["bid_price"].as_f64(),
+        "{held}"
+    );
+    assert!(q["quotes"]["NIFTY"]["ltp"].as_f64() > Some(0.0), "{q}");
+    assert_eq!(q["unknown"], json!(["NOPE"]), "{q}");
+    let (status, _) = request_json("GET", &stack.url("/api/quotes?symbols="), None).await;
+    assert_eq!(status, 400);
     ws.close().await;
     stack.stop().await;
 }

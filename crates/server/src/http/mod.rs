@@ -6,6 +6,7 @@ mod api;
 mod chain;
 mod dashboard;
 mod levels;
+mod quotes;
 mod trading;
 
 use std::net::TcpListener;
@@ -48,6 +49,7 @@ pub fn build(
             .configure(api::routes)
             .configure(admin::routes)
             .configure(levels::routes)
+            .configure(quotes::routes)
             .configure(trading::routes)
     })
     .workers(workers)

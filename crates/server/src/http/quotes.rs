@@ -1,0 +1,99 @@
+//! `GET /api/quotes?symbols=NIFTY,NIFTY-Dec2026-24750-CE`: the last tick of each symbol,
+//! in the keys a Dhan bot reads from its tick cache (`ltp`, `bid_price`, `ask_price`,
+//! `bid_qty`, `ask_qty`, `volume`, `oi`, `last_update`, `security_id`), with its age. It
+//! is served from the price store, never from the broker, so a bot that polls it every
+//! second per position causes no "Too many requests".
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use mandi_runtime::price_store::GetSnapshot;
+use serde::Deserialize;
+
+use super::api::unavailable;
+use super::AppState;
+
+/// Symbols per request, as many as one Dhan REST quote call takes.
+const MAX_SYMBOLS: usize = 1000;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/quotes", web::get().to(quotes));
+}
+
+#[derive(Deserialize)]
+struct QuotesQuery {
+    /// Comma-separated.
+    symbols: String,
+}
+
+async fn quotes(
+    q: Result<web::Query<QuotesQuery>, actix_web::Error>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let wanted: Vec<&str> = match &q {
+        Ok(q) => q
+            .symbols
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if wanted.is_empty() || wanted.len() > MAX_SYMBOLS {
+        return HttpResponse::BadRequest().json(serde_json::json!({
+            "error": "bad_request",
+            "message": format!("give 1 to {MAX_SYMBOLS} symbols: ?symbols=NIFTY,NIFTY-Dec2026-24750-CE"),
+        }));
+    }
+    let index = state.runtime.index.load();
+    let (known, unknown): (Vec<_>, Vec<_>) = wanted
+        .iter()
+        .map(|s| (*s, index.by_symbol(s).cloned()))
+        .partition(|(_, inst)| inst.is_some());
+    let known: Vec<_> = known.into_iter().filter_map(|(_, inst)| inst).collect();
+    let ticks = match state
+        .runtime
+        .price_store
+        .send(GetSnapshot {
+            symbols: known.iter().map(|i| i.symbol.clone()).collect(),
+        })
+        .await
+    {
+        Ok(ticks) => ticks,
+        Err(e) => return unavailable("price store", e),
+    };
+    let now = Utc::now();
+    let mut quotes = serde_json::Map::new();
+    let mut missing: Vec<Arc<str>> = Vec::new();
+    for inst in &known {
+        match ticks.iter().find(|t| t.symbol == inst.symbol) {
+            Some(t) => {
+                quotes.insert(
+                    inst.symbol.to_string(),
+                    serde_json::json!({
+                        "security_id": inst.security_id,
+                        "exchange_segment": inst.segment,
+                        "ltp": t.ltp,
+                        "bid_price": t.bid,
+                        "ask_price": t.ask,
+                        "bid_qty": t.bid_qty,
+                        "ask_qty": t.ask_qty,
+                        "volume": t.volume,
+                        "oi": t.oi,
+                        "last_update": t.received_time,
+                        "age_ms": (now - t.received_time).num_milliseconds().max(0),
+                        "source": t.source,
+                    }),
+                );
+            }
+            None => missing.push(inst.symbol.clone()),
+        }
+    }
+    HttpResponse::Ok().json(serde_json::json!({
+        "quotes": quotes,
+        // Known, but no tick yet: subscribe them on /ws (or hold a position) first.
+        "missing": missing,
+        "unknown": unknown.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+    }))
+}
