@@ -19,6 +19,12 @@ pub struct DayOhlc {
 }
 
 impl DayOhlc {
+    /// Whether this day should replace `held` as a symbol's previous day: only a later
+    /// session does, so a stale snapshot never overwrites what live candles rolled into.
+    pub fn supersedes(&self, held: Option<&DayOhlc>) -> bool {
+        !held.is_some_and(|h| h.date >= self.date)
+    }
+
     /// Folds one session's 1-minute candles (oldest first): open of the first, highest
     /// high, lowest low, close of the last, dated by the first candle. `None` when empty.
     pub fn from_candles(candles: &[Candle]) -> Option<DayOhlc> {

@@ -1,7 +1,7 @@
 //! Time and price conventions of the Indian brokers: IST, Dhan's IST-wall-clock epochs,
 //! and rounding float prices back onto the exchange tick.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// Every market time is computed in this zone, whatever the server's zone is.
@@ -64,6 +64,20 @@ pub fn ist_minute(t: DateTime<Utc>) -> String {
     t.with_timezone(&IST)
         .format("%Y-%m-%d %H:%M IST")
         .to_string()
+}
+
+/// `date` at IST wall-clock `time`, as a UTC instant.
+pub fn ist_instant(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let local = date.and_time(time);
+    match IST.from_local_datetime(&local).earliest() {
+        Some(t) => t.with_timezone(&Utc),
+        // IST has had no gaps since 1945, so this arm is unreachable for market dates; the
+        // fixed offset keeps the function total without an unwrap.
+        None => {
+            let utc = local.checked_sub_signed(TimeDelta::seconds(IST_OFFSET_S));
+            Utc.from_utc_datetime(&utc.unwrap_or(local))
+        }
+    }
 }
 
 #[cfg(test)]

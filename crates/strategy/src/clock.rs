@@ -1,8 +1,8 @@
 //! IST wall-clock readings of UTC instants. Every market time in this crate is IST,
 //! whatever zone the server runs in; instants themselves always travel as UTC.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
-use mandi_domain::time::{IST, IST_OFFSET_S};
+use chrono::{DateTime, NaiveTime, Utc};
+use mandi_domain::time::IST;
 
 /// The IST calendar date of an instant: the trading day it belongs to (one definition,
 /// shared with the candles and levels).
@@ -14,14 +14,7 @@ pub fn ist_time(now: DateTime<Utc>) -> NaiveTime {
 }
 
 /// `date` at IST wall-clock `time`, as a UTC instant.
-pub fn ist_instant(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let local = date.and_time(time);
-    match IST.from_local_datetime(&local).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        // IST has had no gap or overlap since 1945; the fixed offset keeps this total.
-        None => Utc.from_utc_datetime(&(local - TimeDelta::seconds(IST_OFFSET_S))),
-    }
-}
+pub use mandi_domain::time::ist_instant;
 
 /// Milliseconds from `then` to `now`, never negative: a tick stamped a hair in the future
 /// by another clock reads as age 0.
@@ -31,6 +24,8 @@ pub fn age_ms(then: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{NaiveDate, TimeDelta};
+
     use super::*;
 
     fn hms(h: u32, m: u32, s: u32) -> NaiveTime {

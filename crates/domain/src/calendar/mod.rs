@@ -7,12 +7,12 @@ mod sessions;
 use std::collections::HashSet;
 
 use chrono::{
-    DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone,
-    Utc, Weekday,
+    DateTime, Datelike, Days, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc, Weekday,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::time::{IST, IST_OFFSET_S};
+pub(crate) use crate::time::ist_instant;
+use crate::time::IST;
 use crate::Exchange;
 
 pub use schedule::{DailySchedule, ScheduledJob, CONNECT_IST, MASTER_REFRESH_IST, TOKEN_CHECK_IST};
@@ -166,20 +166,6 @@ impl From<CalendarSettings> for MarketCalendar {
 pub(crate) fn ist_wall_clock(now: DateTime<Utc>) -> Option<NaiveDateTime> {
     let offset = IST.offset_from_utc_datetime(&now.naive_utc()).fix();
     now.naive_utc().checked_add_offset(offset)
-}
-
-/// `date` at IST wall-clock `time`, as a UTC instant.
-pub(crate) fn ist_instant(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let local = date.and_time(time);
-    match IST.from_local_datetime(&local).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        // IST has had no gaps since 1945, so this arm is unreachable for market dates; the
-        // fixed offset keeps the function total without an unwrap.
-        None => {
-            let utc = local.checked_sub_signed(TimeDelta::seconds(IST_OFFSET_S));
-            Utc.from_utc_datetime(&utc.unwrap_or(local))
-        }
-    }
 }
 
 /// `start` and the following [`SEARCH_HORIZON_DAYS`] dates; stops early at the end of time.

@@ -83,7 +83,7 @@ impl Snapshot {
         let mut candles = CandleSets::new();
         for (symbol, list) in self.candles {
             if let Some(day) = latest_earlier_session(&list, today) {
-                if !matches!(previous.get(&symbol), Some(held) if held.date >= day.date) {
+                if day.supersedes(previous.get(&symbol)) {
                     previous.insert(symbol.clone(), day);
                 }
             }

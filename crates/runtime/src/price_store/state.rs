@@ -140,7 +140,7 @@ impl PriceBook {
         }
         for (symbol, day) in previous_days {
             let series = self.series.entry(symbol).or_default();
-            if !matches!(series.previous_day, Some(held) if held.date >= day.date) {
+            if day.supersedes(series.previous_day.as_ref()) {
                 series.previous_day = Some(day);
             }
         }
