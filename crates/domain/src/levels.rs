@@ -22,7 +22,7 @@ impl DayOhlc {
     /// Whether this day should replace `held` as a symbol's previous day: only a later
     /// session does, so a stale snapshot never overwrites what live candles rolled into.
     pub fn supersedes(&self, held: Option<&DayOhlc>) -> bool {
-        !held.is_some_and(|h| h.date >= self.date)
+        held.is_none_or(|h| h.date < self.date)
     }
 
     /// Folds one session's 1-minute candles (oldest first): open of the first, highest
