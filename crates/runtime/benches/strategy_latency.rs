@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use actix::Actor;
 use chrono::Utc;
-use mandi_domain::{Exchange, Instrument, Mode, Segment, TickSource, TickUpdate};
+use mandi_domain::{Mode, TickSource, TickUpdate};
+use mandi_protocol::master::MasterThresholds;
 use mandi_runtime::clock::system_clock;
 use mandi_runtime::feed_connection::messages::TicksReceived;
-use mandi_runtime::instrument_directory::{InstrumentIndex, SharedIndex};
+use mandi_runtime::instrument_directory::{load_master, MasterKind, SharedIndex};
 use mandi_runtime::paper_executor::PaperExecutor;
 use mandi_runtime::price_store::{GetPriceStoreStats, PriceStore};
 use mandi_runtime::settings::StoreSettings;
@@ -28,19 +29,18 @@ const TICKS_PER_MS: usize = 10;
 const RUN: Duration = Duration::from_secs(5);
 const TARGET_P99_US: u64 = 250;
 const BOT: &str = include_str!("../../../config/strategies/nifty_orb.toml");
+const MASTER: &str = include_str!("../../protocol/src/master/fixtures/dhan_compact.csv");
 
-fn nifty() -> Instrument {
-    Instrument {
-        symbol: "NIFTY".into(),
-        exchange: Exchange::Nse,
-        segment: Segment::IdxI,
-        security_id: 13,
-        kite_token: 256_265,
-        kite_key: "NSE:NIFTY 50".into(),
-        tick_size: 0.05,
-        lot_size: 1,
-        derivative: None,
-    }
+/// NIFTY and a few contracts, from the Dhan scrip-master fixture the loader is tested on.
+fn index() -> SharedIndex {
+    let (index, _) = load_master(
+        MASTER.as_bytes(),
+        MasterKind::Dhan,
+        Vec::new(),
+        &MasterThresholds::default(),
+    )
+    .expect("fixture master loads");
+    SharedIndex::new(Arc::new(index))
 }
 
 fn strategy_files() -> Vec<StrategyFile> {
@@ -71,9 +71,7 @@ fn update(ltp: f64) -> TickUpdate {
 }
 
 async fn run() {
-    let index = SharedIndex::new(Arc::new(
-        InstrumentIndex::build(vec![nifty()]).expect("index"),
-    ));
+    let index = index();
     let clock = system_clock();
     let executor =
         PaperExecutor::new(Default::default(), None, index.clone(), clock.clone()).start();

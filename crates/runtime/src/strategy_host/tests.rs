@@ -3,36 +3,34 @@
 
 use actix::Actor;
 use chrono::Utc;
-use mandi_domain::{Exchange, Instrument, Mode, Segment, TickSource, TickUpdate};
+use mandi_domain::{Mode, TickSource, TickUpdate};
+use mandi_protocol::master::MasterThresholds;
 
 use super::*;
 use crate::feed_connection::messages::TicksReceived;
-use crate::instrument_directory::{InstrumentIndex, SharedIndex};
+use crate::instrument_directory::{load_master, MasterKind, SharedIndex};
 use crate::paper_executor::PaperExecutor;
 use crate::price_store::{GetPriceStoreStats, PriceStore};
 use crate::settings::StoreSettings;
 
 const BOT: &str = include_str!("../../../../config/strategies/nifty_orb.toml");
+const MASTER: &str = include_str!("../../../protocol/src/master/fixtures/dhan_compact.csv");
 
-fn nifty() -> Instrument {
-    Instrument {
-        symbol: "NIFTY".into(),
-        exchange: Exchange::Nse,
-        segment: Segment::IdxI,
-        security_id: 13,
-        kite_token: 256_265,
-        kite_key: "NSE:NIFTY 50".into(),
-        tick_size: 0.05,
-        lot_size: 1,
-        derivative: None,
-    }
+/// NIFTY and a few contracts, from the Dhan scrip-master fixture the loader is tested on.
+fn index() -> SharedIndex {
+    let (index, _) = load_master(
+        MASTER.as_bytes(),
+        MasterKind::Dhan,
+        Vec::new(),
+        &MasterThresholds::default(),
+    )
+    .expect("fixture master loads");
+    SharedIndex::new(Arc::new(index))
 }
 
 #[actix_rt::test]
 async fn a_burst_of_frames_reaches_the_host_whole() {
-    let index = SharedIndex::new(Arc::new(
-        InstrumentIndex::build(vec![nifty()]).expect("index"),
-    ));
+    let index = index();
     let clock = crate::clock::system_clock();
     let executor =
         PaperExecutor::new(Default::default(), None, index.clone(), clock.clone()).start();
