@@ -96,6 +96,7 @@ pub async fn first_load(
         Arc::new(cfg.instruments()),
         false,
         SystemTime::now(),
+        None,
     )
     .await
     {

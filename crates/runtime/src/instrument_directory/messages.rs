@@ -83,13 +83,15 @@ pub enum ReloadError {
     Load(#[from] LoadError),
     #[error("the master loading task stopped unexpectedly")]
     Worker,
+    #[error("{download_error}; the cached copy already in use stays")]
+    CacheInUse { download_error: String },
 }
 
 impl ReloadError {
     /// Worth trying again later without anyone changing anything.
     pub fn is_retryable(&self) -> bool {
         match self {
-            ReloadError::InProgress | ReloadError::Worker => true,
+            ReloadError::InProgress | ReloadError::Worker | ReloadError::CacheInUse { .. } => true,
             ReloadError::Fetch(err) => err.is_retryable(),
             ReloadError::NotConfigured | ReloadError::Load(_) => false,
         }

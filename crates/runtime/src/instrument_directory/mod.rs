@@ -40,7 +40,7 @@ pub use messages::{
     GetInstrumentIndex, GetMasterStatus, GetSharedIndex, MasterStatus, RefreshMaster, ReloadError,
     ReloadMaster,
 };
-pub use reload::{load_now, MasterSettings, Reloaded};
+pub use reload::{load_now, InUse, MasterSettings, Reloaded};
 pub use shared::SharedIndex;
 pub use state::{IndexError, InstrumentIndex, SearchHit};
 
@@ -154,13 +154,20 @@ impl InstrumentDirectory {
         }
         self.status.reloading = true;
         let (config, auth) = (self.config.clone(), self.auth.clone());
+        let in_use = match (&self.status.path, self.status.loaded_at) {
+            (Some(path), Some(at)) => Some(InUse {
+                path: path.into(),
+                loaded_at: at.into(),
+            }),
+            _ => None,
+        };
         let work = async move {
             if let (MasterKind::Kite, Some(auth)) = (settings.kind, auth) {
                 if let Ok(credentials) = auth.send(GetCredentials).await {
                     settings.source = settings.source.with_headers(kite_headers(&credentials));
                 }
             }
-            load_now(&settings, config, force_download, SystemTime::now()).await
+            load_now(&settings, config, force_download, SystemTime::now(), in_use).await
         };
         Box::pin(work.into_actor(self).map(|result, act, _| {
             act.status.reloading = false;
@@ -274,7 +281,8 @@ impl Handler<RefreshMaster> for InstrumentDirectory {
             return;
         }
         let refresh = self.reload(true).map(|result, act, ctx| {
-            // A stale-cache load is a failed download all the same: try again.
+            // A stale-cache load (or keeping the cache in use) is a failed download all
+            // the same: try again.
             let failure = match &result {
                 Ok(_) => match &act.status.origin {
                     Some(MasterOrigin::StaleCache { download_error }) => {

@@ -191,15 +191,35 @@ pub fn load_fetched(
     }
 }
 
+/// The file the index in use was built from, and when it was swapped in.
+#[derive(Clone, Debug)]
+pub struct InUse {
+    pub path: PathBuf,
+    pub loaded_at: SystemTime,
+}
+
 /// One whole reload: fetch (`now` judges the cache's age), then parse and build off the
-/// async thread. The caller swaps the index in; on any error it keeps its own.
+/// async thread. The caller swaps the index in; on any error it keeps its own. A failed
+/// download whose fallback is the very cache `in_use` was built from, unchanged since, is
+/// `ReloadError::CacheInUse`: parsing it again would rebuild the same index.
 pub async fn load_now(
     settings: &MasterSettings,
     config: Arc<Vec<Instrument>>,
     force_download: bool,
     now: SystemTime,
+    in_use: Option<InUse>,
 ) -> Result<Reloaded, ReloadError> {
     let fetched = fetch(settings, force_download, now).await?;
+    if let (MasterOrigin::StaleCache { download_error }, Some(in_use)) = (&fetched.origin, in_use) {
+        let unchanged = fs::metadata(&fetched.candidate)
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| modified <= in_use.loaded_at);
+        if fetched.candidate == in_use.path && unchanged {
+            return Err(ReloadError::CacheInUse {
+                download_error: download_error.clone(),
+            });
+        }
+    }
     let settings = settings.clone();
     // Parsing and indexing take up to about half a second.
     let built = tokio::task::spawn_blocking(move || load_fetched(fetched, &settings, &config))

@@ -133,7 +133,10 @@ async fn reload_master(
         })),
         Err(e) => HttpResponse::BadGateway().json(serde_json::json!({
             "error": "reload_failed",
-            "message": format!("{e}; the previous index is still in use"),
+            "message": match e {
+                ReloadError::CacheInUse { .. } => e.to_string(),
+                e => format!("{e}; the previous index is still in use"),
+            },
             "master": status,
         })),
     }

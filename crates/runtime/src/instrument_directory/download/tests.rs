@@ -253,9 +253,15 @@ async fn a_refused_download_falls_back_to_the_cache() {
 async fn without_a_data_dir_a_download_leaves_no_file_behind() {
     let mut settings = settings(serve(Arc::new(AtomicU16::new(200)), MASTER), PathBuf::new());
     settings.data_dir = None;
-    let loaded = reload::load_now(&settings, Arc::new(Vec::new()), false, SystemTime::now())
-        .await
-        .expect("loads");
+    let loaded = reload::load_now(
+        &settings,
+        Arc::new(Vec::new()),
+        false,
+        SystemTime::now(),
+        None,
+    )
+    .await
+    .expect("loads");
     assert_eq!(loaded.origin, MasterOrigin::Downloaded);
     assert_eq!(loaded.report.master.accepted, 8);
     assert!(!loaded.path.exists(), "{} removed", loaded.path.display());
@@ -310,9 +316,22 @@ async fn the_scheduled_refresh_downloads_again_and_retries_a_failed_download() {
     status.store(503, Ordering::SeqCst);
     addr.do_send(RefreshMaster);
     let failing = status_until(&addr, "two failed tries", |s| s.refresh_failures >= 2).await;
-    assert!(
-        matches!(&failing.origin, Some(MasterOrigin::StaleCache { download_error }) if download_error.contains("503")),
+    // The cache in use is not parsed again: the index stays, the failure is reported.
+    assert_eq!(
+        failing.origin,
+        Some(MasterOrigin::FreshCache),
         "{failing:?}"
+    );
+    assert!(
+        failing
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("503")),
+        "{failing:?}"
+    );
+    assert!(
+        Arc::ptr_eq(&first, &shared.load()),
+        "same index, not rebuilt"
     );
     status.store(200, Ordering::SeqCst);
     let done = status_until(&addr, "a retry that downloads", |s| {
