@@ -2,7 +2,8 @@
 //! master is unknown to search, the socket and the paper account; after the file gains it
 //! and `POST /api/admin/master/reload` swaps the index, the same running stack subscribes
 //! it, streams its ticks (the feed maps its security id through the new index) and fills a
-//! paper order on it. A refused file keeps the index in use, and `/health` says why.
+//! paper order on it. A refused file keeps the index in use, and `/health` says why. A
+//! Kite reload downloads with the token adopted after start.
 
 use std::fs;
 
@@ -152,4 +153,48 @@ async fn a_reloaded_master_reaches_search_socket_feed_and_paper_account() {
     ws.close().await;
     stack.stop().await;
     let _ = fs::remove_dir_all(dir);
+}
+
+/// Kite serves its instruments dump only to a logged-in client: a reload after the day's
+/// token expired fails (the index in use stays), and once a new token is adopted the
+/// next reload downloads with it, without a restart.
+#[actix_rt::test]
+async fn a_kite_reload_uses_the_token_adopted_after_start() {
+    let stack = start_stack(&[
+        ("MANDI__UPSTREAM__BROKER", "kite"),
+        ("MANDI__STRATEGIES__DIR", ""),
+    ])
+    .await;
+    let health = get_json(&stack.url("/health")).await;
+    assert_eq!(health["master"]["origin"]["kind"], "downloaded", "{health}");
+    let sim = stack.app.simulator.as_ref().expect("simulator").rest_url();
+    let (status, faults) = request_json(
+        "POST",
+        &format!("{sim}/admin/faults"),
+        Some(&json!({"expire_token_at": "2020-01-01T00:00:00Z", "accept_token": "tok-2"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{faults}");
+
+    let (status, body) = reload(&stack).await;
+    assert_eq!(status, 502, "the expired token is refused: {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains("403")),
+        "{body}"
+    );
+    let chain = stack.url("/api/option-chain?underlying=NIFTY&strikes=1&price=24000");
+    let (status, _) = request_json("GET", &chain, None).await;
+    assert_eq!(status, 200, "the index in use still serves chains");
+
+    let (status, body) = request_json(
+        "POST",
+        &stack.url("/api/auth/token"),
+        Some(&json!({"access_token": "tok-2"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = reload(&stack).await;
+    assert_eq!(status, 200, "downloaded with the new token: {body}");
+    assert_eq!(body["master"]["origin"]["kind"], "downloaded", "{body}");
+    stack.stop().await;
 }
