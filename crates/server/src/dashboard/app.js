@@ -1,7 +1,9 @@
 // mandi dashboard: loads /api/instruments, keeps one browser WebSocket to /ws alive
 // (backoff 1 s ×2 → 30 s with jitter, re-subscribe after every reconnect) and patches
 // quote cells in place from tick/snapshot messages; the paper account (positions, PnL,
-// bots, their decisions) follows the socket's trading updates. No framework, no build step.
+// bots, their decisions) follows the socket's trading updates. The candle chart is in
+// chart.js (loaded after this file; `initChart` and `chartTick` are called from here).
+// No framework, no build step.
 'use strict';
 
 const BACKOFF_START_MS = 1000;
@@ -113,6 +115,7 @@ function flash(td, dir) {
 }
 
 function applyTick(tick) {
+  if (tick) chartTick(tick);
   const row = tick && rows.get(tick.symbol);
   if (!row) return;
   for (const field of FIELDS) setText(row.cells[field], formatField(field, tick));
@@ -372,6 +375,7 @@ async function start() {
   const instruments = await loadInstruments();
   buildTable(instruments);
   symbols = instruments.map((i) => i.symbol);
+  initChart();
   setBadge('connecting', 'Connecting to mandi…');
   connect();
   pollHealth();

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 
 const INDEX_HTML: &str = include_str!("../dashboard/index.html");
 const APP_JS: &str = include_str!("../dashboard/app.js");
+const CHART_JS: &str = include_str!("../dashboard/chart.js");
 const STYLE_CSS: &str = include_str!("../dashboard/style.css");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -15,6 +16,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/app.js",
         web::get().to(|| file(APP_JS, "text/javascript; charset=utf-8")),
+    )
+    .route(
+        "/chart.js",
+        web::get().to(|| file(CHART_JS, "text/javascript; charset=utf-8")),
     )
     .route(
         "/style.css",
