@@ -50,7 +50,8 @@ pub struct MasterStatus {
     pub kind: Option<MasterKind>,
     /// The configured path or URL.
     pub source: Option<String>,
-    /// How the loaded file was obtained, and the file itself.
+    /// How the loaded file was obtained, and the file itself (none for a download kept in
+    /// no cache: it is removed once loaded).
     pub origin: Option<MasterOrigin>,
     pub path: Option<String>,
     /// When the current index was swapped in.

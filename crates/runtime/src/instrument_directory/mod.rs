@@ -201,7 +201,8 @@ impl InstrumentDirectory {
         );
         self.status = MasterStatus {
             origin: Some(origin),
-            path: Some(path.display().to_string()),
+            // A download with no cache to keep it is gone once loaded: no path to show.
+            path: path.exists().then(|| path.display().to_string()),
             loaded_at: Some(Utc::now()),
             rows: master.rows,
             accepted: master.accepted,

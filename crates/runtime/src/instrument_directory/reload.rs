@@ -5,6 +5,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -14,6 +15,9 @@ use mandi_protocol::master::MasterThresholds;
 use super::download::{self, DownloadLimits, FetchError, MasterOrigin, MasterSource};
 use super::load::{load_master_file, LoadError, LoadReport, MasterKind};
 use super::{InstrumentIndex, ReloadError};
+
+/// Downloads kept in no cache so far in this process: names their temporary files.
+static NO_CACHE_DOWNLOADS: AtomicU64 = AtomicU64::new(0);
 
 /// How the directory gets its broker master.
 #[derive(Clone, Debug)]
@@ -76,8 +80,10 @@ pub async fn fetch(
         MasterSource::Url { url, headers } => (url, headers),
     };
     let Some(data_dir) = &settings.data_dir else {
+        // Unique per download: several runtimes in one process (tests) must not share it.
+        let seq = NO_CACHE_DOWNLOADS.fetch_add(1, Ordering::Relaxed);
         let target = std::env::temp_dir().join(format!(
-            "mandi-{}-{}-master.download.csv",
+            "mandi-{}-{seq}-{}-master.download.csv",
             std::process::id(),
             settings.kind.as_str()
         ));
@@ -168,7 +174,8 @@ pub fn load_fetched(
             })
         }
         (Err(refused), Some(cache)) if has_content(&cache) => {
-            tracing::warn!(error = %refused, "downloaded master refused; loading the cached copy");
+            // The caller reports it once, with the stale-cache origin.
+            tracing::debug!(error = %refused, "downloaded master refused; loading the cached copy");
             match load(&cache) {
                 Ok((index, report)) => Ok(Reloaded {
                     index,
