@@ -89,6 +89,13 @@ impl RuntimeSupervisor {
     ) -> Result<RuntimeHandle, StartError> {
         let calendar = Arc::new(calendar);
         let config_only = Arc::new(InstrumentIndex::build(settings.instruments.clone())?);
+        // The `/prices` symbols are configured instruments, so the config alone decides,
+        // before any actor starts.
+        for s in &settings.default_symbols {
+            if config_only.by_symbol(s).is_none() {
+                return Err(StartError::UnknownDefaultSymbol(s.to_string()));
+            }
+        }
         let index = SharedIndex::new(config_only);
         let restarts = Arc::new(ActorRestarts::default());
         // Every long-lived actor runs under panic-safe supervision: a stop or a panic
@@ -121,13 +128,6 @@ impl RuntimeSupervisor {
                 },
             )
         };
-        let current = index.load();
-        for s in &settings.default_symbols {
-            if current.by_symbol(s).is_none() {
-                return Err(StartError::UnknownDefaultSymbol(s.to_string()));
-            }
-        }
-        drop(current);
         let registry = {
             let index = index.clone();
             start_resilient("subscription_registry", restarts.clone(), move |_| {
