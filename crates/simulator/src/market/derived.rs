@@ -222,33 +222,15 @@ fn moneyness(i: &Instrument, spot: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
-    use mandi_domain::{Derivative, Exchange, Segment};
+    use mandi_domain::Exchange;
 
     use super::*;
+    use crate::market::test_contract as nifty;
 
     const PARAMS: PricingParams = PricingParams {
         volatility: 0.14,
         rate: 0.065,
     };
-
-    fn nifty(strike: Option<f64>, option_type: Option<OptionType>) -> Instrument {
-        Instrument {
-            symbol: "NIFTY-Dec2026-25800-CE".into(),
-            exchange: Exchange::Nse,
-            segment: Segment::NseFno,
-            security_id: 40_001,
-            kite_token: 40_001 << 8 | 2,
-            kite_key: "NFO:NIFTY26DEC25800CE".into(),
-            tick_size: if strike.is_some() { 0.05 } else { 0.10 },
-            lot_size: 75,
-            derivative: Some(Derivative {
-                underlying: "NIFTY".into(),
-                expiry: NaiveDate::from_ymd_opt(2026, 12, 29).unwrap_or_default(),
-                strike,
-                option_type,
-            }),
-        }
-    }
 
     fn start() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-23T04:00:00Z")

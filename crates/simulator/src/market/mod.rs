@@ -41,6 +41,32 @@ impl MarketSnapshot {
 /// The latest snapshot, swapped in whole by the clock.
 pub type SharedSnapshot = Arc<MarketSnapshot>;
 
+/// A NIFTY December contract for unit tests: an option with a strike and type, the
+/// future without (its tick is then 0.10).
+#[cfg(test)]
+pub fn test_contract(
+    strike: Option<f64>,
+    option_type: Option<mandi_domain::OptionType>,
+) -> mandi_domain::Instrument {
+    use mandi_domain::{Derivative, Exchange, Instrument, Segment};
+    Instrument {
+        symbol: "NIFTY-Dec2026-25800-CE".into(),
+        exchange: Exchange::Nse,
+        segment: Segment::NseFno,
+        security_id: 40_001,
+        kite_token: 40_001 << 8 | 2,
+        kite_key: "NFO:NIFTY26DEC25800CE".into(),
+        tick_size: if strike.is_some() { 0.05 } else { 0.10 },
+        lot_size: 75,
+        derivative: Some(Derivative {
+            underlying: "NIFTY".into(),
+            expiry: chrono::NaiveDate::from_ymd_opt(2026, 12, 29).unwrap_or_default(),
+            strike,
+            option_type,
+        }),
+    }
+}
+
 /// The default universe at its start prices (seed 1, at the epoch): the market the
 /// session tests of both brokers subscribe against.
 #[cfg(test)]

@@ -84,24 +84,13 @@ fn orders(rng: &mut SmallRng, qty: u32, lot: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use mandi_domain::{Exchange, Segment};
     use rand::SeedableRng;
 
     use super::*;
-    use crate::market::test_market;
+    use crate::market::{test_contract, test_market};
 
     fn option() -> Instrument {
-        Instrument {
-            symbol: "NIFTY-Dec2026-25800-CE".into(),
-            exchange: Exchange::Nse,
-            segment: Segment::NseFno,
-            security_id: 40_001,
-            kite_token: 40_001 << 8 | 2,
-            kite_key: "NFO:NIFTY26DEC25800CE".into(),
-            tick_size: 0.05,
-            lot_size: 75,
-            derivative: None,
-        }
+        test_contract(Some(25_800.0), Some(mandi_domain::OptionType::Call))
     }
 
     fn step(q: &mut Quote, pin: &QuotePin, i: &Instrument, at: i64) {
