@@ -57,6 +57,14 @@ struct Day {
 }
 
 impl Day {
+    fn sim(&self) -> &mandi_simulator::SimulatorHandle {
+        self.stack
+            .app
+            .simulator
+            .as_ref()
+            .expect("embedded simulator")
+    }
+
     /// Moves the clock to `at`, pins `quotes`, and returns once the bot has seen them:
     /// the price store holds each pinned price in `at`'s minute, and the bot host (which
     /// gets every published frame before it answers a query) has answered `/api/bots`.
@@ -84,12 +92,7 @@ impl Day {
     /// Moves the clock and pins, without waiting for the feed (it may be silent).
     async fn pin_at(&self, at: DateTime<Utc>, quotes: &[(&str, QuotePin)]) {
         self.clock.set(at);
-        let sim = self
-            .stack
-            .app
-            .simulator
-            .as_ref()
-            .expect("embedded simulator");
+        let sim = self.sim();
         sim.pin_quotes(quotes.iter().map(|(s, p)| (*s, *p)))
             .await
             .unwrap_or_else(|e| panic!("pin {quotes:?}: {e}"));
@@ -144,12 +147,7 @@ impl Day {
     }
 
     async fn faults(&self, body: Value) {
-        let sim = self
-            .stack
-            .app
-            .simulator
-            .as_ref()
-            .expect("embedded simulator");
+        let sim = self.sim();
         let url = format!("{}/admin/faults", sim.rest_url());
         let (status, answer) = request_json("POST", &url, Some(&body)).await;
         assert_eq!(status, 200, "{answer}");
