@@ -181,13 +181,7 @@ mod tests {
 
     #[test]
     fn a_stored_previous_day_survives_and_yields_to_newer_candles() {
-        let day = |d: u32, close: f64| DayOhlc {
-            date: chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default(),
-            open: close,
-            high: close,
-            low: close,
-            close,
-        };
+        let day = super::super::state::flat_day;
         let candle = |t: DateTime<Utc>, p: f64| Candle {
             start: t,
             open: p,

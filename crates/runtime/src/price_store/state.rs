@@ -214,6 +214,18 @@ impl Series {
     }
 }
 
+/// A test's previous day: 2026-11-`day`, every price `close`.
+#[cfg(test)]
+pub(super) fn flat_day(day: u32, close: f64) -> DayOhlc {
+    DayOhlc {
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap_or_default(),
+        open: close,
+        high: close,
+        low: close,
+        close,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -359,13 +371,7 @@ mod tests {
 
     #[test]
     fn restore_keeps_the_newer_previous_day() {
-        let day = |d: u32, close: f64| DayOhlc {
-            date: chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default(),
-            open: close,
-            high: close,
-            low: close,
-            close,
-        };
+        let day = flat_day;
         let mut book = PriceBook::default();
         book.apply(&[upd("A", 100.0, 1, ist(20, 9, 15))]);
         book.apply(&[upd("A", 101.0, 1, ist(21, 9, 15))]);
