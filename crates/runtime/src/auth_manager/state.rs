@@ -2,6 +2,7 @@
 //! environment, building the broker's profile request, and classifying its answer.
 
 use chrono::{DateTime, Utc};
+use mandi_protocol::kite::rest as kite_rest;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -156,8 +157,11 @@ pub fn profile_request(
         } => ProfileRequest {
             url: format!("{base}/user/profile"),
             headers: vec![
-                ("x-kite-version", "3".to_owned()),
-                ("authorization", format!("token {api_key}:{access_token}")),
+                ("x-kite-version", kite_rest::API_VERSION.to_owned()),
+                (
+                    "authorization",
+                    kite_rest::authorization(api_key, access_token),
+                ),
             ],
         },
     })

@@ -106,7 +106,7 @@ pub async fn open(
     if broker == Broker::Kite {
         // The official Python and JS tickers send it; cheap insurance against a server
         // that starts to insist.
-        request = request.header("X-Kite-Version", "3");
+        request = request.header("X-Kite-Version", mandi_protocol::kite::rest::API_VERSION);
     }
     let connected = tokio::time::timeout(timeout, request.connect()).await;
     let (_response, framed) = match connected {

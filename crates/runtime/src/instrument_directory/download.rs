@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
+use mandi_protocol::kite::rest as kite_rest;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -63,10 +64,10 @@ pub fn kite_headers(credentials: &Credentials) -> Vec<(String, String)> {
             api_key,
             access_token,
         } => vec![
-            ("X-Kite-Version".into(), "3".into()),
+            ("X-Kite-Version".into(), kite_rest::API_VERSION.into()),
             (
                 "Authorization".into(),
-                format!("token {api_key}:{access_token}"),
+                kite_rest::authorization(api_key, access_token),
             ),
         ],
         Credentials::Dhan { .. } => Vec::new(),
