@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use mandi_protocol::master::MasterThresholds;
+use mandi_runtime::instrument_directory::download::{DHAN_COMPACT_URL, KITE_INSTRUMENTS_URL};
 use mandi_runtime::instrument_directory::{
     kite_headers, load_now, MasterKind, MasterOrigin, MasterSettings, MasterSource,
 };
@@ -16,10 +17,6 @@ use mandi_runtime::settings::{Broker, Credentials};
 use mandi_runtime::supervisor::MasterPlan;
 
 use crate::config::MandiConfig;
-
-/// The broker's own master URLs (`master.source = "broker"`).
-const DHAN_MASTER_URL: &str = "https://images.dhan.co/api-data/api-scrip-master.csv";
-const KITE_MASTER_URL: &str = "https://api.kite.trade/instruments";
 
 /// Where `master.source` points, resolved against the simulator's REST base, and whether
 /// that is the embedded simulator (whose master follows today's date: never cached).
@@ -36,8 +33,9 @@ fn resolve(cfg: &MandiConfig, broker: Broker, sim_rest: Option<&str>) -> Option<
         ("", None) => None,
         ("broker", _) => Some((
             match broker {
-                Broker::Dhan => DHAN_MASTER_URL,
-                Broker::Kite => KITE_MASTER_URL,
+                // The broker's own files (`master.source = "broker"`).
+                Broker::Dhan => DHAN_COMPACT_URL,
+                Broker::Kite => KITE_INSTRUMENTS_URL,
             }
             .to_string(),
             false,
