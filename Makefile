@@ -4,7 +4,7 @@ CARGO ?= cargo
 PY := .venv/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run sim test test-rust test-oracle test-browser bench lint fmt clean
+.PHONY: help run sim test test-rust test-oracle test-browser bench check lint fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,13 +30,25 @@ test-browser: ## the dashboard in a real headless Chromium (installs chromium + 
 
 bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9) and the tick → strategy load run (P6)
 	$(CARGO) bench -p mandi-protocol --bench decode -- --warm-up-time 1 --measurement-time 3
-	$(CARGO) bench -p mandi-runtime --bench tick_json -- --warm-up-time 1 --measurement-time 3
-	$(CARGO) bench -p mandi-runtime --bench master -- --warm-up-time 1 --measurement-time 3
-	$(CARGO) bench -p mandi-runtime --bench strategy_latency
+	$(CARGO) bench -p mandi-fanout --bench tick_json -- --warm-up-time 1 --measurement-time 3
+	$(CARGO) bench -p mandi-instruments --bench master -- --warm-up-time 1 --measurement-time 3
+	$(CARGO) bench -p mandi-trading --bench strategy_latency
 
-lint: ## rustfmt check and clippy with warnings as errors
+check: ## quick loop: rustfmt check, clippy with warnings as errors, cargo tests
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) test --workspace --locked
+
+# cargo-machete finds unused dependencies; pinned so every machine reports the same.
+MACHETE_VERSION := 0.9.2
+
+lint: ## rustfmt check, clippy with warnings as errors, crate layering, unused dependencies
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	python3 scripts/lint/layers.py
+	[ "$$($(CARGO) machete --version 2>/dev/null)" = "$(MACHETE_VERSION)" ] || \
+		$(CARGO) install --locked cargo-machete --version $(MACHETE_VERSION)
+	$(CARGO) machete --skip-target-dir
 
 fmt: ## format the code
 	$(CARGO) fmt --all

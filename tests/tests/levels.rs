@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use mandi_domain::time::IST;
 use mandi_domain::{Candle, DayOhlc};
-use mandi_runtime::price_store::{Snapshot, SNAPSHOT_FILE};
+use mandi_fanout::price_store::{Snapshot, SNAPSHOT_FILE};
 use mandi_simulator::QuotePin;
 use mandi_testkit::{get_json, request_json, start_stack, wait_for, Stack, DEADLINE};
 use serde_json::{json, Value};

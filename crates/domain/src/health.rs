@@ -1,8 +1,13 @@
 //! Per-instrument data health: whether the last price of one instrument can be traded on,
 //! from the feed's state, the REST fallback, the instrument's own session and its last tick.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
+
 use serde::{Deserialize, Serialize};
+
+use crate::tick::TickSource;
 
 /// The states clients and bots see for one instrument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -99,6 +104,16 @@ pub fn classify(
         FeedCondition::Live if fresh_within(t.stale_after_s) => InstrumentHealth::Quiet,
         FeedCondition::Live => InstrumentHealth::Stale,
     }
+}
+
+/// One row of `instrument_status` and of `/api/instruments/health`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InstrumentStatus {
+    pub symbol: Arc<str>,
+    pub state: InstrumentHealth,
+    pub last_tick_seconds_ago: Option<f64>,
+    /// Where the last price came from (`socket`, `rest`, `snapshot`).
+    pub source: Option<TickSource>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod candle;
 pub mod candles;
+pub mod feed;
 pub mod health;
 pub mod instrument;
 pub mod levels;
@@ -16,7 +17,8 @@ pub use calendar::{
     CalendarSettings, DailySchedule, HolidayLists, MarketCalendar, MarketPhase, ScheduledJob,
 };
 pub use candle::Candle;
-pub use health::{FeedCondition, HealthThresholds, InstrumentHealth};
+pub use feed::FeedState;
+pub use health::{FeedCondition, HealthThresholds, InstrumentHealth, InstrumentStatus};
 pub use instrument::{Derivative, Exchange, Instrument, OptionType};
 pub use levels::{DayLevels, DayOhlc};
 pub use mode::Mode;

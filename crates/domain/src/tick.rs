@@ -32,7 +32,7 @@ pub struct DepthLevel {
 /// What one upstream packet (or one REST row) says about an instrument. Every field
 /// is optional because brokers send them piecemeal (Dhan sends OI and previous close
 /// in packets of their own); `Tick::apply` merges it into the full picture.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct TickUpdate {
     pub symbol: Arc<str>,
     pub mode: Option<Mode>,

@@ -5,13 +5,13 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use mandi_runtime::auth_manager::{credentials_from_env, credentials_from_text};
-use mandi_runtime::clock::Clock;
+use mandi_feed::auth_manager::{credentials_from_env, credentials_from_text};
 use mandi_runtime::settings::{Credentials, RuntimeSettings, TradingSettings};
 use mandi_runtime::supervisor::{RuntimeHandle, RuntimeSupervisor};
 use mandi_simulator::{
     DerivativeSettings, SimClock, SimCredentials, SimInstrument, SimSettings, SimulatorHandle,
 };
+use mandi_trading::clock::Clock;
 
 use crate::config::MandiConfig;
 use crate::http::{self, AppState};

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use mandi_protocol::master::MasterThresholds;
-use mandi_runtime::instrument_directory::download::{DHAN_COMPACT_URL, KITE_INSTRUMENTS_URL};
-use mandi_runtime::instrument_directory::{
+use mandi_feed::instrument_directory::download::{DHAN_COMPACT_URL, KITE_INSTRUMENTS_URL};
+use mandi_feed::instrument_directory::{
     kite_headers, load_now, MasterKind, MasterOrigin, MasterSettings, MasterSource,
 };
+use mandi_protocol::master::MasterThresholds;
 use mandi_runtime::settings::{Broker, Credentials};
 use mandi_runtime::supervisor::MasterPlan;
 

@@ -10,9 +10,9 @@ use std::time::Duration;
 use awc::ws;
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
-use mandi_runtime::clock::Clock;
 use mandi_server::app::{self, RunningApp};
 use mandi_server::config;
+use mandi_trading::clock::Clock;
 use serde_json::Value;
 
 /// Default bound for any single wait in an end-to-end test.

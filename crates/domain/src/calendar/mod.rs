@@ -112,6 +112,14 @@ impl MarketCalendar {
         self.always_open || self.phase(exchange, now) == MarketPhase::Open
     }
 
+    /// "Open" for clients: any exchange is in its normal session (MCX trades into the
+    /// evening after NSE and BSE have closed).
+    pub fn any_open(&self, now: DateTime<Utc>) -> bool {
+        [Exchange::Nse, Exchange::Bse, Exchange::Mcx]
+            .into_iter()
+            .any(|e| self.is_open(e, now))
+    }
+
     /// The normal session of `exchange` on the IST date `date` as UTC instants
     /// `(open, close)`, close exclusive; `None` on weekends and holidays.
     pub fn session_bounds(

@@ -15,11 +15,3 @@ pub struct NextJob {
     pub job: String,
     pub at: DateTime<Utc>,
 }
-
-/// Clock → price store: an exchange closed (or the process is going down): write the
-/// snapshot now rather than at the next interval.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "()")]
-pub struct PersistNow {
-    pub reason: String,
-}

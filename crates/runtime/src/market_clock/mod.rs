@@ -14,14 +14,14 @@ use chrono::{DateTime, Utc};
 use mandi_domain::time::ist_minute;
 use mandi_domain::{DailySchedule, ScheduledJob};
 
-pub use messages::{GetNextJob, NextJob, PersistNow};
+pub use messages::{GetNextJob, NextJob};
 
-use crate::auth_manager::{AuthManager, CheckTokenNow};
-use crate::feed_connection::messages::{FeedState, GetFeedHealth, ReconnectNow};
-use crate::feed_connection::FeedConnection;
-use crate::instrument_directory::{InstrumentDirectory, RefreshMaster};
-use crate::price_store::PriceStore;
-use crate::rest_fallback::{RestFallback, SetMarketOpen};
+use mandi_fanout::price_store::{PersistNow, PriceStore};
+use mandi_feed::auth_manager::{AuthManager, CheckTokenNow};
+use mandi_feed::feed_connection::messages::{FeedState, GetFeedHealth, ReconnectNow};
+use mandi_feed::feed_connection::FeedConnection;
+use mandi_feed::instrument_directory::{InstrumentDirectory, RefreshMaster};
+use mandi_feed::rest_fallback::{RestFallback, SetMarketOpen};
 
 /// How often the open/closed state of the market is re-evaluated.
 const MARKET_OPEN_CHECK: Duration = Duration::from_secs(15);
@@ -40,7 +40,7 @@ pub struct MarketClock {
     next: Option<(ScheduledJob, DateTime<Utc>)>,
     market_open: Option<bool>,
     /// Told at each exchange's close to write the day's paper summary.
-    paper: Option<Addr<crate::paper_executor::PaperExecutor>>,
+    paper: Option<Addr<mandi_trading::paper_executor::PaperExecutor>>,
     /// Told at 08:35 IST to download the instrument master again.
     directory: Option<Addr<InstrumentDirectory>>,
 }
@@ -71,14 +71,14 @@ impl MarketClock {
         self
     }
 
-    pub fn with_paper(mut self, paper: Addr<crate::paper_executor::PaperExecutor>) -> Self {
+    pub fn with_paper(mut self, paper: Addr<mandi_trading::paper_executor::PaperExecutor>) -> Self {
         self.paper = Some(paper);
         self
     }
 
     /// Tell the REST fallback when the market opens or closes (any exchange).
     fn track_market_open(&mut self) {
-        let open = crate::broadcaster::any_market_open(self.schedule.calendar(), Utc::now());
+        let open = self.schedule.calendar().any_open(Utc::now());
         if self.market_open != Some(open) {
             self.market_open = Some(open);
             self.fallback.do_send(SetMarketOpen { open });
@@ -135,7 +135,7 @@ impl MarketClock {
                 });
                 // Rewritten at each exchange's close, so MCX's evening trades are in it.
                 if let Some(paper) = &self.paper {
-                    paper.do_send(crate::paper_executor::WriteDaySummary {
+                    paper.do_send(mandi_trading::paper_executor::WriteDaySummary {
                         date: mandi_strategy::clock::ist_date(Utc::now()),
                     });
                 }
@@ -173,7 +173,7 @@ impl actix::Supervised for MarketClock {
     }
 }
 
-crate::crash_handler!(MarketClock);
+mandi_supervision::crash_handler!(MarketClock);
 
 impl Handler<GetNextJob> for MarketClock {
     type Result = MessageResult<GetNextJob>;

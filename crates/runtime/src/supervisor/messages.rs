@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::instrument_directory::IndexError;
+use mandi_feed::instrument_directory::IndexError;
 
 #[derive(Debug, Error)]
 pub enum StartError {

@@ -5,7 +5,6 @@
 //! `HttpServer::new`, so every HTTP worker shares one runtime.
 
 mod messages;
-pub mod resilient;
 mod state;
 
 use std::sync::Arc;
@@ -14,25 +13,26 @@ use actix::Addr;
 use chrono::Utc;
 use mandi_domain::MarketCalendar;
 
+pub use mandi_supervision::{start_resilient, ActorRestarts, CrashActor, CrashKind, RestartCount};
 pub use messages::StartError;
-pub use resilient::{start_resilient, ActorRestarts, CrashActor, CrashKind, RestartCount};
 pub use state::{grade, HealthReport, STALE_AFTER_S};
 
-use crate::auth_manager::{AuthManager, NotifyOnNewToken};
-use crate::broadcaster::{Broadcaster, GetBroadcastStats, GetInstrumentHealth};
-use crate::feed_connection::messages::GetFeedHealth;
-use crate::feed_connection::FeedConnection;
-use crate::instrument_directory::{
+use crate::market_clock::MarketClock;
+use crate::settings::RuntimeSettings;
+use mandi_fanout::broadcaster::{Broadcaster, GetBroadcastStats, GetInstrumentHealth};
+use mandi_fanout::price_store::{GetPriceStoreStats, PriceStore};
+use mandi_feed::auth_manager::{AuthManager, NotifyOnNewToken};
+use mandi_feed::backplane::Interest;
+use mandi_feed::feed_connection::messages::GetFeedHealth;
+use mandi_feed::feed_connection::FeedConnection;
+use mandi_feed::instrument_directory::{
     InstrumentDirectory, InstrumentIndex, MasterSettings, ReloadError, Reloaded, SharedIndex,
 };
-use crate::market_clock::MarketClock;
-use crate::paper_executor::PaperExecutor;
-use crate::price_store::{GetPriceStoreStats, PriceStore};
-use crate::rest_fallback::{GetFallbackStatus, RestFallback};
-use crate::settings::RuntimeSettings;
-use crate::strategy_host::StrategyHost;
-use crate::strategy_runner::RunnerDeps;
-use crate::subscription_registry::{AttachFeed, Subscribe, SubscriptionRegistry};
+use mandi_feed::rest_fallback::{GetFallbackStatus, RestFallback};
+use mandi_feed::subscription_registry::{AttachFeed, Subscribe, SubscriptionRegistry};
+use mandi_trading::paper_executor::PaperExecutor;
+use mandi_trading::strategy_host::StrategyHost;
+use mandi_trading::strategy_runner::RunnerDeps;
 
 /// The subscriber name under which the runtime holds the `/prices` set.
 pub const RUNTIME_SUBSCRIBER: &str = "runtime:prices";
@@ -134,9 +134,12 @@ impl RuntimeSupervisor {
                 SubscriptionRegistry::new(index)
             })
         };
+        // What the client and trading sides see of the registry: the backplane's interest
+        // messages, never its address.
+        let interest = Interest::new(&registry);
         let broadcaster = {
             let (broadcast, index, registry) =
-                (settings.broadcast.clone(), index.clone(), registry.clone());
+                (settings.broadcast.clone(), index.clone(), interest.clone());
             let (symbols, broker) = (
                 settings.default_symbols.clone(),
                 settings.upstream.broker.as_str(),
@@ -150,11 +153,11 @@ impl RuntimeSupervisor {
             .trading
             .clock
             .clone()
-            .unwrap_or_else(crate::clock::system_clock);
+            .unwrap_or_else(mandi_trading::clock::system_clock);
         let executor = {
             let t = &settings.trading;
             let (paper, journal, index) = (t.paper.clone(), t.journal_path.clone(), index.clone());
-            let (registry, updates) = (registry.clone(), vec![broadcaster.clone().recipient()]);
+            let (registry, updates) = (interest.clone(), vec![broadcaster.clone().recipient()]);
             let clock = trading_clock.clone();
             start_resilient("paper_executor", restarts.clone(), move |_| {
                 PaperExecutor::new(paper, journal, index, clock)
@@ -165,7 +168,7 @@ impl RuntimeSupervisor {
         let strategies = {
             let deps = RunnerDeps {
                 executor: executor.clone(),
-                registry: Some(registry.clone()),
+                registry: Some(interest.clone()),
                 index: index.clone(),
                 clock: trading_clock.clone(),
                 journal_path: settings.trading.journal_path.clone(),
@@ -281,21 +284,24 @@ impl RuntimeHandle {
         let broadcast = self.broadcaster.send(GetBroadcastStats).await?;
         let instruments = self.broadcaster.send(GetInstrumentHealth).await?;
         let next_job = self.clock.send(crate::market_clock::GetNextJob).await?;
-        let auth = self.auth.send(crate::auth_manager::GetAuthStatus).await?;
+        let auth = self
+            .auth
+            .send(mandi_feed::auth_manager::GetAuthStatus)
+            .await?;
         let rest_fallback = self.fallback.send(GetFallbackStatus).await?;
         let master = self
             .directory
-            .send(crate::instrument_directory::GetMasterStatus)
+            .send(mandi_feed::instrument_directory::GetMasterStatus)
             .await?;
         let now = Utc::now();
-        let market_open = crate::broadcaster::any_market_open(&self.calendar, now);
+        let market_open = self.calendar.any_open(now);
         let last_tick_age_s = store
             .last_update_at
             .map(|t| mandi_domain::time::seconds_since(t, now));
         Ok(HealthReport {
             status: grade(feed.state, last_tick_age_s, market_open),
             using_rest_fallback: rest_fallback.active
-                && feed.state != crate::feed_connection::messages::FeedState::Live,
+                && feed.state != mandi_feed::feed_connection::messages::FeedState::Live,
             last_tick_age_s,
             clients: broadcast.clients,
             prices_clients: broadcast.prices_clients,

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::auth_manager::AuthStatus;
-use crate::broadcaster::{BroadcastStats, InstrumentStatus};
-use crate::feed_connection::messages::{FeedHealth, FeedState};
 use crate::market_clock::NextJob;
-use crate::price_store::PriceStoreStats;
-use crate::rest_fallback::FallbackStatus;
-use crate::supervisor::resilient::RestartCount;
+use mandi_fanout::broadcaster::{BroadcastStats, InstrumentStatus};
+use mandi_fanout::price_store::PriceStoreStats;
+use mandi_feed::auth_manager::AuthStatus;
+use mandi_feed::feed_connection::messages::{FeedHealth, FeedState};
+use mandi_feed::rest_fallback::FallbackStatus;
+use mandi_supervision::RestartCount;
 
 /// A tick older than this while the feed claims to be live makes the report "degraded".
 pub const STALE_AFTER_S: f64 = 30.0;
@@ -41,7 +41,7 @@ pub struct HealthReport {
     pub using_rest_fallback: bool,
     pub rest_fallback: FallbackStatus,
     /// The instrument master: where it came from, when, and the last reload's error.
-    pub master: crate::instrument_directory::MasterStatus,
+    pub master: mandi_feed::instrument_directory::MasterStatus,
     pub timestamp: DateTime<Utc>,
 }
 

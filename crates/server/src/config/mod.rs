@@ -143,11 +143,11 @@ impl MandiConfig {
     /// and validated: a bad file stops start-up naming the file and the key.
     pub fn trading_settings(
         &self,
-    ) -> Result<TradingSettings, mandi_runtime::strategy_host::StrategyFileError> {
+    ) -> Result<TradingSettings, mandi_trading::strategy_host::StrategyFileError> {
         let dir = self.strategies.dir.trim();
         let strategies_dir = (!dir.is_empty()).then(|| std::path::PathBuf::from(dir));
         let strategies = match &strategies_dir {
-            Some(d) => mandi_runtime::strategy_host::load_dir(d)?,
+            Some(d) => mandi_trading::strategy_host::load_dir(d)?,
             None => Vec::new(),
         };
         Ok(TradingSettings {
@@ -155,7 +155,7 @@ impl MandiConfig {
             journal_path: self
                 .store_settings()
                 .data_dir
-                .map(|d| d.join(mandi_runtime::journal::JOURNAL_FILE)),
+                .map(|d| d.join(mandi_trading::journal::JOURNAL_FILE)),
             strategies_dir,
             strategies,
             clock: None,

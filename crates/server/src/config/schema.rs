@@ -17,7 +17,7 @@ pub struct MandiConfig {
     #[serde(default)]
     pub master: MasterSection,
     #[serde(default)]
-    pub rest_fallback: mandi_runtime::rest_fallback::RestFallbackSettings,
+    pub rest_fallback: mandi_feed::rest_fallback::RestFallbackSettings,
     /// The paper account: fill model and Indian charges (the paper crate's keys).
     #[serde(default)]
     pub paper: mandi_paper::PaperSettings,

@@ -4,8 +4,8 @@
 //! loopback peer, or to a bearer token equal to `MANDI_ADMIN_TOKEN` when that is set.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use mandi_runtime::auth_manager::{GetCredentials, ReplaceCredentials};
-use mandi_runtime::instrument_directory::{GetMasterStatus, ReloadError, ReloadMaster};
+use mandi_feed::auth_manager::{GetCredentials, ReplaceCredentials};
+use mandi_feed::instrument_directory::{GetMasterStatus, ReloadError, ReloadMaster};
 use mandi_runtime::settings::Credentials;
 use mandi_runtime::supervisor::{CrashActor, CrashKind};
 use serde::Deserialize;
@@ -212,7 +212,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let Ok(h) = state.runtime.health().await else {
         return busy();
     };
-    let live = u8::from(h.feed.state == mandi_runtime::feed_connection::messages::FeedState::Live);
+    let live = u8::from(h.feed.state == mandi_feed::feed_connection::messages::FeedState::Live);
     let rows: [(&str, &str, &str, f64); 14] = [
         (
             "mandi_feed_live",

@@ -1,9 +1,9 @@
 //! JSON endpoints and the two WebSocket upgrades.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use mandi_runtime::broadcaster::{GetPricesPayload, SessionKind};
-use mandi_runtime::client_session::ClientSession;
-use mandi_runtime::subscription_registry::GetActiveSubscriptions;
+use mandi_fanout::broadcaster::{GetPricesPayload, SessionKind};
+use mandi_fanout::client_session::ClientSession;
+use mandi_feed::subscription_registry::GetActiveSubscriptions;
 
 use super::AppState;
 

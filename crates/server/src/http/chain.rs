@@ -5,7 +5,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use mandi_domain::{Exchange, Instrument};
-use mandi_runtime::price_store::GetSnapshot;
+use mandi_fanout::price_store::GetSnapshot;
 use serde::Deserialize;
 
 use super::AppState;

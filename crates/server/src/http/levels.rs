@@ -8,7 +8,7 @@ use chrono::Utc;
 use mandi_domain::candles::{aggregate, parse_interval, session_open_ist, INTERVALS_MIN};
 use mandi_domain::levels::day_levels;
 use mandi_domain::DayLevels;
-use mandi_runtime::price_store::{GetCandles, GetLevelsInput};
+use mandi_fanout::price_store::{GetCandles, GetLevelsInput};
 use serde::{Deserialize, Serialize};
 
 use super::api::unavailable;

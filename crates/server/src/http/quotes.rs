@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
-use mandi_runtime::price_store::GetSnapshot;
+use mandi_fanout::price_store::GetSnapshot;
 use serde::Deserialize;
 
 use super::api::unavailable;

@@ -6,10 +6,10 @@
 
 use actix_web::{web, HttpResponse};
 use mandi_paper::{CancelError, OrderId, OrderKind, OrderRequest, OrderStatus, Side};
-use mandi_runtime::paper_executor::{
+use mandi_trading::paper_executor::{
     CancelOrder, GetBotEvents, GetFills, GetOrders, GetPositions, PlaceOrder,
 };
-use mandi_runtime::strategy_host::{ExitBot, GetBots};
+use mandi_trading::strategy_host::{ExitBot, GetBots};
 use serde::Deserialize;
 
 use super::api::unavailable;

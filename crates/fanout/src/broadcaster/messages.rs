@@ -1,0 +1,93 @@
+//! Messages the broadcaster takes, and the wake-up it sends to sessions.
+
+use std::sync::{Arc, Mutex};
+
+use actix::{Message, Recipient};
+use mandi_domain::Mode;
+use mandi_protocol::client::Frame;
+use serde::Serialize;
+
+use super::outbox::Outbox;
+
+/// Broadcaster → session: your outbox has something; drain it.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct OutboxReady;
+
+/// What a session registers for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// `/ws`: per-instrument ticks, status and heartbeats.
+    Ticks,
+    /// `/ws/prices`: the broking terminal's one-second price map.
+    Prices,
+}
+
+/// A session opened. Returns its id.
+#[derive(Message)]
+#[rtype(result = "u64")]
+pub struct SessionOpened {
+    pub kind: SessionKind,
+    pub outbox: Arc<Mutex<Outbox>>,
+    pub notify: Recipient<OutboxReady>,
+}
+
+/// A session closed: forget it and release its subscriptions.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct SessionClosed {
+    pub session: u64,
+}
+
+/// A session asks for symbols. Unknown symbols come back; the rest get a `subscribed`
+/// message and a snapshot queued before any later tick.
+#[derive(Message, Debug)]
+#[rtype(result = "Vec<String>")]
+pub struct ClientSubscribe {
+    pub session: u64,
+    pub symbols: Vec<String>,
+    pub mode: Mode,
+}
+
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct ClientUnsubscribe {
+    pub session: u64,
+    pub symbols: Vec<String>,
+}
+
+/// Query: the terminal's `/prices` payload right now.
+#[derive(Message, Debug)]
+#[rtype(result = "serde_json::Value")]
+pub struct GetPricesPayload;
+
+/// Query: fan-out counters for `/health` and `/metrics`.
+#[derive(Message, Debug)]
+#[rtype(result = "BroadcastStats")]
+pub struct GetBroadcastStats;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BroadcastStats {
+    pub clients: usize,
+    pub prices_clients: usize,
+    pub ticks_in: u64,
+    pub serializations: u64,
+    /// Times a session was woken to drain its outbox (one wake-up may carry many frames).
+    pub wakeups: u64,
+    pub slow_clients_closed: u64,
+    pub feed_state: &'static str,
+    pub last_tick_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Query: every known or watched instrument's health, for `/health` and the API.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "Vec<super::InstrumentStatus>")]
+pub struct GetInstrumentHealth;
+
+/// Trading → every client tick socket: order, fill and position updates, bot events. The
+/// trading side is handed a `Recipient` of it and never names the broadcaster.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct TradingUpdate {
+    pub frame: Frame,
+}

@@ -1,0 +1,447 @@
+//! `Broadcaster`: fans published ticks out to client sessions. Each tick is serialized
+//! once and the same frame queued for every interested session's bounded outbox.
+
+mod health;
+mod messages;
+pub mod outbox;
+mod state;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::{Actor, AsyncContext, Context, Handler, MessageResult, Recipient};
+use chrono::Utc;
+use mandi_domain::MarketCalendar;
+
+pub use health::HealthBook;
+pub use mandi_domain::InstrumentStatus;
+pub use messages::{
+    BroadcastStats, ClientSubscribe, ClientUnsubscribe, GetBroadcastStats, GetInstrumentHealth,
+    GetPricesPayload, OutboxReady, SessionClosed, SessionKind, SessionOpened, TradingUpdate,
+};
+pub use outbox::{Outbox, PushOutcome};
+pub use state::{prices_payload, FanoutState};
+
+use crate::price_store::TicksPublished;
+use crate::settings::BroadcastSettings;
+use mandi_domain::FeedState;
+use mandi_feed::backplane::{
+    FallbackStatusChanged, FeedStatusChanged, Interest, Release, ReleaseAll, Subscribe,
+};
+use mandi_instruments::SharedIndex;
+use mandi_protocol::client::{self as client_protocol, HealthView};
+
+/// Price data arrives in bursts at the open; the price store `try_send`s into this.
+const MAILBOX_CAPACITY: usize = 8192;
+/// How often per-instrument states are re-evaluated.
+const INSTRUMENT_HEALTH_CHECK: Duration = Duration::from_secs(1);
+/// The key under which a `/ws/prices` session's one pending payload is conflated.
+const PRICES_KEY: &str = "__prices__";
+
+struct SessionEntry {
+    kind: SessionKind,
+    outbox: Arc<Mutex<Outbox>>,
+    notify: Recipient<OutboxReady>,
+}
+
+pub struct Broadcaster {
+    settings: BroadcastSettings,
+    index: SharedIndex,
+    registry: Interest,
+    /// Symbols of the terminal's `/prices` map, in config order.
+    price_symbols: Vec<Arc<str>>,
+    /// IST sessions per exchange; `always_open` in it makes every moment market hours.
+    calendar: Arc<MarketCalendar>,
+    next_id: u64,
+    sessions: HashMap<u64, SessionEntry>,
+    fanout: FanoutState,
+    health: HealthView,
+    /// Per-instrument states last announced to clients.
+    instrument_health: HealthBook,
+    stats: BroadcastStats,
+}
+
+impl Broadcaster {
+    pub fn new(
+        settings: BroadcastSettings,
+        index: impl Into<SharedIndex>,
+        registry: Interest,
+        price_symbols: Vec<Arc<str>>,
+        broker: &'static str,
+        calendar: Arc<MarketCalendar>,
+    ) -> Broadcaster {
+        Broadcaster {
+            settings,
+            index: index.into(),
+            registry,
+            price_symbols,
+            calendar: calendar.clone(),
+            next_id: 1,
+            sessions: HashMap::new(),
+            fanout: FanoutState::default(),
+            instrument_health: HealthBook::default(),
+            health: HealthView {
+                state: FeedState::Connecting,
+                reason: None,
+                broker,
+                market_open: calendar.always_open(),
+                last_tick_at: None,
+                fallback_active: false,
+            },
+            stats: BroadcastStats {
+                clients: 0,
+                prices_clients: 0,
+                ticks_in: 0,
+                serializations: 0,
+                wakeups: 0,
+                slow_clients_closed: 0,
+                feed_state: FeedState::Connecting.as_str(),
+                last_tick_at: None,
+            },
+        }
+    }
+
+    fn subscriber_id(session: u64) -> Arc<str> {
+        format!("client-{session}").into()
+    }
+
+    /// Queue into one session and wake it if it was idle. A session past its bound is
+    /// woken too: it sees `overflowed()` and closes itself with a clear close code.
+    fn deliver(&mut self, session: u64, push: impl FnOnce(&mut Outbox) -> PushOutcome) {
+        let Some(entry) = self.sessions.get(&session) else {
+            return;
+        };
+        // A lock poisoned by a panic elsewhere still guards a consistent queue (every
+        // push completes before it can fail), so take it over rather than go deaf.
+        let mut outbox = entry.outbox.lock().unwrap_or_else(|e| e.into_inner());
+        if outbox.overflowed() {
+            return;
+        }
+        let outcome = push(&mut outbox);
+        drop(outbox);
+        match outcome {
+            PushOutcome::Queued => {}
+            PushOutcome::Notify => {
+                self.stats.wakeups += 1;
+                // At most one wake-up is ever pending per session (the outbox tracks it),
+                // so this cannot grow the session's mailbox without bound.
+                entry.notify.do_send(OutboxReady);
+            }
+            PushOutcome::Overflow => {
+                self.stats.slow_clients_closed += 1;
+                entry.notify.do_send(OutboxReady);
+            }
+        }
+    }
+
+    fn refresh_health(&mut self) {
+        self.health.market_open = self.calendar.any_open(Utc::now());
+    }
+
+    fn health_inputs(&self, now: chrono::DateTime<Utc>) -> health::HealthInputs<'_> {
+        health::HealthInputs {
+            feed: self.health.state,
+            fallback_active: self.health.fallback_active,
+            calendar: &self.calendar,
+            index: self.index.load(),
+            thresholds: mandi_domain::HealthThresholds {
+                quiet_after_s: self.settings.instrument_quiet_after_ms as f64 / 1000.0,
+                stale_after_s: self.settings.instrument_stale_after_ms as f64 / 1000.0,
+            },
+            now,
+        }
+    }
+
+    /// Tell each session about the watched instruments whose state changed.
+    fn announce_instrument_health(&mut self) {
+        let mut book = std::mem::take(&mut self.instrument_health);
+        let changed = book.refresh(&self.health_inputs(Utc::now()), &self.fanout);
+        self.instrument_health = book;
+        for status in changed {
+            let frame = client_protocol::instrument_status_message(&status);
+            let listeners: Vec<u64> = self.fanout.listeners(&status.symbol).collect();
+            for id in listeners {
+                let f = frame.clone();
+                self.deliver(id, |o| o.push_control(f));
+            }
+        }
+    }
+
+    fn session_ids(&self, kind: SessionKind) -> Vec<u64> {
+        self.sessions
+            .iter()
+            .filter(|(_, e)| e.kind == kind)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn push_control_to_all(&mut self, kind: SessionKind, msg: client_protocol::Frame) {
+        for id in self.session_ids(kind) {
+            let m = msg.clone();
+            self.deliver(id, |o| o.push_control(m));
+        }
+    }
+
+    /// The terminal's price map as of now.
+    fn prices_now(&self) -> serde_json::Value {
+        prices_payload(
+            &self.price_symbols,
+            &self.fanout,
+            self.health.state,
+            Utc::now(),
+        )
+    }
+
+    fn push_prices(&mut self, session: u64, frame: client_protocol::Frame) {
+        self.deliver(session, |o| o.push_latest(PRICES_KEY.into(), frame));
+    }
+}
+
+impl Actor for Broadcaster {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
+        let heartbeat = Duration::from_millis(self.settings.heartbeat_interval_ms);
+        ctx.run_interval(heartbeat, |this, _| {
+            this.refresh_health();
+            let msg = client_protocol::heartbeat_message(&this.health, Utc::now());
+            this.push_control_to_all(SessionKind::Ticks, msg);
+        });
+        // Per-instrument states move with time alone (a tick ageing into quiet, a
+        // session opening), so they are re-checked on a clock as well as on events.
+        ctx.run_interval(INSTRUMENT_HEALTH_CHECK, |this, _| {
+            this.announce_instrument_health();
+        });
+        let prices = Duration::from_millis(self.settings.prices_push_interval_ms);
+        ctx.run_interval(prices, |this, _| {
+            let frame = client_protocol::Frame::from(this.prices_now().to_string());
+            for id in this.session_ids(SessionKind::Prices) {
+                this.push_prices(id, frame.clone());
+            }
+        });
+    }
+}
+
+impl actix::Supervised for Broadcaster {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // Sessions, their outboxes and interests are kept, so no browser notices; a
+        // panic while an outbox was locked is healed where the lock is taken. Tell every
+        // session the current state again in case the failure ate a status message.
+        self.refresh_health();
+        let status = client_protocol::connection_status_message(&self.health, Utc::now());
+        self.push_control_to_all(SessionKind::Ticks, status);
+        tracing::info!(
+            sessions = self.sessions.len(),
+            "broadcaster restarted with its sessions"
+        );
+    }
+}
+
+mandi_supervision::crash_handler!(Broadcaster);
+
+impl Handler<TicksPublished> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: TicksPublished, _: &mut Context<Self>) {
+        for tick in msg.ticks.iter() {
+            self.stats.ticks_in += 1;
+            self.stats.serializations += 1;
+            let bytes = client_protocol::tick_message(tick);
+            self.health.last_tick_at = Some(tick.received_time);
+            self.stats.last_tick_at = Some(tick.received_time);
+            let listeners: Vec<u64> = self.fanout.listeners(&tick.symbol).collect();
+            for id in listeners {
+                let (k, b) = (tick.symbol.clone(), bytes.clone());
+                self.deliver(id, |o| o.push_latest(k, b));
+            }
+            self.fanout.store(tick.clone(), bytes);
+        }
+    }
+}
+
+impl Handler<TradingUpdate> for Broadcaster {
+    type Result = ();
+
+    /// Order, fill, position and bot updates go to every tick socket: a trading client
+    /// needs them whatever it subscribed to.
+    fn handle(&mut self, msg: TradingUpdate, _: &mut Context<Self>) {
+        self.push_control_to_all(SessionKind::Ticks, msg.frame);
+    }
+}
+
+impl Handler<FeedStatusChanged> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: FeedStatusChanged, _: &mut Context<Self>) {
+        self.health.state = msg.state;
+        self.health.reason = msg.reason;
+        self.stats.feed_state = msg.state.as_str();
+        self.refresh_health();
+        let status = client_protocol::connection_status_message(&self.health, msg.at);
+        self.push_control_to_all(SessionKind::Ticks, status);
+        self.announce_instrument_health();
+    }
+}
+
+impl Handler<FallbackStatusChanged> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: FallbackStatusChanged, _: &mut Context<Self>) {
+        self.health.fallback_active = msg.active;
+        self.refresh_health();
+        let status = client_protocol::connection_status_message(&self.health, msg.at);
+        self.push_control_to_all(SessionKind::Ticks, status);
+        self.announce_instrument_health();
+    }
+}
+
+impl Handler<GetInstrumentHealth> for Broadcaster {
+    type Result = MessageResult<GetInstrumentHealth>;
+
+    fn handle(&mut self, _: GetInstrumentHealth, _: &mut Context<Self>) -> Self::Result {
+        let inputs = self.health_inputs(Utc::now());
+        let mut symbols: Vec<Arc<str>> = self
+            .fanout
+            .known()
+            .chain(self.fanout.watched())
+            .cloned()
+            .collect();
+        symbols.sort();
+        symbols.dedup();
+        MessageResult(
+            symbols
+                .iter()
+                .map(|s| inputs.status(s, &self.fanout))
+                .collect(),
+        )
+    }
+}
+
+impl Handler<SessionOpened> for Broadcaster {
+    type Result = u64;
+
+    fn handle(&mut self, msg: SessionOpened, _: &mut Context<Self>) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let kind = msg.kind;
+        self.sessions.insert(
+            id,
+            SessionEntry {
+                kind,
+                outbox: msg.outbox,
+                notify: msg.notify,
+            },
+        );
+        match kind {
+            SessionKind::Ticks => {
+                self.stats.clients += 1;
+                self.refresh_health();
+                let status = client_protocol::connection_status_message(&self.health, Utc::now());
+                self.deliver(id, |o| o.push_control(status));
+            }
+            SessionKind::Prices => {
+                self.stats.prices_clients += 1;
+                let frame = client_protocol::Frame::from(self.prices_now().to_string());
+                self.push_prices(id, frame);
+            }
+        }
+        id
+    }
+}
+
+impl Handler<SessionClosed> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: SessionClosed, _: &mut Context<Self>) {
+        if let Some(entry) = self.sessions.remove(&msg.session) {
+            match entry.kind {
+                SessionKind::Ticks => self.stats.clients = self.stats.clients.saturating_sub(1),
+                SessionKind::Prices => {
+                    self.stats.prices_clients = self.stats.prices_clients.saturating_sub(1)
+                }
+            }
+        }
+        if !self.fanout.remove_session(msg.session).is_empty() {
+            self.registry.release_all(ReleaseAll {
+                subscriber: Self::subscriber_id(msg.session),
+            });
+        }
+    }
+}
+
+impl Handler<ClientSubscribe> for Broadcaster {
+    type Result = MessageResult<ClientSubscribe>;
+
+    fn handle(&mut self, msg: ClientSubscribe, _: &mut Context<Self>) -> Self::Result {
+        let mut unknown = Vec::new();
+        let mut known: Vec<Arc<str>> = Vec::new();
+        for s in msg.symbols {
+            match self.index.load().by_symbol(&s) {
+                Some(inst) if !known.contains(&inst.symbol) => known.push(inst.symbol.clone()),
+                Some(_) => {}
+                None => unknown.push(s),
+            }
+        }
+        if known.is_empty() {
+            return MessageResult(unknown);
+        }
+        for s in &known {
+            self.fanout.add_interest(msg.session, s.clone());
+        }
+        self.registry.subscribe(Subscribe {
+            subscriber: Self::subscriber_id(msg.session),
+            symbols: known.clone(),
+            mode: msg.mode,
+        });
+        // The snapshot comes from our own cache, in this same handler, so no tick
+        // published after it can overtake it.
+        let ticks: Vec<&mandi_domain::Tick> = known
+            .iter()
+            .filter_map(|s| self.fanout.latest(s).map(|l| &l.tick))
+            .collect();
+        let snapshot = client_protocol::snapshot_message(&ticks);
+        let ack = client_protocol::subscribed_message(&known, msg.mode);
+        self.deliver(msg.session, |o| o.push_controls([ack, snapshot]));
+        MessageResult(unknown)
+    }
+}
+
+impl Handler<ClientUnsubscribe> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, msg: ClientUnsubscribe, _: &mut Context<Self>) {
+        let symbols: Vec<Arc<str>> = msg.symbols.iter().map(|s| Arc::from(s.as_str())).collect();
+        for s in &symbols {
+            self.fanout.remove_interest(msg.session, s);
+        }
+        self.registry.release(Release {
+            subscriber: Self::subscriber_id(msg.session),
+            symbols: symbols.clone(),
+        });
+        let ack = client_protocol::unsubscribed_message(&symbols);
+        self.deliver(msg.session, |o| {
+            for s in &symbols {
+                o.forget(s);
+            }
+            o.push_control(ack)
+        });
+    }
+}
+
+impl Handler<GetPricesPayload> for Broadcaster {
+    type Result = MessageResult<GetPricesPayload>;
+
+    fn handle(&mut self, _: GetPricesPayload, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.prices_now())
+    }
+}
+
+impl Handler<GetBroadcastStats> for Broadcaster {
+    type Result = MessageResult<GetBroadcastStats>;
+
+    fn handle(&mut self, _: GetBroadcastStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.stats.clone())
+    }
+}

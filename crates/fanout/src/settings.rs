@@ -1,0 +1,23 @@
+//! The client side's settings: fan-out limits and where the price store keeps its
+//! snapshot.
+
+/// Client-facing fan-out limits.
+#[derive(Clone, Debug)]
+pub struct BroadcastSettings {
+    pub max_symbols_per_client: usize,
+    /// Per-session bound on queued bytes; a client past it is closed.
+    pub max_queued_bytes: usize,
+    pub heartbeat_interval_ms: u64,
+    pub prices_push_interval_ms: u64,
+    /// An instrument that has not ticked for this long (in its session) is `quiet`.
+    pub instrument_quiet_after_ms: u64,
+    /// ... and for this long `stale`: bots must not trade on it.
+    pub instrument_stale_after_ms: u64,
+}
+
+/// Where the price store keeps its snapshot; `data_dir: None` keeps nothing on disk.
+#[derive(Clone, Debug)]
+pub struct StoreSettings {
+    pub data_dir: Option<std::path::PathBuf>,
+    pub persist_interval_ms: u64,
+}

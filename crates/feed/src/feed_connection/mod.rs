@@ -1,0 +1,379 @@
+//! `FeedConnection`: the one upstream broker WebSocket (Dhan v2 or Kite v3). Connects
+//! after a backoff, replays and diffs subscriptions, turns every binary frame into one
+//! `TicksReceived`, and stops itself on any failure so supervision restarts it.
+
+mod connect;
+mod conversion;
+mod dhan_adapter;
+mod failure;
+mod frames;
+mod kite_adapter;
+pub mod messages;
+mod requests;
+mod state;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix::io::{SinkWrite, WriteHandler};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult,
+    Recipient, Running, WrapFuture,
+};
+use awc::error::WsProtocolError;
+use awc::ws;
+use bytes::Bytes;
+use chrono::Utc;
+use mandi_domain::MarketCalendar;
+use mandi_protocol::dhan;
+use mandi_protocol::kite;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+pub use connect::{feed_url, MAX_FRAME_SIZE_BYTES};
+pub use conversion::{Conversion, Skipped};
+pub use failure::{
+    Failure, FailureKind, AUTH_RETRY_FLOOR, FATAL_RETRY_FLOOR, THROTTLED_RETRY_FLOOR,
+};
+pub use kite_adapter::{classify_text, KiteText};
+pub use requests::{change_commands, replay_commands, UpstreamCommand};
+pub use state::{BackoffPolicy, ConnectionState, Counters, JITTER_FRACTION, STABLE_CONNECTION};
+
+use self::connect::{WsSink, WsStream};
+use self::messages::{
+    ApplyUpstreamChanges, FeedHealth, FeedStatusChanged, GetFeedHealth, ReconnectNow,
+    ReplaySubscriptions, TicksReceived,
+};
+use crate::auth_manager::{AuthManager, ReportAuthFailure, TokenAdopted};
+use crate::instrument_directory::SharedIndex;
+use crate::settings::{Broker, UpstreamSettings};
+
+/// Dhan pings us every 10 s and we ping back at the same cadence, so a half-open
+/// socket shows up as read-idle on both sides.
+pub const DHAN_PING_INTERVAL: Duration = Duration::from_secs(10);
+/// The idle check runs at a fifth of the timeout, within these bounds.
+const IDLE_CHECK_MIN: Duration = Duration::from_millis(50);
+const IDLE_CHECK_MAX: Duration = Duration::from_secs(1);
+
+/// The upstream connection. Its fields outlive each socket: actix `Supervised` restarts
+/// this same value (`restarting()` then `started()`), so backoff, counters and the
+/// upstream set carry over while the socket, its stream and timers are dropped.
+pub struct FeedConnection {
+    settings: UpstreamSettings,
+    index: SharedIndex,
+    auth: Addr<AuthManager>,
+    ticks: Recipient<TicksReceived>,
+    status: Vec<Recipient<FeedStatusChanged>>,
+    state: ConnectionState,
+    /// The open socket's write half; None between sockets.
+    sink: Option<SinkWrite<ws::Message, WsSink>>,
+    /// Jitter for the backoff.
+    rng: SmallRng,
+    /// IST sessions: a mute socket is stale only while its instruments trade.
+    calendar: Option<Arc<MarketCalendar>>,
+}
+
+impl FeedConnection {
+    pub fn new(
+        settings: UpstreamSettings,
+        index: impl Into<SharedIndex>,
+        auth: Addr<AuthManager>,
+        ticks: Recipient<TicksReceived>,
+        status: Vec<Recipient<FeedStatusChanged>>,
+    ) -> FeedConnection {
+        let state = ConnectionState::new(settings.broker, BackoffPolicy::from_settings(&settings));
+        FeedConnection {
+            settings,
+            index: index.into(),
+            auth,
+            ticks,
+            status,
+            state,
+            sink: None,
+            rng: SmallRng::seed_from_u64(seed()),
+            calendar: None,
+        }
+    }
+
+    /// Turn on stale-feed detection (`stale_after_ms`), which needs market sessions.
+    pub fn with_calendar(mut self, calendar: Arc<MarketCalendar>) -> FeedConnection {
+        self.calendar = Some(calendar);
+        self
+    }
+
+    /// Whether any instrument the socket carries is in its session now.
+    fn any_in_session(&self, calendar: &MarketCalendar) -> bool {
+        let now = Utc::now();
+        let index = self.index.load();
+        self.state.upstream_symbols().any(|s| {
+            index
+                .by_symbol(s)
+                .is_some_and(|i| calendar.is_open(i.exchange, now))
+        })
+    }
+
+    /// Connected but mute: no market data for `stale_after` while instruments trade.
+    fn check_stale(&mut self, stale_after: Duration, ctx: &mut Context<Self>) {
+        let Some(quiet) = self.state.data_quiet_for(Instant::now()) else {
+            return;
+        };
+        let Some(calendar) = self.calendar.clone() else {
+            return;
+        };
+        if quiet >= stale_after && self.any_in_session(&calendar) {
+            let reason = format!(
+                "no market data for {} s while subscribed instruments are in session (stale feed)",
+                quiet.as_secs()
+            );
+            self.fail(Failure::network(reason), ctx);
+        }
+    }
+
+    fn broker(&self) -> &'static str {
+        self.settings.broker.as_str()
+    }
+
+    fn begin_connect(&mut self, ctx: &mut Context<Self>) {
+        self.state.attempt_started();
+        tracing::debug!(
+            broker = self.broker(),
+            failures = self.state.failures(),
+            "connecting upstream"
+        );
+        let opening = connect::open(self.settings.clone(), self.auth.clone());
+        ctx.spawn(
+            opening
+                .into_actor(self)
+                .map(|result, act, ctx| match result {
+                    Ok((sink, stream)) => act.on_connected(sink, stream, ctx),
+                    Err(failure) => act.fail(failure, ctx),
+                }),
+        );
+    }
+
+    fn on_connected(&mut self, sink: WsSink, stream: WsStream, ctx: &mut Context<Self>) {
+        self.sink = Some(SinkWrite::new(sink, ctx));
+        ctx.add_stream(stream);
+        let changed = self.state.connected(Instant::now());
+        tracing::info!(
+            broker = self.broker(),
+            connects = self.state.counters().connects,
+            "upstream feed live"
+        );
+        if changed {
+            // The registry answers Live with ReplaySubscriptions: a fresh socket carries
+            // nothing until then.
+            self.publish();
+        }
+        if self.settings.read_idle_timeout_ms > 0 {
+            let timeout = Duration::from_millis(self.settings.read_idle_timeout_ms);
+            let every = (timeout / 5).clamp(IDLE_CHECK_MIN, IDLE_CHECK_MAX);
+            ctx.run_interval(every, move |act, ctx| {
+                if act.state.is_idle(Instant::now(), timeout) {
+                    let reason = format!(
+                        "no frame for {} ms (read idle timeout)",
+                        timeout.as_millis()
+                    );
+                    act.fail(Failure::network(reason), ctx);
+                }
+            });
+        }
+        if self.settings.stale_after_ms > 0 && self.calendar.is_some() {
+            let stale_after = Duration::from_millis(self.settings.stale_after_ms);
+            let every = (stale_after / 5).clamp(IDLE_CHECK_MIN, IDLE_CHECK_MAX);
+            ctx.run_interval(every, move |act, ctx| act.check_stale(stale_after, ctx));
+        }
+        if self.settings.broker == Broker::Dhan {
+            ctx.run_interval(DHAN_PING_INTERVAL, |act, _| {
+                act.write(ws::Message::Ping(Bytes::new()));
+            });
+        }
+    }
+
+    /// The one exit for every failure: classify, tell auth if it is about the token,
+    /// log one line, publish the new state, and stop so supervision restarts us.
+    fn fail(&mut self, failure: Failure, ctx: &mut Context<Self>) {
+        let jitter = self.rng.gen::<f64>();
+        let Some(outcome) = self.state.failed(&failure, Instant::now(), jitter) else {
+            return;
+        };
+        if failure.kind.is_auth() {
+            self.auth.do_send(ReportAuthFailure {
+                reason: failure.reason.clone(),
+            });
+        }
+        let retry_in_ms = u64::try_from(outcome.delay.as_millis()).unwrap_or(u64::MAX);
+        if outcome.warn {
+            tracing::warn!(
+                broker = self.broker(),
+                state = self.state.state().as_str(),
+                reason = %failure.reason,
+                fix = failure.fix.unwrap_or("-"),
+                retry_in_ms,
+                "upstream feed down"
+            );
+        } else {
+            tracing::debug!(broker = self.broker(), reason = %failure.reason, retry_in_ms, "upstream feed still down");
+        }
+        if outcome.status_changed {
+            self.publish();
+        }
+        self.sink = None;
+        ctx.stop();
+    }
+
+    /// Rare control message to a handful of actors that must not miss it: `do_send`.
+    fn publish(&self) {
+        let event = self.state.status_event(Utc::now());
+        for recipient in &self.status {
+            recipient.do_send(event.clone());
+        }
+    }
+
+    fn write(&mut self, message: ws::Message) -> bool {
+        match &mut self.sink {
+            Some(sink) => sink.write(message).is_ok(),
+            None => false,
+        }
+    }
+
+    fn send_commands(&mut self, commands: &[UpstreamCommand]) {
+        for command in commands {
+            for text in command.encode() {
+                if !self.write(ws::Message::Text(text.into())) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl Actor for FeedConnection {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let delay = self.state.schedule_attempt(Utc::now());
+        if delay.is_zero() {
+            self.begin_connect(ctx);
+        } else {
+            ctx.run_later(delay, |act, ctx| act.begin_connect(ctx));
+        }
+    }
+}
+
+impl actix::Supervised for FeedConnection {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // The context already dropped the stream and timers; drop the write half too.
+        self.sink = None;
+        // A stop or panic that did not come through `fail` (a crash) left the state
+        // thinking the old socket is live: without this the next connect would not be
+        // announced, and the registry would not replay onto the new socket.
+        if self.state.is_live()
+            && self
+                .state
+                .restart_now("feed restarted by supervision".into())
+        {
+            self.publish();
+        }
+    }
+}
+
+mandi_supervision::crash_handler!(FeedConnection);
+
+impl WriteHandler<WsProtocolError> for FeedConnection {
+    fn error(&mut self, err: WsProtocolError, ctx: &mut Context<Self>) -> Running {
+        self.fail(
+            Failure::network(format!("websocket write failed: {err}")),
+            ctx,
+        );
+        Running::Stop
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        self.fail(Failure::network("upstream write side closed"), ctx);
+    }
+}
+
+impl Handler<ReplaySubscriptions> for FeedConnection {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReplaySubscriptions, _: &mut Context<Self>) {
+        self.state.replace_upstream(&msg.active);
+        let limit = match self.settings.broker {
+            Broker::Dhan => dhan::MAX_INSTRUMENTS_PER_CONNECTION,
+            Broker::Kite => kite::MAX_TOKENS_PER_CONNECTION,
+        };
+        if msg.active.len() > limit {
+            tracing::warn!(
+                broker = self.broker(),
+                instruments = msg.active.len(),
+                limit,
+                "more instruments than one connection may carry; the broker will refuse the excess"
+            );
+        }
+        if self.state.is_live() {
+            let commands = self.state.replay_plan(&msg.active);
+            self.send_commands(&commands);
+            tracing::info!(
+                broker = self.broker(),
+                instruments = msg.active.len(),
+                "subscriptions replayed"
+            );
+        }
+    }
+}
+
+impl Handler<ApplyUpstreamChanges> for FeedConnection {
+    type Result = ();
+
+    fn handle(&mut self, msg: ApplyUpstreamChanges, _: &mut Context<Self>) {
+        self.state.apply_upstream(&msg.changes);
+        // While disconnected only the set is updated: the replay after the next
+        // connect carries it.
+        if self.state.is_live() {
+            let commands = change_commands(self.settings.broker, &msg.changes);
+            self.state.record_sent(&msg.changes);
+            self.send_commands(&commands);
+        }
+    }
+}
+
+impl Handler<ReconnectNow> for FeedConnection {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReconnectNow, ctx: &mut Context<Self>) {
+        tracing::info!(broker = self.broker(), reason = %msg.reason, "reconnecting upstream on request");
+        if self.state.restart_now(msg.reason) {
+            self.publish();
+        }
+        // Stopping drops the socket, its timers and any pending or in-flight attempt;
+        // supervision restarts us and `started` connects with no delay.
+        self.sink = None;
+        ctx.stop();
+    }
+}
+
+impl Handler<TokenAdopted> for FeedConnection {
+    type Result = ();
+
+    fn handle(&mut self, msg: TokenAdopted, ctx: &mut Context<Self>) {
+        self.handle(ReconnectNow { reason: msg.reason }, ctx);
+    }
+}
+
+impl Handler<GetFeedHealth> for FeedConnection {
+    type Result = MessageResult<GetFeedHealth>;
+
+    fn handle(&mut self, _: GetFeedHealth, _: &mut Context<Self>) -> Self::Result {
+        let health: FeedHealth = self.state.health();
+        MessageResult(health)
+    }
+}
+
+/// Jitter only has to differ between processes started together, not be unpredictable.
+fn seed() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64 ^ u64::from(std::process::id()))
+        .unwrap_or(0x9e37_79b9_7f4a_7c15)
+}

@@ -1,0 +1,311 @@
+//! `InstrumentDirectory`: owns the instrument index. It starts from the config list and,
+//! when a broker master is configured, loads it on start (unless the caller already did),
+//! on `ReloadMaster`, and on the daily pre-market `RefreshMaster`, building each new
+//! index aside and swapping it in whole. Every actor reads the index through the same
+//! `SharedIndex`, so a swap reaches them all at once.
+
+pub mod download;
+mod messages;
+mod reload;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use actix::{
+    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, ResponseActFuture,
+    WrapFuture,
+};
+use chrono::Utc;
+use mandi_domain::Instrument;
+
+use crate::auth_manager::{AuthManager, GetCredentials};
+
+/// A scheduled refresh whose download fails is tried this many times in all...
+const REFRESH_ATTEMPTS: u32 = 6;
+/// ...this far apart: from 08:35 IST the last try is at 09:00, before the 09:15 open, and
+/// a Kite token adopted meanwhile is used by the next try.
+const REFRESH_RETRY: Duration = Duration::from_secs(5 * 60);
+
+pub use download::{is_cache_fresh, kite_headers, FetchError, MasterOrigin, MasterSource};
+// The index itself is pure and lives in `mandi-instruments`; this actor owns its loading.
+pub use mandi_instruments::{
+    load_master, load_master_file, ChainRow, IndexError, InstrumentIndex, LoadError, LoadReport,
+    MasterKind, MergeReport, SearchHit, SharedIndex,
+};
+pub use messages::{
+    GetInstrumentIndex, GetMasterStatus, GetSharedIndex, MasterStatus, RefreshMaster, ReloadError,
+    ReloadMaster,
+};
+pub use reload::{load_now, InUse, MasterSettings, Reloaded};
+
+/// Holds the shared index and hands it out.
+pub struct InstrumentDirectory {
+    index: SharedIndex,
+    /// The config list every master is merged under (config wins).
+    config: Arc<Vec<Instrument>>,
+    master: Option<MasterSettings>,
+    status: MasterStatus,
+    /// Asked for the current session before each Kite download (its dump needs one).
+    auth: Option<Addr<AuthManager>>,
+    refresh_retry: Duration,
+    load_on_start: bool,
+}
+
+impl InstrumentDirectory {
+    /// Config instruments only: `index` is the config list, and there is no master to
+    /// reload.
+    pub fn new(index: Arc<InstrumentIndex>) -> InstrumentDirectory {
+        InstrumentDirectory::over(SharedIndex::new(index))
+    }
+
+    /// Config instruments only, over a handle the caller shares with other actors.
+    pub fn over(index: SharedIndex) -> InstrumentDirectory {
+        let config = index
+            .load()
+            .all()
+            .iter()
+            .map(|i| Instrument::clone(i))
+            .collect();
+        InstrumentDirectory::from_parts(index, config, None)
+    }
+
+    /// With a broker master, loaded on start and on `ReloadMaster`. `index` is the handle
+    /// every reload swaps (it may already hold the config-only index); `config` is merged
+    /// over each master.
+    pub fn with_master(
+        index: SharedIndex,
+        config: Vec<Instrument>,
+        master: MasterSettings,
+    ) -> InstrumentDirectory {
+        InstrumentDirectory::from_parts(index, config, Some(master))
+    }
+
+    /// The caller tried the first load itself (at start, so the first subscriptions can
+    /// name option contracts): install what it got, and do not load again as the actor
+    /// starts. A failed first load waits for the refresh or a `ReloadMaster`.
+    pub fn with_loaded(mut self, first: Result<Reloaded, ReloadError>) -> InstrumentDirectory {
+        match first {
+            Ok(reloaded) => {
+                self.installed(reloaded);
+            }
+            Err(err) => self.status.last_error = Some(err.to_string()),
+        }
+        self.load_on_start = false;
+        self
+    }
+
+    /// Take the Kite session for master downloads from the auth manager, so a token
+    /// adopted after start is the one the next download uses.
+    pub fn with_auth(mut self, auth: Addr<AuthManager>) -> InstrumentDirectory {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// How long a failed scheduled refresh waits before its next try (tests shorten it).
+    pub fn with_refresh_retry(mut self, every: Duration) -> InstrumentDirectory {
+        self.refresh_retry = every;
+        self
+    }
+
+    /// The swappable handle this directory updates.
+    pub fn shared(&self) -> SharedIndex {
+        self.index.clone()
+    }
+
+    fn from_parts(
+        index: SharedIndex,
+        config: Vec<Instrument>,
+        master: Option<MasterSettings>,
+    ) -> InstrumentDirectory {
+        let status = MasterStatus {
+            kind: master.as_ref().map(|m| m.kind),
+            source: master.as_ref().map(|m| m.source.describe()),
+            index_len: index.load().len(),
+            ..MasterStatus::default()
+        };
+        InstrumentDirectory {
+            index,
+            config: Arc::new(config),
+            master,
+            status,
+            auth: None,
+            refresh_retry: REFRESH_RETRY,
+            load_on_start: true,
+        }
+    }
+
+    /// One reload as a future on this actor: marks the status while it runs and swaps
+    /// the index in on success. Callers log the outcome (once per incident, not per try).
+    fn reload(
+        &mut self,
+        force_download: bool,
+    ) -> ResponseActFuture<Self, Result<LoadReport, ReloadError>> {
+        let Some(mut settings) = self.master.clone() else {
+            return Box::pin(actix::fut::ready(Err(ReloadError::NotConfigured)));
+        };
+        if self.status.reloading {
+            return Box::pin(actix::fut::ready(Err(ReloadError::InProgress)));
+        }
+        self.status.reloading = true;
+        let (config, auth) = (self.config.clone(), self.auth.clone());
+        let in_use = match (&self.status.path, self.status.loaded_at) {
+            (Some(path), Some(at)) => Some(InUse {
+                path: path.into(),
+                loaded_at: at.into(),
+            }),
+            _ => None,
+        };
+        let work = async move {
+            if let (MasterKind::Kite, Some(auth)) = (settings.kind, auth) {
+                if let Ok(credentials) = auth.send(GetCredentials).await {
+                    settings.source = settings.source.with_headers(kite_headers(&credentials));
+                }
+            }
+            load_now(&settings, config, force_download, SystemTime::now(), in_use).await
+        };
+        Box::pin(work.into_actor(self).map(|result, act, _| {
+            act.status.reloading = false;
+            match result {
+                Ok(reloaded) => Ok(act.installed(reloaded)),
+                Err(err) => {
+                    act.status.last_error = Some(err.to_string());
+                    Err(err)
+                }
+            }
+        }))
+    }
+
+    fn installed(&mut self, reloaded: reload::Reloaded) -> LoadReport {
+        let reload::Reloaded {
+            index,
+            report,
+            origin,
+            path,
+        } = reloaded;
+        let master = &report.master;
+        tracing::info!(
+            rows = master.rows,
+            accepted = master.accepted,
+            rejected = master.rejected,
+            skipped = master.skipped(),
+            config_conflicts = report.merge.config_conflicts(),
+            shadowed_symbols = report.merge.shadowed_symbols,
+            origin = ?origin,
+            "instrument master loaded"
+        );
+        self.status = MasterStatus {
+            origin: Some(origin),
+            // A download with no cache to keep it is gone once loaded: no path to show.
+            path: path.exists().then(|| path.display().to_string()),
+            loaded_at: Some(Utc::now()),
+            rows: master.rows,
+            accepted: master.accepted,
+            rejected: master.rejected,
+            index_len: index.len(),
+            reloading: false,
+            last_error: None,
+            last_report: Some(report.clone()),
+            ..std::mem::take(&mut self.status)
+        };
+        let old = self.index.swap(Arc::new(index));
+        // Freeing 10^5 instruments takes a while; not on the actor's thread.
+        tokio::task::spawn_blocking(move || drop(old));
+        report
+    }
+}
+
+impl Actor for InstrumentDirectory {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // Also runs after a crash restart: a master already in the index is kept.
+        if self.master.is_some() && self.load_on_start && self.status.loaded_at.is_none() {
+            ctx.notify(ReloadMaster::default());
+        }
+    }
+}
+
+impl actix::Supervised for InstrumentDirectory {}
+
+mandi_supervision::crash_handler!(InstrumentDirectory);
+
+impl Handler<GetInstrumentIndex> for InstrumentDirectory {
+    type Result = MessageResult<GetInstrumentIndex>;
+
+    fn handle(&mut self, _: GetInstrumentIndex, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.index.load())
+    }
+}
+
+impl Handler<GetSharedIndex> for InstrumentDirectory {
+    type Result = MessageResult<GetSharedIndex>;
+
+    fn handle(&mut self, _: GetSharedIndex, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.index.clone())
+    }
+}
+
+impl Handler<GetMasterStatus> for InstrumentDirectory {
+    type Result = MessageResult<GetMasterStatus>;
+
+    fn handle(&mut self, _: GetMasterStatus, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.status.clone())
+    }
+}
+
+impl Handler<ReloadMaster> for InstrumentDirectory {
+    type Result = ResponseActFuture<Self, Result<LoadReport, ReloadError>>;
+
+    fn handle(&mut self, msg: ReloadMaster, _: &mut Context<Self>) -> Self::Result {
+        Box::pin(self.reload(msg.force_download).map(|result, _, _| {
+            if let Err(err) = &result {
+                if !matches!(err, ReloadError::NotConfigured | ReloadError::InProgress) {
+                    tracing::warn!(error = %err, fix = "check master.source; the current index stays in use", "instrument master reload failed");
+                }
+            }
+            result
+        }))
+    }
+}
+
+impl Handler<RefreshMaster> for InstrumentDirectory {
+    type Result = ();
+
+    fn handle(&mut self, _: RefreshMaster, ctx: &mut Context<Self>) {
+        if self.master.is_none() {
+            return;
+        }
+        let refresh = self.reload(true).map(|result, act, ctx| {
+            // A stale-cache load (or keeping the cache in use) is a failed download all
+            // the same: try again.
+            let failure = match &result {
+                Ok(_) => match &act.status.origin {
+                    Some(MasterOrigin::StaleCache { download_error }) => {
+                        Some((download_error.clone(), true))
+                    }
+                    _ => None,
+                },
+                Err(err) => Some((err.to_string(), err.is_retryable())),
+            };
+            let Some((error, retryable)) = failure else {
+                act.status.refresh_failures = 0;
+                return;
+            };
+            act.status.refresh_failures += 1;
+            let attempt = act.status.refresh_failures;
+            if retryable && attempt < REFRESH_ATTEMPTS {
+                if attempt == 1 {
+                    tracing::warn!(error = %error, retry_in_s = act.refresh_retry.as_secs(), attempts = REFRESH_ATTEMPTS, "pre-market master refresh failed; the loaded master stays in use and the download is retried");
+                }
+                ctx.run_later(act.refresh_retry, |_, ctx| ctx.notify(RefreshMaster));
+            } else {
+                tracing::error!(error = %error, attempts = attempt, fix = "check master.source, the network and (Kite) the access token; new contracts are missing until POST /api/admin/master/reload succeeds", "pre-market master refresh gave up; trading on the previous master");
+                act.status.refresh_failures = 0;
+            }
+        });
+        ctx.spawn(refresh.map(|_, _, _| ()));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,24 @@
+//! The broker side of mandi: the actors that hold the upstream connection and everything
+//! it needs. Who sends what to whom:
+//!
+//! ```text
+//!  AuthManager ──credentials, TokenAdopted──▶ FeedConnection ◀── ApplyUpstreamChanges / ReplaySubscriptions ── SubscriptionRegistry
+//!                                                  │                                                             ▲
+//!                                                  │ TicksReceived, FeedStatusChanged (backplane, out)           │ Subscribe / Release / ReleaseAll
+//!                                                  ▼                                                             │ (backplane, in)
+//!                                           the fan-out side                                              the fan-out and trading sides
+//!  RestFallback: follows the registry's set like the feed; while the socket is down it polls REST
+//!    quotes (≤ 1/s) and publishes them as TicksReceived, and FallbackStatusChanged.
+//!  InstrumentDirectory: loads the master into the SharedIndex every actor reads.
+//! ```
+//!
+//! Nothing here names an actor of the fan-out or trading side: what crosses is in
+//! `backplane`, and the supervisor connects the two sides.
+
+pub mod auth_manager;
+pub mod backplane;
+pub mod feed_connection;
+pub mod instrument_directory;
+pub mod rest_fallback;
+pub mod settings;
+pub mod subscription_registry;

@@ -1,0 +1,70 @@
+//! The broker side's settings: which broker, where to reach it, and the credentials.
+//! The server builds these from the layered config files and validates them.
+
+use serde::{Deserialize, Serialize};
+
+/// Which broker protocol the upstream speaks (the real broker or the simulator alike).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Broker {
+    Dhan,
+    Kite,
+}
+
+impl Broker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Broker::Dhan => "dhan",
+            Broker::Kite => "kite",
+        }
+    }
+}
+
+/// Broker credentials. `Debug` is hand-written so a token can never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    Dhan {
+        client_id: String,
+        access_token: String,
+    },
+    Kite {
+        api_key: String,
+        access_token: String,
+    },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Dhan { client_id, .. } => f
+                .debug_struct("Dhan")
+                .field("client_id", client_id)
+                .field("access_token", &"<redacted>")
+                .finish(),
+            Credentials::Kite { api_key, .. } => f
+                .debug_struct("Kite")
+                .field("api_key", api_key)
+                .field("access_token", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// Where and how to reach the upstream broker.
+#[derive(Clone, Debug)]
+pub struct UpstreamSettings {
+    pub broker: Broker,
+    /// e.g. `wss://api-feed.dhan.co` or `ws://127.0.0.1:PORT` for the simulator.
+    pub ws_url: String,
+    /// e.g. `https://api.dhan.co` (the `/v2/...` paths are appended) or `https://api.kite.trade`.
+    pub rest_url: String,
+    pub connect_timeout_ms: u64,
+    /// No frame at all (heartbeats included) for this long means the socket is dead.
+    pub read_idle_timeout_ms: u64,
+    pub backoff_initial_ms: u64,
+    pub backoff_max_ms: u64,
+    pub backoff_factor: f64,
+    /// Live socket, instruments in session, yet no market data for this long: the feed
+    /// is stale (connected but mute) and is replaced. 0 turns the check off.
+    pub stale_after_ms: u64,
+}
