@@ -3,9 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pidfile=$(mktemp)
+keyed_pidfile=$(mktemp)
 # A fresh data dir: the test places a paper order, which must not land in ./data's journal.
 export MANDI__STORE__DATA_DIR
 MANDI__STORE__DATA_DIR=$(mktemp -d)
-trap 'kill "$(cat "$pidfile")" 2>/dev/null || true; rm -rf "$pidfile" "$MANDI__STORE__DATA_DIR"' EXIT
+keyed_dir=$(mktemp -d)
+trap 'kill "$(cat "$pidfile")" "$(cat "$keyed_pidfile")" 2>/dev/null || true; rm -rf "$pidfile" "$keyed_pidfile" "$MANDI__STORE__DATA_DIR" "$keyed_dir"' EXIT
 url=$(bash scripts/run-stack.sh "$pidfile" /tmp/mandi-browser-run.log)
-MANDI_URL="$url" bash tests/browser/run.sh
+# A second mandi with API keys, for the login and cross-origin checks.
+test_key="trade:browser-test-key-$(date +%s%N)"
+keyed_url=$(MANDI_API_KEYS="$test_key" MANDI__STORE__DATA_DIR="$keyed_dir" \
+  bash scripts/run-stack.sh "$keyed_pidfile" /tmp/mandi-browser-keyed.log)
+MANDI_URL="$url" MANDI_KEYED_URL="$keyed_url" MANDI_TEST_KEY="${test_key#trade:}" bash tests/browser/run.sh

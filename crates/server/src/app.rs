@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use mandi_fanout::price_store::PersistNow;
 use mandi_feed::auth_manager::{credentials_from_env, credentials_from_text};
 use mandi_runtime::settings::{Credentials, RuntimeSettings, TradingSettings};
 use mandi_runtime::supervisor::{RuntimeHandle, RuntimeSupervisor};
@@ -40,6 +41,24 @@ impl RunningApp {
     pub async fn wait(&mut self) -> anyhow::Result<()> {
         (&mut self.task).await.context("http server task")??;
         Ok(())
+    }
+
+    /// The graceful end of `mandi run` (SIGTERM, Ctrl-C): the price snapshot is written
+    /// first, then the HTTP server stops taking connections and closes the open ones, then
+    /// the simulator. The journal needs nothing: every call was committed before it was
+    /// answered.
+    pub async fn shutdown(self) {
+        let persisted = self
+            .runtime
+            .price_store
+            .send(PersistNow {
+                reason: "shutting down".into(),
+            })
+            .await;
+        if persisted.is_err() {
+            tracing::warn!("price store did not answer; the last periodic snapshot stands");
+        }
+        self.stop().await;
     }
 
     /// Stop the server and the simulator; used by tests and on shutdown.
@@ -107,6 +126,18 @@ pub async fn start_with_clock(
     workers: usize,
     clock: Option<Clock>,
 ) -> anyhow::Result<RunningApp> {
+    // Refused before anything starts: a public bind without keys, bad keys, bad proxies.
+    let security = Arc::new(cfg.security(|v| std::env::var(v).ok())?);
+    if security.policy.keys.is_empty() {
+        tracing::info!(
+            "no API keys (MANDI_API_KEYS): serving direct local connections only, as every caller may trade"
+        );
+    } else {
+        tracing::info!(
+            keys = security.policy.keys.len(),
+            "API keys required on /ws, /ws/prices, /prices and /api/*"
+        );
+    }
     let broker = cfg.broker();
     let (simulator, credentials, sim_urls) = if cfg.simulator.enabled {
         let sim_listener =
@@ -181,10 +212,8 @@ pub async fn start_with_clock(
         listener,
         AppState {
             runtime: runtime.clone(),
-            admin_token: std::env::var("MANDI_ADMIN_TOKEN")
-                .ok()
-                .filter(|t| !t.is_empty()),
         },
+        security,
         cfg.server.cors_origins.clone(),
         workers,
     )?;

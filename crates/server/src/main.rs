@@ -15,15 +15,35 @@ usage:
   mandi run [--config PATH]             start the runtime and dashboard
   mandi sim [--config PATH] [--port N]  start only the broker simulator (default port 9100)
   mandi check-config [--config PATH]    validate the configuration and print it
+  mandi --version
   mandi help
 
 PATH is a TOML file or a directory holding default.toml (and optionally local.toml).
 Environment overrides: MANDI__SECTION__KEY, e.g. MANDI__SERVER__PORT=8010.";
 
+const RUN_USAGE: &str = "\
+mandi run [--config PATH] — the runtime, its HTTP/WebSocket API and the dashboard
+
+  --config PATH   a TOML file, or a directory holding default.toml (and local.toml)
+
+Environment:
+  MANDI__SECTION__KEY        override any config key, e.g. MANDI__SERVER__PORT=8010
+  DHAN_CLIENT_ID, DHAN_ACCESS_TOKEN / KITE_API_KEY, KITE_ACCESS_TOKEN
+                             broker credentials (not needed with the embedded simulator)
+  MANDI_API_KEYS             client keys, comma-separated: trade:KEY or read:KEY
+                             (required to listen on anything but loopback)
+  MANDI_ADMIN_TOKEN          bearer token for /api/auth/token and /api/admin/* (required
+                             to reach them through a proxy)
+  RUST_LOG                   log filter, overrides server.log_filter
+
+SIGTERM or Ctrl-C shuts down gracefully: sockets closed (1001), price snapshot and
+journal written, exit 0.";
+
 struct Args {
     command: String,
     config: Option<PathBuf>,
     port: Option<u16>,
+    help: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -33,6 +53,7 @@ fn parse_args() -> anyhow::Result<Args> {
         command,
         config: None,
         port: None,
+        help: false,
     };
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -44,6 +65,7 @@ fn parse_args() -> anyhow::Result<Args> {
                         .with_context(|| format!("--port {v} is not a port number"))?,
                 );
             }
+            "--help" | "-h" => args.help = true,
             other => anyhow::bail!("unknown argument {other}\n\n{USAGE}"),
         }
     }
@@ -60,8 +82,23 @@ fn init_tracing(filter: &str) {
 
 fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
+    if matches!(args.command.as_str(), "--version" | "-V" | "version") {
+        println!("mandi {}", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
     if matches!(args.command.as_str(), "help" | "--help" | "-h") {
         println!("{USAGE}");
+        return Ok(());
+    }
+    if args.help {
+        println!(
+            "{}",
+            if args.command == "run" {
+                RUN_USAGE
+            } else {
+                USAGE
+            }
+        );
         return Ok(());
     }
     let cfg = match config::load(args.config.as_deref(), std::env::vars()) {
@@ -78,10 +115,19 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("mandi: {e}");
                 std::process::exit(2);
             }
+            // What `run` would refuse about access (a public bind without keys, bad keys).
+            if let Err(e) = cfg.security(|v| std::env::var(v).ok()) {
+                eprintln!("mandi: {e}");
+                std::process::exit(2);
+            }
             println!("{}", serde_json::to_string_pretty(&cfg)?);
             Ok(())
         }
         "run" => {
+            if let Err(e) = cfg.security(|v| std::env::var(v).ok()) {
+                eprintln!("mandi: {e}");
+                std::process::exit(2);
+            }
             init_tracing(&cfg.server.log_filter);
             actix_rt::System::new().block_on(run(cfg))
         }
@@ -116,13 +162,38 @@ async fn run(cfg: config::MandiConfig) -> anyhow::Result<()> {
     println!("mandi listening on {url}");
     let outcome = tokio::select! {
         res = running.wait() => res,
-        _ = actix_rt::signal::ctrl_c() => {
-            tracing::info!("shutting down");
+        signal = shutdown_signal() => {
+            tracing::info!(signal, "shutting down: closing sockets, writing the price snapshot");
             Ok(())
         }
     };
-    running.stop().await;
+    running.shutdown().await;
+    tracing::info!("stopped");
     outcome
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (what `systemctl stop` sends), whichever comes first.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use actix_rt::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = actix_rt::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops gracefully");
+                let _ = actix_rt::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = actix_rt::signal::ctrl_c().await;
+        "SIGINT"
+    }
 }
 
 async fn sim(cfg: config::MandiConfig, port: u16) -> anyhow::Result<()> {

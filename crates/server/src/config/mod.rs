@@ -1,6 +1,7 @@
 //! mandi's configuration: schema, layered loading, validation, and the translation into
 //! the runtime's and simulator's plain settings.
 
+mod access;
 mod load;
 mod schema;
 mod validate;
@@ -12,6 +13,7 @@ use mandi_runtime::settings::{
     BroadcastSettings, Broker, StoreSettings, TradingSettings, UpstreamSettings,
 };
 
+pub use access::{ADMIN_TOKEN_VAR, API_KEYS_VAR};
 pub use load::{load, EMBEDDED_DEFAULT};
 pub use schema::*;
 

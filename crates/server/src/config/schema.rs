@@ -34,6 +34,16 @@ pub struct ServerSection {
     pub port: u16,
     pub cors_origins: Vec<String>,
     pub log_filter: String,
+    /// Origins whose pages may use the sockets and change state; empty = our own.
+    pub allowed_origins: Vec<String>,
+    /// `Host` values served; empty = any with API keys, loopback names without.
+    pub allowed_hosts: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client in logs.
+    pub trusted_proxies: Vec<String>,
+    /// A file of API keys (one a line), besides `MANDI_API_KEYS`.
+    pub api_keys_file: String,
+    /// How long a browser login lasts.
+    pub session_ttl_hours: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

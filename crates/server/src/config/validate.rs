@@ -9,6 +9,15 @@ use super::schema::MandiConfig;
 use super::ConfigError;
 
 pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
+    super::access::check_origin_list("server.cors_origins", &cfg.server.cors_origins)?;
+    super::access::check_origin_list("server.allowed_origins", &cfg.server.allowed_origins)?;
+    if !(1..=720).contains(&cfg.server.session_ttl_hours) {
+        return Err(ConfigError::new(
+            "server.session_ttl_hours",
+            format!("{} hours is out of range", cfg.server.session_ttl_hours),
+            "use 1 to 720 (12 is the default: one trading day)",
+        ));
+    }
     let up = &cfg.upstream;
     if !matches!(up.broker.as_str(), "dhan" | "kite") {
         return Err(ConfigError::new(

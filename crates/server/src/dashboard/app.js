@@ -362,6 +362,11 @@ async function loadInstruments() {
   for (let wait = BACKOFF_START_MS; ; wait = Math.min(BACKOFF_CAP_MS, wait * 2)) {
     try {
       const res = await fetch('api/instruments', { cache: 'no-store' });
+      if (res.status === 401) {
+        // The server has API keys and this browser holds no session: log in first.
+        location.replace('login');
+        return new Promise(() => {});
+      }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       return await res.json();
     } catch (err) {

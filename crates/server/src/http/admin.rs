@@ -1,9 +1,10 @@
 //! Operator endpoints: token hot-swap, instrument master reload, actor crash drills and
 //! Prometheus metrics. `POST /api/auth/token`, `POST /api/admin/master/reload` and
 //! `POST /api/admin/crash/{actor}` change what the runtime does, so they answer only to a
-//! loopback peer, or to a bearer token equal to `MANDI_ADMIN_TOKEN` when that is set.
+//! direct local connection (no proxy headers), or to a bearer token equal to
+//! `MANDI_ADMIN_TOKEN` when that is set (see `crate::security`).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use mandi_feed::auth_manager::{GetCredentials, ReplaceCredentials};
 use mandi_feed::instrument_directory::{GetMasterStatus, ReloadError, ReloadMaster};
 use mandi_runtime::settings::Credentials;
@@ -11,6 +12,7 @@ use mandi_runtime::supervisor::{CrashActor, CrashKind};
 use serde::Deserialize;
 
 use super::AppState;
+use crate::security::{Access, Security};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/auth/token", web::post().to(replace_token))
@@ -28,23 +30,10 @@ struct TokenBody {
     api_key: Option<String>,
 }
 
-fn allowed(req: &HttpRequest, admin_token: Option<&str>) -> bool {
-    if let Some(expected) = admin_token {
-        let given = req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        // Length first, then every byte, so the comparison time does not leak a prefix.
-        return given.is_some_and(|g| {
-            g.len() == expected.len()
-                && g.bytes()
-                    .zip(expected.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        });
-    }
-    req.peer_addr().is_some_and(|a| a.ip().is_loopback())
+/// The guard middleware (`crate::security`) decided this request is an operator's; checked
+/// here again so a route mounted without the guard is closed, not open.
+fn allowed(req: &HttpRequest) -> bool {
+    req.extensions().get::<Access>() == Some(&Access::Admin)
 }
 
 async fn replace_token(
@@ -52,7 +41,7 @@ async fn replace_token(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    if !allowed(&req, state.admin_token.as_deref()) {
+    if !allowed(&req) {
         return forbidden("token changes");
     }
     let body: TokenBody = match serde_json::from_slice(&body) {
@@ -108,7 +97,7 @@ async fn reload_master(
     query: web::Query<ReloadQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    if !allowed(&req, state.admin_token.as_deref()) {
+    if !allowed(&req) {
         return forbidden("master reloads");
     }
     let msg = ReloadMaster {
@@ -174,7 +163,7 @@ async fn crash_actor(
     query: web::Query<CrashQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    if !allowed(&req, state.admin_token.as_deref()) {
+    if !allowed(&req) {
         return forbidden("crash drills");
     }
     let msg = CrashActor {
@@ -208,7 +197,7 @@ fn busy() -> HttpResponse {
     }))
 }
 
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+async fn metrics(state: web::Data<AppState>, security: web::Data<Security>) -> HttpResponse {
     let Ok(h) = state.runtime.health().await else {
         return busy();
     };
@@ -317,6 +306,12 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         out.push_str(&format!(
             "mandi_actor_panics_total{{actor=\"{actor}\"}} {}\n",
             count.panics
+        ));
+    }
+    out.push_str("# HELP mandi_http_refused_total requests refused before any handler, by code (docs/security.md)\n# TYPE mandi_http_refused_total counter\n");
+    for (code, count) in security.refused() {
+        out.push_str(&format!(
+            "mandi_http_refused_total{{code=\"{code}\"}} {count}\n"
         ));
     }
     HttpResponse::Ok()

@@ -12,17 +12,19 @@ mod trading;
 use std::net::TcpListener;
 
 use actix_cors::Cors;
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use mandi_runtime::supervisor::RuntimeHandle;
 use tracing_actix_web::TracingLogger;
+
+use crate::security::{self, Security};
 
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub runtime: RuntimeHandle,
-    /// `MANDI_ADMIN_TOKEN`: when set, operator endpoints need it as a bearer token
-    /// (and then also accept non-loopback callers, e.g. behind a proxy).
-    pub admin_token: Option<String>,
 }
 
 /// Build the HTTP server on an already-bound listener. The runtime was started once,
@@ -30,9 +32,11 @@ pub struct AppState {
 pub fn build(
     listener: TcpListener,
     state: AppState,
+    security: Arc<Security>,
     cors_origins: Vec<String>,
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
+    let security = web::Data::from(security);
     let server = HttpServer::new(move || {
         let mut cors = Cors::default()
             .allowed_methods(["GET", "POST", "DELETE"])
@@ -41,11 +45,16 @@ pub fn build(
         for origin in &cors_origins {
             cors = cors.allowed_origin(origin);
         }
+        // Outermost first: CORS answers preflights, the guard decides (and drops forwarding
+        // headers of untrusted peers), then the request span logs the real client.
         App::new()
             .app_data(web::Data::new(state.clone()))
-            .wrap(cors)
+            .app_data(security.clone())
             .wrap(TracingLogger::default())
+            .wrap(from_fn(security::guard))
+            .wrap(cors)
             .configure(dashboard::routes)
+            .configure(security::login_routes)
             .configure(api::routes)
             .configure(admin::routes)
             .configure(levels::routes)
