@@ -46,6 +46,20 @@ pub enum RefuseReason {
     QuoteForOtherSymbol { quote_symbol: Arc<str> },
 }
 
+impl RefuseReason {
+    /// The stable snake_case code this reason serializes under (`"code"`), for journals
+    /// and logs that want the code without serializing the reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RefuseReason::StaleQuote { .. } => "stale_quote",
+            RefuseReason::SnapshotQuote => "snapshot_quote",
+            RefuseReason::NoTwoSidedQuote { .. } => "no_two_sided_quote",
+            RefuseReason::CrossedQuote { .. } => "crossed_quote",
+            RefuseReason::QuoteForOtherSymbol { .. } => "quote_for_other_symbol",
+        }
+    }
+}
+
 /// Why an order was rejected at submission. A rejected order never rests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -89,6 +103,27 @@ pub enum RejectReason {
     /// rather than left to fill later at a price the caller never saw.
     #[error("quote refused: {refusal}")]
     QuoteRefused { refusal: RefuseReason },
+}
+
+impl RejectReason {
+    /// The stable snake_case code this reason serializes under (`"code"`); see
+    /// [`RefuseReason::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectReason::ZeroLots => "zero_lots",
+            RejectReason::QuantityTooLarge { .. } => "quantity_too_large",
+            RejectReason::BadInstrument { .. } => "bad_instrument",
+            RejectReason::NotTradable { .. } => "not_tradable",
+            RejectReason::NonPositivePrice { .. } => "non_positive_price",
+            RejectReason::OffTick { .. } => "off_tick",
+            RejectReason::LimitBeyondTrigger { .. } => "limit_beyond_trigger",
+            RejectReason::NoQuote => "no_quote",
+            RejectReason::QuoteForOtherSymbol { .. } => "quote_for_other_symbol",
+            RejectReason::NoLastPrice => "no_last_price",
+            RejectReason::TriggerAlreadyCrossed { .. } => "trigger_already_crossed",
+            RejectReason::QuoteRefused { .. } => "quote_refused",
+        }
+    }
 }
 
 /// Why a cancel did nothing.
@@ -145,5 +180,92 @@ mod tests {
             refused.to_string(),
             "quote refused: quote is 6200 ms old (limit 5000 ms)"
         );
+    }
+
+    /// Every variant once. `code()` is an exhaustive match, so a new variant fails to
+    /// compile there; add it here too so its code is checked against serde.
+    fn every_refusal() -> Vec<RefuseReason> {
+        vec![
+            RefuseReason::StaleQuote {
+                age_ms: 6_200,
+                max_age_ms: 5_000,
+            },
+            RefuseReason::SnapshotQuote,
+            RefuseReason::NoTwoSidedQuote { bid: 0.0, ask: 1.0 },
+            RefuseReason::CrossedQuote { bid: 2.0, ask: 1.0 },
+            RefuseReason::QuoteForOtherSymbol {
+                quote_symbol: "NIFTY".into(),
+            },
+        ]
+    }
+
+    fn every_rejection() -> Vec<RejectReason> {
+        vec![
+            RejectReason::ZeroLots,
+            RejectReason::QuantityTooLarge {
+                lots: 1,
+                lot_size: 75,
+            },
+            RejectReason::BadInstrument {
+                tick_size: 0.0,
+                lot_size: 0,
+            },
+            RejectReason::NotTradable {
+                symbol: "NIFTY".into(),
+            },
+            RejectReason::NonPositivePrice {
+                field: PriceField::Limit,
+                price: 0.0,
+            },
+            RejectReason::OffTick {
+                field: PriceField::Trigger,
+                price: 10.01,
+                tick_size: 0.05,
+            },
+            RejectReason::LimitBeyondTrigger {
+                trigger_price: 10.0,
+                price: 9.0,
+            },
+            RejectReason::NoQuote,
+            RejectReason::QuoteForOtherSymbol {
+                symbol: "A".into(),
+                quote_symbol: "B".into(),
+            },
+            RejectReason::NoLastPrice,
+            RejectReason::TriggerAlreadyCrossed {
+                trigger_price: 10.0,
+                ltp: 11.0,
+            },
+            RejectReason::QuoteRefused {
+                refusal: RefuseReason::SnapshotQuote,
+            },
+        ]
+    }
+
+    fn serialized_code<T: Serialize>(reason: &T) -> Option<String> {
+        let value = serde_json::to_value(reason).ok()?;
+        value.get("code")?.as_str().map(str::to_owned)
+    }
+
+    #[test]
+    fn code_agrees_with_the_serialized_code_of_every_refusal() {
+        for reason in every_refusal() {
+            assert_eq!(
+                serialized_code(&reason).as_deref(),
+                Some(reason.code()),
+                "case {reason:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn code_agrees_with_the_serialized_code_of_every_rejection() {
+        for reason in every_rejection() {
+            assert_eq!(
+                serialized_code(&reason).as_deref(),
+                Some(reason.code()),
+                "case {reason:?}"
+            );
+        }
     }
 }

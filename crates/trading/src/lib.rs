@@ -10,10 +10,18 @@
 //!
 //! It depends on the fan-out's published ticks and the feed's interest messages, and on
 //! nothing above it.
+//!
+//! Each actor decides in a plain `state.rs` (no actix, no clock: time is an argument) and
+//! carries the decisions out in its `mod.rs`; `outbound` is how they leave: frames to the
+//! client sockets (drops counted and warned about) and streaming changes to the registry.
 
 pub mod clock;
 pub mod journal;
+mod outbound;
 pub mod paper_executor;
 pub mod settings;
 pub mod strategy_host;
 pub mod strategy_runner;
+
+#[cfg(test)]
+mod test_support;

@@ -2,7 +2,7 @@
 //! operator queries (`sqlite3 paper-journal.sqlite "select * from fills"`) as columns,
 //! and the full record as JSON in `body`.
 
-use mandi_paper::{Order, PaperEvent};
+use mandi_paper::{Order, OrderKind, OrderStatus, PaperEvent};
 use mandi_strategy::clock::ist_date;
 use rusqlite::{params, Connection, Transaction};
 use serde::Serialize;
@@ -194,14 +194,8 @@ pub(super) fn insert_event(tx: &Transaction<'_>, event: &PaperEvent) -> rusqlite
 
 /// The order row as the book holds the order now.
 pub(super) fn upsert_order(tx: &Transaction<'_>, order: &Order) -> rusqlite::Result<()> {
-    let kind = serde_json::to_value(order.kind)
-        .ok()
-        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
-        .unwrap_or_default();
-    let status = serde_json::to_value(order.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let kind = kind_str(order.kind);
+    let status = status_str(order.status);
     tx.execute(
         "INSERT OR REPLACE INTO orders (order_id, symbol, side, kind, lots, quantity, tag, reason, status,
            submitted_at, closed_at, avg_fill_price, reject_reason, body)
@@ -233,6 +227,26 @@ fn side_str(side: mandi_paper::Side) -> &'static str {
     }
 }
 
+/// The order type as the order's JSON spells it (`"type"`), for the `kind` column.
+fn kind_str(kind: OrderKind) -> &'static str {
+    match kind {
+        OrderKind::Market => "MARKET",
+        OrderKind::Limit { .. } => "LIMIT",
+        OrderKind::StopLoss { .. } => "STOP_LOSS",
+        OrderKind::StopLossMarket { .. } => "STOP_LOSS_MARKET",
+    }
+}
+
+/// The status as the order's JSON spells it, for the `status` column.
+fn status_str(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Open => "open",
+        OrderStatus::Filled => "filled",
+        OrderStatus::Cancelled => "cancelled",
+        OrderStatus::Rejected => "rejected",
+    }
+}
+
 pub(super) fn bot_events(
     conn: &Connection,
     bot: Option<&str>,
@@ -258,4 +272,37 @@ pub(super) fn bot_events(
     let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     out.reverse();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The columns stay what the JSON body says, as when they were read off it.
+    #[test]
+    fn column_names_agree_with_the_serialized_order() {
+        let kinds = [
+            OrderKind::Market,
+            OrderKind::Limit { price: 1.0 },
+            OrderKind::StopLoss {
+                trigger_price: 1.0,
+                price: 1.0,
+            },
+            OrderKind::StopLossMarket { trigger_price: 1.0 },
+        ];
+        for kind in kinds {
+            let json = serde_json::to_value(kind).unwrap_or_default();
+            assert_eq!(json["type"].as_str(), Some(kind_str(kind)), "case {kind:?}");
+        }
+        let statuses = [
+            OrderStatus::Open,
+            OrderStatus::Filled,
+            OrderStatus::Cancelled,
+            OrderStatus::Rejected,
+        ];
+        for status in statuses {
+            let json = serde_json::to_value(status).unwrap_or_default();
+            assert_eq!(json.as_str(), Some(status_str(status)), "case {status:?}");
+        }
+    }
 }

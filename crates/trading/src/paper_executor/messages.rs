@@ -110,6 +110,9 @@ pub struct ExecutorStats {
     /// Fills refused on a quote that may not be traded (stale, snapshot, one-sided).
     pub fills_refused: u64,
     pub journal_errors: u64,
+    /// Order, fill and position frames that could not be handed to the client sockets'
+    /// broadcaster (its mailbox full or gone); warned about, throttled.
+    pub dropped_updates: u64,
     pub open_orders: usize,
     pub open_positions: usize,
 }

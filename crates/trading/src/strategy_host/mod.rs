@@ -5,10 +5,14 @@
 //! with an order reads only the newest price when it is free (latest-value conflation,
 //! bounded by the symbols it reads); completed bars queue, never conflated. The host
 //! itself only copies ticks, so it keeps up with every frame.
+//!
+//! The deciding (which files change what, the bars, each inbox's share) lives in
+//! [`state::HostState`]; this actor reads the files and starts and feeds the runners.
 
 mod bars;
 mod files;
 mod messages;
+mod state;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,40 +20,39 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::{Actor, Addr, AsyncContext, Context, Handler, ResponseFuture};
-use mandi_strategy::CePeBot;
+use mandi_domain::Tick;
 
 pub use bars::MinuteBars;
 pub use files::{load_dir, parse, StrategyFile, StrategyFileError};
 pub use messages::{ExitBot, GetBots, ReloadStrategies};
 
 use crate::strategy_runner::{
-    BotStatus, Drain, GetBotStatus, Inbox, ManualExit, RunnerDeps, StrategyRunner, UpdateSettings,
+    lock_inbox, BotStatus, Drain, GetBotStatus, Inbox, ManualExit, RunnerDeps, StrategyRunner,
+    UpdateSettings,
 };
 use mandi_fanout::price_store::TicksPublished;
 use mandi_supervision::{start_resilient, ActorRestarts};
+use state::{fill_inbox, DiskFile, FileChange, HostState, UnderlyingBar};
 
 /// Mailbox size, as the paper executor's: past it the price store drops the frame for
 /// the host (counted in `/health` → `store.publish_dropped`).
 const MAILBOX_CAPACITY: usize = 4096;
 
-struct Slot {
-    file: StrategyFile,
+/// A running bot as the host reaches it.
+struct RunnerHandle {
     addr: Addr<StrategyRunner>,
     inbox: Arc<Mutex<Inbox>>,
-    /// The text of an edit that was refused: said once, not every second.
-    refused: Option<String>,
+    underlying: Arc<str>,
 }
 
 pub struct StrategyHost {
     dir: Option<PathBuf>,
-    slots: BTreeMap<String, Slot>,
-    /// By underlying symbol.
-    bars: BTreeMap<Arc<str>, MinuteBars>,
+    state: HostState,
+    /// By bot name.
+    runners: BTreeMap<String, RunnerHandle>,
     deps: RunnerDeps,
     restarts: Arc<ActorRestarts>,
     pending_files: Vec<StrategyFile>,
-    /// New files that failed to parse, with the text refused: said once per edit.
-    refused_new: BTreeMap<PathBuf, String>,
 }
 
 impl StrategyHost {
@@ -63,142 +66,86 @@ impl StrategyHost {
     ) -> StrategyHost {
         StrategyHost {
             dir,
-            slots: BTreeMap::new(),
-            bars: BTreeMap::new(),
+            state: HostState::default(),
+            runners: BTreeMap::new(),
             deps,
             restarts,
             pending_files: files,
-            refused_new: BTreeMap::new(),
         }
     }
 
-    fn start_runner(&mut self, file: StrategyFile) {
-        let name = file.settings.name.clone();
-        let bot = match CePeBot::new(file.settings.clone()) {
-            Ok(bot) => bot,
-            Err(e) => {
-                tracing::warn!(bot = %name, error = %e, "bot not started");
-                return;
-            }
+    /// Reads every strategy file and carries out what the state makes of them.
+    fn reload(&mut self) {
+        let Some(dir) = self.dir.as_deref() else {
+            return;
         };
+        let on_disk = files::list(dir)
+            .into_iter()
+            .map(|path| DiskFile {
+                text: std::fs::read_to_string(&path).ok(),
+                path,
+            })
+            .collect();
+        let changes = self.state.reload(on_disk);
+        self.apply(changes);
+    }
+
+    fn apply(&mut self, changes: Vec<FileChange>) {
+        for change in changes {
+            match change {
+                FileChange::Start { file, bot } => self.start_runner(file, bot),
+                FileChange::Reload { name, file } => {
+                    tracing::info!(bot = %name, file = %file.path.display(), "strategy file changed; new settings applied");
+                    if let Some(runner) = self.runners.get(&name) {
+                        runner.addr.do_send(UpdateSettings(file.settings));
+                    }
+                }
+                FileChange::Refuse { error } => {
+                    tracing::warn!(error = %error, "strategy edit refused; the bot keeps its previous settings");
+                }
+                FileChange::NotStarted { name, error } => {
+                    tracing::warn!(bot = %name, error = %error, "bot not started");
+                }
+                FileChange::Removed { name, path } => {
+                    tracing::warn!(bot = %name, file = %path.display(), "strategy file removed; the bot keeps running, with its position, until the next restart");
+                }
+            }
+        }
+    }
+
+    fn start_runner(&mut self, file: StrategyFile, bot: Box<mandi_strategy::CePeBot>) {
+        let name = file.settings.name.clone();
         let underlying: Arc<str> = file.settings.underlying.as_str().into();
         let inbox = Arc::new(Mutex::new(Inbox::new(underlying.clone())));
-        self.bars.entry(underlying).or_default();
         let deps = self.deps.clone();
         let runner_inbox = inbox.clone();
         // One name per bot for the restart counters; bots are few and started once.
         let label: &'static str = Box::leak(format!("bot:{name}").into_boxed_str());
         let addr = start_resilient(label, self.restarts.clone(), move |_| {
-            StrategyRunner::new(bot, runner_inbox, deps)
+            StrategyRunner::new(*bot, runner_inbox, deps)
         });
         tracing::info!(bot = %name, file = %file.path.display(), underlying = %file.settings.underlying, "bot started");
-        self.slots.insert(
+        self.runners.insert(
             name,
-            Slot {
-                file,
+            RunnerHandle {
                 addr,
                 inbox,
-                refused: None,
+                underlying,
             },
         );
     }
 
-    /// Compares every strategy file with what runs: edits go to their bot, new files
-    /// start one, bad edits are refused with the reason and the old settings kept.
-    fn reload(&mut self) {
-        let Some(dir) = self.dir.clone() else {
-            return;
-        };
-        for path in files::list(&dir) {
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            let key = self
-                .slots
-                .iter()
-                .find(|(_, s)| s.file.path == path)
-                .map(|(k, _)| k.clone());
-            let slot = key.as_ref().and_then(|k| self.slots.get(k));
-            let unchanged = match slot {
-                Some(slot) => {
-                    slot.file.text == text || slot.refused.as_deref() == Some(text.as_str())
-                }
-                None => self.refused_new.get(&path) == Some(&text),
-            };
-            if unchanged {
-                continue;
-            }
-            let parsed = files::parse(&path, &text).and_then(|settings| match slot {
-                Some(slot) if settings.name != slot.file.settings.name => Err(StrategyFileError::Invalid {
-                    path: path.clone(),
-                    reason: format!("name changed from `{}` to `{}`: a running bot cannot be renamed — restore the name, or add a new file for a new bot", slot.file.settings.name, settings.name),
-                }),
-                Some(slot) if settings.underlying != slot.file.settings.underlying => Err(StrategyFileError::Invalid {
-                    path: path.clone(),
-                    reason: format!("underlying changed from `{}` to `{}`: that needs a restart (the bot's candles and position belong to the old one)", slot.file.settings.underlying, settings.underlying),
-                }),
-                None if self.slots.contains_key(&settings.name) => Err(StrategyFileError::Invalid {
-                    path: path.clone(),
-                    reason: format!("another file already runs the bot `{}`: give this one its own name", settings.name),
-                }),
-                _ => Ok(settings),
-            });
-            let slot = key.as_ref().and_then(|k| self.slots.get_mut(k));
-            match (parsed, slot) {
-                (Ok(settings), Some(slot)) => {
-                    tracing::info!(bot = %settings.name, file = %path.display(), "strategy file changed; new settings applied");
-                    slot.addr.do_send(UpdateSettings(settings.clone()));
-                    slot.file = StrategyFile {
-                        path,
-                        text,
-                        settings,
-                    };
-                    slot.refused = None;
-                }
-                (Ok(settings), None) => {
-                    self.refused_new.remove(&path);
-                    self.start_runner(StrategyFile {
-                        path,
-                        text,
-                        settings,
-                    });
-                }
-                (Err(e), slot) => {
-                    tracing::warn!(error = %e, "strategy edit refused; the bot keeps its previous settings");
-                    match slot {
-                        Some(slot) => slot.refused = Some(text),
-                        None => {
-                            self.refused_new.insert(path, text);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn offer(
-        &self,
-        underlying_bars: Vec<(Arc<str>, mandi_domain::Candle)>,
-        ticks: &[mandi_domain::Tick],
-    ) {
-        for slot in self.slots.values() {
-            let wake = match slot.inbox.lock() {
-                Ok(mut inbox) => {
-                    let mut wake = false;
-                    for (symbol, bar) in &underlying_bars {
-                        if **symbol == *slot.file.settings.underlying {
-                            wake |= inbox.offer_candle(bar.clone());
-                        }
-                    }
-                    for tick in ticks {
-                        wake |= inbox.offer_tick(tick);
-                    }
-                    wake
-                }
-                Err(_) => false,
-            };
+    /// Hands every runner its share of the bars and ticks, and wakes the ones that need it.
+    fn offer(&self, bars: &[UnderlyingBar], ticks: &[Tick]) {
+        for (name, runner) in &self.runners {
+            let wake = fill_inbox(
+                &mut lock_inbox(&runner.inbox, name),
+                &runner.underlying,
+                bars,
+                ticks,
+            );
             if wake {
-                slot.addr.do_send(Drain);
+                runner.addr.do_send(Drain);
             }
         }
     }
@@ -212,18 +159,12 @@ impl Actor for StrategyHost {
         // default of 16 a burst at the open overflowed it and the price store dropped
         // frames, ticks the minute bars (the bots' signals) never saw.
         ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
-        for file in std::mem::take(&mut self.pending_files) {
-            self.start_runner(file);
-        }
+        let changes = self.state.start(std::mem::take(&mut self.pending_files));
+        self.apply(changes);
         ctx.run_interval(Duration::from_secs(1), |this, _| {
-            let now = (this.deps.clock)();
-            let closed: Vec<_> = this
-                .bars
-                .iter_mut()
-                .filter_map(|(s, b)| b.close_due(now).map(|bar| (s.clone(), bar)))
-                .collect();
+            let closed = this.state.close_due((this.deps.clock)());
             if !closed.is_empty() {
-                this.offer(closed, &[]);
+                this.offer(&closed, &[]);
             }
             this.reload();
         });
@@ -238,18 +179,11 @@ impl Handler<TicksPublished> for StrategyHost {
     type Result = ();
 
     fn handle(&mut self, msg: TicksPublished, _: &mut Context<Self>) {
-        if self.slots.is_empty() {
+        if self.runners.is_empty() {
             return;
         }
-        let mut closed = Vec::new();
-        for tick in msg.ticks.iter() {
-            if let Some(bars) = self.bars.get_mut(&tick.symbol) {
-                if let Some(bar) = bars.on_tick(tick) {
-                    closed.push((tick.symbol.clone(), bar));
-                }
-            }
-        }
-        self.offer(closed, &msg.ticks);
+        let closed = self.state.on_ticks(&msg.ticks);
+        self.offer(&closed, &msg.ticks);
     }
 }
 
@@ -258,9 +192,9 @@ impl Handler<GetBots> for StrategyHost {
 
     fn handle(&mut self, _: GetBots, _: &mut Context<Self>) -> Self::Result {
         let asks: Vec<_> = self
-            .slots
+            .runners
             .values()
-            .map(|s| s.addr.send(GetBotStatus))
+            .map(|r| r.addr.send(GetBotStatus))
             .collect();
         Box::pin(async move {
             futures_util::future::join_all(asks)
@@ -276,9 +210,9 @@ impl Handler<ExitBot> for StrategyHost {
     type Result = bool;
 
     fn handle(&mut self, msg: ExitBot, _: &mut Context<Self>) -> bool {
-        match self.slots.get(&msg.name) {
-            Some(slot) => {
-                slot.addr.do_send(ManualExit);
+        match self.runners.get(&msg.name) {
+            Some(runner) => {
+                runner.addr.do_send(ManualExit);
                 true
             }
             None => false,

@@ -5,7 +5,7 @@ use mandi_strategy::BotSettings;
 use serde::Serialize;
 
 use super::latency::LatencySummary;
-use super::state::PendingOrder;
+use super::record::PendingOrder;
 
 /// The host put ticks or candles in the runner's inbox: take them all.
 #[derive(Message, Debug, Clone, Copy)]
@@ -42,5 +42,8 @@ pub struct BotStatus {
     pub conflated_ticks: u64,
     /// How late the ticks it read were, from the feed's frame to the bot.
     pub tick_latency: LatencySummary,
+    /// Bot event frames that could not be handed to the client sockets' broadcaster
+    /// (its mailbox full or gone); warned about, throttled.
+    pub dropped_updates: u64,
     pub settings: serde_json::Value,
 }

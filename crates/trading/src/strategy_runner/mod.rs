@@ -8,30 +8,37 @@
 //! order is sent. After a crash the runner asks the executor for that tag: a fill or a
 //! rejection it finds is delivered to the bot; an order it does not find was never
 //! placed and is placed now. So a `kill -9` neither loses nor doubles an order.
+//!
+//! The deciding lives in [`state::RunnerState`]; this actor carries its effects out.
 
+mod effects;
+mod inbox;
 mod latency;
 mod messages;
 mod orders;
+mod record;
 mod state;
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::{Actor, Addr, AsyncContext, Context, Handler, MessageResult, Recipient};
-use mandi_domain::Tick;
-use mandi_strategy::{BotAction, CePeBot};
+use mandi_strategy::CePeBot;
 
+pub use inbox::{lock_inbox, Inbox};
 pub use latency::{LatencySummary, TickLatency};
 pub use messages::{BotStatus, Drain, GetBotStatus, ManualExit, UpdateSettings};
-pub use state::{Inbox, OrderPurpose, PendingOrder, RunnerRecord};
+pub use record::{OrderPurpose, PendingOrder, RunnerRecord};
 
 use crate::clock::Clock;
 use crate::journal::{BotEventRow, Journal};
+use crate::outbound::{request_streaming, StreamingChange, UpdateSink};
 use crate::paper_executor::{PaperExecutor, TradingUpdate};
-use mandi_feed::backplane::{Interest, Release, Subscribe};
+use effects::{BotNote, RunnerEffects, TimerStep};
+use mandi_feed::backplane::Interest;
 use mandi_instruments::SharedIndex;
+use state::RunnerState;
 
 /// What every runner of one runtime shares.
 #[derive(Clone)]
@@ -45,21 +52,13 @@ pub struct RunnerDeps {
 }
 
 pub struct StrategyRunner {
-    bot: CePeBot,
+    state: RunnerState,
     inbox: Arc<Mutex<Inbox>>,
     deps: RunnerDeps,
     journal: Option<Journal>,
-    pending: Option<PendingOrder>,
-    next_seq: u64,
-    /// An order is with the executor; its answer has not come back.
-    in_flight: bool,
-    /// The last record written, so an unchanged bot is not rewritten on every tick.
-    last_saved: Option<String>,
-    /// The newest option tick, sent along with orders (the executor may not have it yet).
-    option_quote: Option<Tick>,
-    subscribed: BTreeSet<Arc<str>>,
-    /// Actions that came after an order in the same list; run once its answer is in.
-    deferred: Vec<BotAction>,
+    /// The registry subscriber id, `bot:<name>`.
+    subscriber: String,
+    updates: UpdateSink,
     conflated: u64,
     latency: TickLatency,
     restored: bool,
@@ -67,18 +66,15 @@ pub struct StrategyRunner {
 
 impl StrategyRunner {
     pub fn new(bot: CePeBot, inbox: Arc<Mutex<Inbox>>, deps: RunnerDeps) -> StrategyRunner {
+        let subscriber = format!("bot:{}", bot.settings().name);
+        let updates = UpdateSink::new(subscriber.as_str(), deps.updates.clone());
         StrategyRunner {
-            bot,
+            state: RunnerState::new(bot),
             inbox,
             deps,
             journal: None,
-            pending: None,
-            next_seq: 1,
-            in_flight: false,
-            last_saved: None,
-            option_quote: None,
-            subscribed: BTreeSet::new(),
-            deferred: Vec::new(),
+            subscriber,
+            updates,
             conflated: 0,
             latency: TickLatency::default(),
             restored: false,
@@ -86,11 +82,7 @@ impl StrategyRunner {
     }
 
     fn name(&self) -> &str {
-        &self.bot.settings().name
-    }
-
-    fn subscriber(&self) -> Arc<str> {
-        format!("bot:{}", self.name()).into()
+        self.state.name()
     }
 
     /// Loads the bot's journal row and resumes it: position, counters, signals and the
@@ -122,16 +114,14 @@ impl StrategyRunner {
                 return;
             }
         };
-        self.next_seq = record.next_seq;
-        match CePeBot::restore(self.bot.settings().clone(), record.snapshot) {
-            Ok((bot, actions)) => {
-                self.bot = bot;
-                self.pending = record.pending;
-                tracing::info!(bot = %self.name(), phase = self.bot.phase().name(), pending = ?self.pending.as_ref().map(|p| &p.tag), "bot restored from the journal");
-                self.note("restored", self.bot.phase().name(), String::new());
-                self.act(actions, ctx);
-                if self.pending.is_some() {
-                    self.reconcile(ctx);
+        let now = (self.deps.clock)();
+        match self.state.restore(record, &self.deps.index, now) {
+            Ok(restored) => {
+                let bot = self.state.bot();
+                tracing::info!(bot = %self.name(), phase = bot.phase().name(), pending = ?self.state.pending().map(|p| &p.tag), "bot restored from the journal");
+                self.carry_out(restored.effects, ctx);
+                if let Some(pending) = restored.reconcile {
+                    self.reconcile(pending, ctx);
                 }
             }
             Err(e) => {
@@ -140,120 +130,48 @@ impl StrategyRunner {
         }
     }
 
-    /// Carries out the bot's actions in order. An order pauses the list: the rest runs
-    /// after its answer.
-    fn act(&mut self, actions: Vec<BotAction>, ctx: &mut Context<Self>) {
-        let mut queue: std::collections::VecDeque<BotAction> = actions.into();
-        while let Some(action) = queue.pop_front() {
-            let now = (self.deps.clock)();
-            match action {
-                BotAction::ResolveContract {
-                    option_type,
-                    underlying_price,
-                    reason,
-                } => {
-                    let more = self.resolve(option_type, underlying_price, now);
-                    tracing::info!(bot = %self.name(), reason = %reason, option_type = option_type.as_str(), underlying_price, "bot signal: choosing a contract");
-                    queue.extend(more);
-                }
-                BotAction::Subscribe { symbol } => self.subscribe(symbol),
-                BotAction::Unsubscribe { symbol } => self.unsubscribe(symbol),
-                BotAction::PlaceEntry {
-                    symbol,
-                    lots,
-                    reason,
-                } => {
-                    self.note(
-                        "entry",
-                        reason.as_str(),
-                        format!("buy {lots} lots {symbol}"),
-                    );
-                    self.place(OrderPurpose::Entry, symbol, lots, reason.to_string(), ctx);
-                    self.deferred = queue.drain(..).collect();
-                    break;
-                }
-                BotAction::PlaceExit {
-                    symbol,
-                    lots,
-                    reason,
-                } => {
-                    self.note(
-                        "exit",
-                        reason.as_str(),
-                        format!("sell {lots} lots {symbol}"),
-                    );
-                    self.place(OrderPurpose::Exit, symbol, lots, reason.to_string(), ctx);
-                    self.deferred = queue.drain(..).collect();
-                    break;
-                }
-                BotAction::Refused { reason, detail } => {
-                    tracing::info!(bot = %self.name(), code = reason.code(), detail = %detail, "bot refused");
-                    self.note("refused", reason.code(), detail);
-                }
-            }
+    /// Carries out a step of the bot: log, journal and push its notes, ask for its
+    /// streaming, save its record (before any order goes out), send its order.
+    fn carry_out(&mut self, effects: RunnerEffects, ctx: &mut Context<Self>) {
+        for s in &effects.searches {
+            tracing::info!(bot = %self.name(), reason = %s.reason, option_type = s.option_type.as_str(), underlying_price = s.underlying_price, "bot signal: choosing a contract");
         }
+        for note in effects.notes {
+            self.note(note);
+        }
+        self.stream(effects.streaming);
         self.save();
-    }
-
-    fn resolve(
-        &mut self,
-        option_type: mandi_domain::OptionType,
-        underlying_price: f64,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Vec<BotAction> {
-        let s = self.bot.settings();
-        let request = s.contract_request(option_type, underlying_price, now);
-        let candidates = self.deps.index.load().options_of(&s.underlying, s.exchange);
-        match mandi_strategy::select_contract(&candidates, &request, &s.contract) {
-            Ok(contract) => {
-                self.note("contract", "resolved", contract.symbol.to_string());
-                self.bot.on_contract_resolved(contract)
-            }
-            Err(e) => self.bot.on_contract_failed(e.to_string()),
+        if let Some(ticket) = effects.send {
+            self.send(ticket, ctx);
         }
     }
 
-    fn subscribe(&mut self, symbol: Arc<str>) {
-        if let Ok(mut inbox) = self.inbox.lock() {
-            inbox.wanted.insert(symbol.clone());
-        }
-        if self.subscribed.insert(symbol.clone()) {
-            if let Some(registry) = &self.deps.registry {
-                registry.subscribe(Subscribe {
-                    subscriber: self.subscriber(),
-                    symbols: vec![symbol],
-                    mode: mandi_domain::Mode::Full,
-                });
-            }
-        }
-    }
-
-    fn unsubscribe(&mut self, symbol: Arc<str>) {
-        if *symbol == *self.bot.settings().underlying {
+    /// The inbox reads what the registry streams for the bot.
+    fn stream(&mut self, change: StreamingChange) {
+        if change.is_empty() {
             return;
         }
-        if let Ok(mut inbox) = self.inbox.lock() {
-            inbox.wanted.remove(&symbol);
-        }
-        self.option_quote = None;
-        if self.subscribed.remove(&symbol) {
-            if let Some(registry) = &self.deps.registry {
-                registry.release(Release {
-                    subscriber: self.subscriber(),
-                    symbols: vec![symbol],
-                });
+        {
+            let mut inbox = lock_inbox(&self.inbox, self.state.name());
+            inbox.wanted.extend(change.subscribe.iter().cloned());
+            for symbol in &change.release {
+                inbox.wanted.remove(symbol);
             }
         }
+        request_streaming(self.deps.registry.as_ref(), &self.subscriber, change);
     }
 
     /// Journals a bot event and tells the clients.
-    fn note(&mut self, kind: &str, code: &str, detail: String) {
+    fn note(&mut self, note: BotNote) {
+        if note.kind == "refused" {
+            tracing::info!(bot = %self.name(), code = %note.code, detail = %note.detail, "bot refused");
+        }
         let row = BotEventRow {
             bot: self.name().to_string(),
             at: (self.deps.clock)(),
-            kind: kind.into(),
-            code: code.into(),
-            detail,
+            kind: note.kind.into(),
+            code: note.code,
+            detail: note.detail,
         };
         if let Some(journal) = self.journal.as_mut() {
             if let Err(e) = journal.record_bot_event(&row) {
@@ -263,44 +181,31 @@ impl StrategyRunner {
         let frame = mandi_protocol::client::to_bytes(
             &serde_json::json!({"type": "bot_event", "data": row}),
         );
-        for to in &self.deps.updates {
-            let _ = to.try_send(TradingUpdate {
-                frame: frame.clone(),
-            });
-        }
+        self.updates.push(&frame);
     }
 
     /// Writes the bot's record when it changed.
     fn save(&mut self) {
-        let record = RunnerRecord {
-            snapshot: self.bot.snapshot(),
-            pending: self.pending.clone(),
-            next_seq: self.next_seq,
-        };
-        let body = crate::journal::to_json(&record);
-        if self.last_saved.as_deref() == Some(body.as_str()) {
+        let Some(journal) = self.journal.as_mut() else {
             return;
-        }
-        let name = self.name().to_string();
-        if let Some(journal) = self.journal.as_mut() {
-            match journal.save_bot(&name, &body, (self.deps.clock)()) {
-                Ok(()) => self.last_saved = Some(body),
-                Err(e) => {
-                    tracing::warn!(bot = %name, error = %e, "bot state not journaled — check the disk")
-                }
+        };
+        let Some(body) = self.state.unsaved() else {
+            return;
+        };
+        match journal.save_bot(self.state.name(), &body, (self.deps.clock)()) {
+            Ok(()) => self.state.saved(body),
+            Err(e) => {
+                tracing::warn!(bot = %self.state.name(), error = %e, "bot state not journaled — check the disk")
             }
         }
     }
 
-    /// Reads the inbox and feeds the bot: underlying ticks first (signals need a fresh
-    /// underlying price), then completed candles, then option ticks.
+    /// Reads the inbox and feeds the bot.
     fn drain(&mut self, ctx: &mut Context<Self>) {
-        let (ticks, candles) = match self.inbox.lock() {
-            Ok(mut inbox) => {
-                self.conflated = inbox.conflated;
-                inbox.take()
-            }
-            Err(_) => return,
+        let (ticks, candles) = {
+            let mut inbox = lock_inbox(&self.inbox, self.state.name());
+            self.conflated = inbox.conflated;
+            inbox.take()
         };
         // Ages against the wall clock, which stamped them (the trading clock may be a
         // test's).
@@ -309,32 +214,23 @@ impl StrategyRunner {
             self.latency.record(tick.received_time, wall);
         }
         let now = (self.deps.clock)();
-        let underlying = self.bot.settings().underlying.clone();
-        let mut actions = Vec::new();
-        for tick in ticks.iter().filter(|t| *t.symbol == *underlying) {
-            actions.extend(self.bot.on_underlying_tick(tick, now));
-        }
-        for candle in &candles {
-            actions.extend(self.bot.on_candle(candle, now));
-        }
-        for tick in ticks.iter().filter(|t| *t.symbol != *underlying) {
-            self.option_quote = Some(tick.clone());
-            actions.extend(self.bot.on_option_tick(tick, now));
-        }
-        self.act(actions, ctx);
+        let effects = self.state.on_inbox(&ticks, &candles, &self.deps.index, now);
+        self.carry_out(effects, ctx);
     }
 
     fn status(&self) -> BotStatus {
+        let bot = self.state.bot();
         BotStatus {
             name: self.name().to_string(),
-            underlying: self.bot.settings().underlying.clone(),
-            phase: serde_json::to_value(self.bot.phase()).unwrap_or_default(),
-            trades_today: self.bot.trades_today(),
-            realised_pnl_today: mandi_paper::round_paise(self.bot.realised_pnl_today()),
-            pending: self.pending.clone(),
+            underlying: bot.settings().underlying.clone(),
+            phase: serde_json::to_value(bot.phase()).unwrap_or_default(),
+            trades_today: bot.trades_today(),
+            realised_pnl_today: mandi_paper::round_paise(bot.realised_pnl_today()),
+            pending: self.state.pending().cloned(),
             conflated_ticks: self.conflated,
             tick_latency: self.latency.summary(),
-            settings: serde_json::to_value(self.bot.settings()).unwrap_or_default(),
+            dropped_updates: self.updates.dropped(),
+            settings: serde_json::to_value(bot.settings()).unwrap_or_default(),
         }
     }
 }
@@ -346,21 +242,19 @@ impl Actor for StrategyRunner {
         if !self.restored {
             self.restored = true;
             self.restore(ctx);
-            let underlying: Arc<str> = self.bot.settings().underlying.as_str().into();
-            self.subscribe(underlying);
+            let change = self.state.start();
+            self.stream(change);
             self.save();
         }
         // Time-driven rules (square-off, entry time-outs) fire even when no tick comes.
         ctx.run_interval(Duration::from_secs(1), |this, ctx| {
-            if this.in_flight {
-                return;
+            this.updates.warn_if_due();
+            let now = (this.deps.clock)();
+            match this.state.on_timer(&this.deps.index, now) {
+                TimerStep::Wait => {}
+                TimerStep::Reconcile(pending) => this.reconcile(pending, ctx),
+                TimerStep::Act(effects) => this.carry_out(*effects, ctx),
             }
-            if this.pending.is_some() {
-                this.reconcile(ctx);
-                return;
-            }
-            let actions = this.bot.on_timer((this.deps.clock)());
-            this.act(actions, ctx);
         });
     }
 
@@ -373,8 +267,8 @@ impl actix::Supervised for StrategyRunner {
     fn restarting(&mut self, _: &mut Context<Self>) {
         // The bot in memory is at least as new as its journal row; an order that was in
         // flight when it crashed is reconciled by tag on the next timer.
-        self.in_flight = false;
-        tracing::info!(bot = %self.name(), phase = self.bot.phase().name(), "bot restarted with its state");
+        self.state.set_in_flight(false);
+        tracing::info!(bot = %self.name(), phase = self.state.bot().phase().name(), "bot restarted with its state");
     }
 }
 
@@ -392,13 +286,11 @@ impl Handler<UpdateSettings> for StrategyRunner {
     type Result = ();
 
     fn handle(&mut self, msg: UpdateSettings, ctx: &mut Context<Self>) {
-        match CePeBot::restore(msg.0, self.bot.snapshot()) {
-            Ok((bot, actions)) => {
-                self.bot = bot;
+        let now = (self.deps.clock)();
+        match self.state.update_settings(msg.0, &self.deps.index, now) {
+            Ok(effects) => {
                 tracing::info!(bot = %self.name(), "bot settings reloaded");
-                self.note("settings", "reloaded", String::new());
-                self.last_saved = None;
-                self.act(actions, ctx);
+                self.carry_out(effects, ctx);
             }
             Err(e) => {
                 tracing::warn!(bot = %self.name(), error = %e, "new bot settings do not fit the running bot; the old ones stay");
@@ -411,8 +303,9 @@ impl Handler<ManualExit> for StrategyRunner {
     type Result = ();
 
     fn handle(&mut self, _: ManualExit, ctx: &mut Context<Self>) {
-        let actions = self.bot.on_manual_exit((self.deps.clock)());
-        self.act(actions, ctx);
+        let now = (self.deps.clock)();
+        let effects = self.state.manual_exit(&self.deps.index, now);
+        self.carry_out(effects, ctx);
     }
 }
 
