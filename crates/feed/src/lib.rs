@@ -10,6 +10,8 @@
 //!  RestFallback: follows the registry's set like the feed; while the socket is down it polls REST
 //!    quotes (≤ 1/s) and publishes them as TicksReceived, and FallbackStatusChanged.
 //!  InstrumentDirectory: loads the master into the SharedIndex every actor reads.
+//!  upstream: not an actor; the one place that knows each broker (dhan/, kite/), called
+//!    by all of the above instead of matching on `Broker` themselves.
 //! ```
 //!
 //! Nothing here names an actor of the fan-out or trading side: what crosses is in
@@ -22,3 +24,4 @@ pub mod instrument_directory;
 pub mod rest_fallback;
 pub mod settings;
 pub mod subscription_registry;
+pub mod upstream;

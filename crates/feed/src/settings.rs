@@ -33,6 +33,16 @@ pub enum Credentials {
     },
 }
 
+impl Credentials {
+    /// Which broker these credentials belong to.
+    pub fn broker(&self) -> Broker {
+        match self {
+            Credentials::Dhan { .. } => Broker::Dhan,
+            Credentials::Kite { .. } => Broker::Kite,
+        }
+    }
+}
+
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -1,9 +1,9 @@
 //! `AuthManager`: owns the broker credentials and the token lifecycle — a REST profile
 //! check before every socket attempt and at 08:50 IST, the broker's expiry rule (Kite
 //! 06:00 IST, Dhan JWT `exp`), auth failures the feed reports, and the hot-swap of a new
-//! token from `POST /api/auth/token` or a watched credentials file.
+//! token from `POST /api/auth/token` or a watched credentials file. What each broker
+//! asks and answers is in `upstream::<broker>::auth`.
 
-mod expiry;
 mod messages;
 mod state;
 
@@ -16,16 +16,17 @@ use actix::{
 };
 use chrono::Utc;
 
-pub use expiry::token_expiry;
 pub use messages::{
     AuthStatus, CheckTokenNow, GetAuthStatus, GetCredentials, NotifyOnNewToken, ReplaceCredentials,
     ReportAuthFailure, SetCredentials, TokenAdopted, ValidateToken,
 };
+pub(crate) use state::required_var;
 pub use state::{
-    classify_profile, credentials_broker, credentials_from, credentials_from_env,
-    credentials_from_text, profile_request, AuthError, AuthState, ProfileRequest, TokenStatus,
-    PROFILE_BODY_LIMIT_BYTES,
+    credentials_broker, credentials_from, credentials_from_env, credentials_from_text,
+    profile_request, AuthError, AuthState, TokenStatus, PROFILE_BODY_LIMIT_BYTES,
 };
+// The broker-specific halves live with each broker; these paths stay for callers.
+pub use crate::upstream::{classify_profile, token_expiry, ProfileRequest};
 
 use crate::settings::{Broker, Credentials, UpstreamSettings};
 

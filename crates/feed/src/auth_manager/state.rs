@@ -1,13 +1,14 @@
-//! Credentials and token validity, without IO: reading credentials from the
-//! environment, building the broker's profile request, and classifying its answer.
+//! Credentials and token validity, without IO: the rules for reading credentials, the
+//! checks before a profile request, and what the auth manager remembers. Which variables,
+//! which request and how to read its answer are each broker's (`upstream::<broker>::auth`).
 
 use chrono::{DateTime, Utc};
-use mandi_protocol::kite::rest as kite_rest;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::messages::AuthStatus;
 use crate::settings::{Broker, Credentials};
+use crate::upstream::{self, ProfileRequest};
 
 /// Cap on the profile response body we read; the real one is well under 1 KB.
 pub const PROFILE_BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -27,6 +28,23 @@ impl TokenStatus {
     /// Whether the broker positively refused the token (the feed must not connect).
     pub fn is_rejected(self) -> bool {
         matches!(self, TokenStatus::Expired | TokenStatus::Invalid)
+    }
+
+    /// The verdict of a profile answer with HTTP `status`. Only 401/403 blame the token;
+    /// 429 and 5xx say nothing about it. `expired` reads the body, in the broker's terms,
+    /// only when the token is blamed.
+    pub fn from_profile(status: u16, expired: impl FnOnce() -> bool) -> TokenStatus {
+        match status {
+            200..=299 => TokenStatus::Valid,
+            401 | 403 => {
+                if expired() {
+                    TokenStatus::Expired
+                } else {
+                    TokenStatus::Invalid
+                }
+            }
+            _ => TokenStatus::Unknown,
+        }
     }
 
     pub fn as_str(self) -> &'static str {
@@ -55,11 +73,9 @@ pub enum AuthError {
     InvalidRestUrl { url: String, reason: String },
 }
 
-const DHAN_FIX: &str = "export DHAN_CLIENT_ID and DHAN_ACCESS_TOKEN (generate the token on web.dhan.co), or run against the built-in simulator";
-const KITE_FIX: &str = "export KITE_API_KEY and KITE_ACCESS_TOKEN (log in through Kite Connect to get today's token), or run against the built-in simulator";
-
-/// Credentials for `broker` from `DHAN_CLIENT_ID`/`DHAN_ACCESS_TOKEN` or
-/// `KITE_API_KEY`/`KITE_ACCESS_TOKEN`. An empty variable counts as missing.
+/// Credentials for `broker` from its environment variables (`DHAN_CLIENT_ID`/
+/// `DHAN_ACCESS_TOKEN` or `KITE_API_KEY`/`KITE_ACCESS_TOKEN`). An empty variable counts
+/// as missing.
 pub fn credentials_from_env(broker: Broker) -> Result<Credentials, AuthError> {
     credentials_from(broker, |var| std::env::var(var).ok())
 }
@@ -69,22 +85,20 @@ pub fn credentials_from(
     broker: Broker,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Credentials, AuthError> {
-    let get = |var: &'static str, fix: &'static str| {
-        lookup(var)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .ok_or(AuthError::MissingVariable { var, fix })
-    };
-    match broker {
-        Broker::Dhan => Ok(Credentials::Dhan {
-            client_id: get("DHAN_CLIENT_ID", DHAN_FIX)?,
-            access_token: get("DHAN_ACCESS_TOKEN", DHAN_FIX)?,
-        }),
-        Broker::Kite => Ok(Credentials::Kite {
-            api_key: get("KITE_API_KEY", KITE_FIX)?,
-            access_token: get("KITE_ACCESS_TOKEN", KITE_FIX)?,
-        }),
-    }
+    upstream::credentials_from(broker, &lookup)
+}
+
+/// One credential variable: trimmed, and an empty one counts as missing (`fix` says how
+/// to set it).
+pub fn required_var(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    var: &'static str,
+    fix: &'static str,
+) -> Result<String, AuthError> {
+    lookup(var)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .ok_or(AuthError::MissingVariable { var, fix })
 }
 
 /// Credentials from a `KEY=VALUE` file (the same variable names as the environment;
@@ -106,26 +120,18 @@ pub fn credentials_from_text(broker: Broker, text: &str) -> Result<Credentials, 
 
 /// Which broker a set of credentials belongs to.
 pub fn credentials_broker(credentials: &Credentials) -> Broker {
-    match credentials {
-        Credentials::Dhan { .. } => Broker::Dhan,
-        Credentials::Kite { .. } => Broker::Kite,
-    }
+    credentials.broker()
 }
 
-/// A ready-to-send profile request. No `Debug`: the headers hold the token.
-pub struct ProfileRequest {
-    pub url: String,
-    pub headers: Vec<(&'static str, String)>,
-}
-
-/// Dhan `GET {rest_url}/v2/profile` with `access-token` and `client-id`; Kite
-/// `GET {rest_url}/user/profile` with `X-Kite-Version: 3` and `Authorization: token k:t`.
+/// The broker's profile request for `credentials` (Dhan `GET /v2/profile`, Kite
+/// `GET /user/profile`), once the credentials are known to fit the upstream and the URL
+/// to parse.
 pub fn profile_request(
     credentials: &Credentials,
     upstream: Broker,
     rest_url: &str,
 ) -> Result<ProfileRequest, AuthError> {
-    let broker = credentials_broker(credentials);
+    let broker = credentials.broker();
     if broker != upstream {
         return Err(AuthError::BrokerMismatch {
             credentials: broker.as_str(),
@@ -139,54 +145,7 @@ pub fn profile_request(
             reason: e.to_string(),
         });
     }
-    Ok(match credentials {
-        Credentials::Dhan {
-            client_id,
-            access_token,
-        } => ProfileRequest {
-            url: format!("{base}/v2/profile"),
-            headers: vec![
-                ("access-token", access_token.clone()),
-                ("client-id", client_id.clone()),
-                ("accept", "application/json".to_owned()),
-            ],
-        },
-        Credentials::Kite {
-            api_key,
-            access_token,
-        } => ProfileRequest {
-            url: format!("{base}/user/profile"),
-            headers: vec![
-                ("x-kite-version", kite_rest::API_VERSION.to_owned()),
-                (
-                    "authorization",
-                    kite_rest::authorization(api_key, access_token),
-                ),
-            ],
-        },
-    })
-}
-
-/// Map the profile endpoint's answer to a verdict. Only 401/403 blame the token;
-/// 429 and 5xx say nothing about it. "Expired" when the broker says so: Kite's
-/// `TokenException` is how a daily session ends, Dhan names expiry in its message.
-pub fn classify_profile(broker: Broker, status: u16, body: &[u8]) -> TokenStatus {
-    match status {
-        200..=299 => TokenStatus::Valid,
-        401 | 403 => {
-            let text = String::from_utf8_lossy(body).to_ascii_lowercase();
-            let expired = match broker {
-                Broker::Kite => text.contains("tokenexception") || text.contains("expired"),
-                Broker::Dhan => text.contains("expired"),
-            };
-            if expired {
-                TokenStatus::Expired
-            } else {
-                TokenStatus::Invalid
-            }
-        }
-        _ => TokenStatus::Unknown,
-    }
+    Ok(upstream::profile_request(credentials, base))
 }
 
 /// The auth manager's memory: current credentials and what the broker last said.
@@ -203,7 +162,7 @@ pub struct AuthState {
 impl AuthState {
     pub fn new(credentials: Credentials, now: DateTime<Utc>) -> AuthState {
         AuthState {
-            expires_at: super::expiry::token_expiry(&credentials, now),
+            expires_at: upstream::token_expiry(&credentials, now),
             credentials,
             token: TokenStatus::Unknown,
             consecutive_failures: 0,
@@ -218,7 +177,7 @@ impl AuthState {
 
     /// A fresh token starts with a clean slate: old failures were about the old one.
     pub fn set_credentials(&mut self, credentials: Credentials, now: DateTime<Utc>) {
-        self.expires_at = super::expiry::token_expiry(&credentials, now);
+        self.expires_at = upstream::token_expiry(&credentials, now);
         self.credentials = credentials;
         self.token = TokenStatus::Unknown;
         self.consecutive_failures = 0;
@@ -262,7 +221,7 @@ impl AuthState {
 
     pub fn status(&self) -> AuthStatus {
         AuthStatus {
-            broker: credentials_broker(&self.credentials).as_str(),
+            broker: self.credentials.broker().as_str(),
             token: self.token,
             consecutive_failures: self.consecutive_failures,
             last_failure: self.last_failure.clone(),
@@ -290,8 +249,6 @@ impl AuthState {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn dhan() -> Credentials {
@@ -308,78 +265,29 @@ mod tests {
         }
     }
 
-    struct EnvCase {
-        name: &'static str,
-        broker: Broker,
-        vars: &'static [(&'static str, &'static str)],
-        want: Result<Credentials, &'static str>,
-    }
-
     #[test]
-    fn credentials_from_env_cases() {
+    fn credentials_come_from_the_brokers_variables() {
+        let text = "# today's\nexport KITE_API_KEY=key\nKITE_ACCESS_TOKEN='tok'\nDHAN_CLIENT_ID=1000000001\n";
         let cases = [
-            EnvCase {
-                name: "dhan complete",
-                broker: Broker::Dhan,
-                vars: &[
-                    ("DHAN_CLIENT_ID", "1000000001"),
-                    ("DHAN_ACCESS_TOKEN", "jwt.a.b"),
-                ],
-                want: Ok(dhan()),
-            },
-            EnvCase {
-                name: "dhan token missing",
-                broker: Broker::Dhan,
-                vars: &[("DHAN_CLIENT_ID", "1000000001")],
-                want: Err("DHAN_ACCESS_TOKEN"),
-            },
-            EnvCase {
-                name: "dhan id empty counts as missing",
-                broker: Broker::Dhan,
-                vars: &[("DHAN_CLIENT_ID", "  "), ("DHAN_ACCESS_TOKEN", "x")],
-                want: Err("DHAN_CLIENT_ID"),
-            },
-            EnvCase {
-                name: "kite complete",
-                broker: Broker::Kite,
-                vars: &[("KITE_API_KEY", "key"), ("KITE_ACCESS_TOKEN", "tok")],
-                want: Ok(kite()),
-            },
-            EnvCase {
-                name: "kite key missing",
-                broker: Broker::Kite,
-                vars: &[("KITE_ACCESS_TOKEN", "tok")],
-                want: Err("KITE_API_KEY"),
-            },
+            ("kite from a file", Broker::Kite, Ok(kite())),
+            ("dhan token missing", Broker::Dhan, Err("DHAN_ACCESS_TOKEN")),
         ];
-        for c in cases {
-            let env: HashMap<&str, &str> = c.vars.iter().copied().collect();
-            let got = credentials_from(c.broker, |k| env.get(k).map(|v| v.to_string()));
-            match (got, c.want) {
-                (Ok(got), Ok(want)) => assert_eq!(got, want, "{}", c.name),
-                (Err(e), Err(var)) => {
-                    let msg = e.to_string();
-                    assert!(msg.starts_with(var), "{}: {msg}", c.name);
-                    assert!(msg.contains("export"), "{}: names the fix: {msg}", c.name);
-                }
-                (got, want) => panic!("{}: got {got:?}, want {want:?}", c.name),
+        for (name, broker, want) in cases {
+            let got = credentials_from_text(broker, text);
+            match (got, want) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{name}"),
+                (Err(e), Err(var)) => assert!(e.to_string().starts_with(var), "{name}: {e}"),
+                (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
             }
         }
     }
 
     #[test]
-    fn profile_requests_per_broker() {
+    fn profile_requests_check_broker_and_url_first() {
         let req = profile_request(&dhan(), Broker::Dhan, "https://api.dhan.co/").expect("dhan");
         assert_eq!(req.url, "https://api.dhan.co/v2/profile");
-        assert!(req.headers.contains(&("access-token", "jwt.a.b".into())));
-        assert!(req.headers.contains(&("client-id", "1000000001".into())));
-
         let req = profile_request(&kite(), Broker::Kite, "https://api.kite.trade").expect("kite");
         assert_eq!(req.url, "https://api.kite.trade/user/profile");
-        assert!(req.headers.contains(&("x-kite-version", "3".into())));
-        assert!(req
-            .headers
-            .contains(&("authorization", "token key:tok".into())));
 
         assert!(matches!(
             profile_request(&kite(), Broker::Dhan, "https://api.dhan.co"),
@@ -391,73 +299,20 @@ mod tests {
         ));
     }
 
-    struct ClassifyCase {
-        name: &'static str,
-        broker: Broker,
-        status: u16,
-        body: &'static str,
-        want: TokenStatus,
-    }
-
     #[test]
-    fn classify_profile_cases() {
+    fn only_401_and_403_blame_the_token() {
         let cases = [
-            ClassifyCase {
-                name: "ok",
-                broker: Broker::Dhan,
-                status: 200,
-                body: "{}",
-                want: TokenStatus::Valid,
-            },
-            ClassifyCase {
-                name: "kite token exception",
-                broker: Broker::Kite,
-                status: 403,
-                body: r#"{"status":"error","message":"Incorrect `api_key` or `access_token`.","error_type":"TokenException"}"#,
-                want: TokenStatus::Expired,
-            },
-            ClassifyCase {
-                name: "kite permission",
-                broker: Broker::Kite,
-                status: 403,
-                body: r#"{"error_type":"PermissionException"}"#,
-                want: TokenStatus::Invalid,
-            },
-            ClassifyCase {
-                name: "dhan expired",
-                broker: Broker::Dhan,
-                status: 401,
-                body: r#"{"errorType":"Invalid_Authentication","errorCode":"DH-901","errorMessage":"Access token is expired"}"#,
-                want: TokenStatus::Expired,
-            },
-            ClassifyCase {
-                name: "dhan invalid",
-                broker: Broker::Dhan,
-                status: 401,
-                body: r#"{"errorCode":"DH-901","errorMessage":"Client ID or user generated access token is invalid"}"#,
-                want: TokenStatus::Invalid,
-            },
-            ClassifyCase {
-                name: "rate limited",
-                broker: Broker::Kite,
-                status: 429,
-                body: "",
-                want: TokenStatus::Unknown,
-            },
-            ClassifyCase {
-                name: "server error",
-                broker: Broker::Dhan,
-                status: 503,
-                body: "",
-                want: TokenStatus::Unknown,
-            },
+            ("ok", 200, true, TokenStatus::Valid),
+            ("refused, expired", 401, true, TokenStatus::Expired),
+            ("refused", 403, false, TokenStatus::Invalid),
+            ("rate limited", 429, true, TokenStatus::Unknown),
+            ("server error", 503, true, TokenStatus::Unknown),
         ];
-        for c in cases {
+        for (name, status, expired, want) in cases {
             assert_eq!(
-                classify_profile(c.broker, c.status, c.body.as_bytes()),
-                c.want,
-                "{}",
-                c.name
+                TokenStatus::from_profile(status, || expired),
+                want,
+                "{name}"
             );
         }
     }

@@ -1,6 +1,6 @@
 //! The inbound side of the socket: every frame refreshes liveness; binary frames are
-//! decoded, converted and sent on as one `TicksReceived`; pings get pongs; a close, an
-//! error or the end of the stream goes to `fail`.
+//! decoded and converted by the broker's module and sent on as one `TicksReceived`; pings
+//! get pongs; a close, an error or the end of the stream goes to `fail`.
 
 use std::time::Instant;
 
@@ -10,15 +10,11 @@ use awc::error::WsProtocolError;
 use awc::ws;
 use chrono::{DateTime, Utc};
 use mandi_domain::TickUpdate;
-use mandi_protocol::dhan::{self, DhanPacket};
-use mandi_protocol::kite::{self, KiteFrame};
 
-use super::conversion::{Conversion, Skipped};
 use super::failure::Failure;
-use super::kite_adapter::{classify_text, KiteText};
 use super::messages::TicksReceived;
-use super::{dhan_adapter, kite_adapter, FeedConnection};
-use crate::settings::Broker;
+use super::FeedConnection;
+use crate::upstream::{self, Conversion, Skipped};
 
 impl FeedConnection {
     pub(super) fn on_binary(
@@ -27,57 +23,28 @@ impl FeedConnection {
         received_time: DateTime<Utc>,
         ctx: &mut Context<Self>,
     ) {
+        let broker = self.settings.broker;
         let mut updates = Vec::new();
         let mut packets = 0u64;
-        let mut disconnect = None;
         // One lock per frame, not per packet; a master swap applies from the next frame.
         let index = self.index.load();
-        match self.settings.broker {
-            Broker::Dhan => {
-                // The live server sends one packet per message; walking by the header's
-                // length costs nothing and survives a server that stacks them.
-                for item in dhan::decode_message(bytes) {
-                    match item {
-                        Ok(DhanPacket::Disconnect(d)) => {
-                            disconnect = Some(d.reason);
-                            break;
-                        }
-                        Ok(packet) => {
-                            packets += 1;
-                            let conversion =
-                                dhan_adapter::to_update(&packet, &index, received_time);
-                            self.collect(conversion, &mut updates);
-                        }
-                        Err(e) => {
-                            self.decode_error(e.kind(), &e, bytes.len());
-                            break;
-                        }
-                    }
-                }
-            }
-            Broker::Kite => match kite::decode_frame(bytes) {
-                // Liveness was refreshed when the frame arrived; nothing else to do.
-                Ok(KiteFrame::Heartbeat) => {}
-                Ok(KiteFrame::Packets(list)) => {
-                    for packet in &list {
-                        packets += 1;
-                        let conversion = kite_adapter::to_update(packet, &index, received_time);
-                        self.collect(conversion, &mut updates);
-                    }
-                }
-                Err(e) => self.decode_error(e.kind(), &e, bytes.len()),
-            },
+        let end = upstream::decode_frame(broker, bytes, &index, received_time, |conversion| {
+            packets += 1;
+            self.collect(conversion, &mut updates);
+        });
+        if let Some(e) = end.undecodable {
+            self.decode_error(e.kind, &e.message, bytes.len());
         }
         self.state.data_seen(packets, Instant::now());
         self.emit(updates, received_time);
-        if let Some(code) = disconnect {
-            self.fail(Failure::dhan_disconnect(code), ctx);
+        if let Some(failure) = end.disconnect {
+            self.fail(failure, ctx);
         }
     }
 
     fn fail_closed(&mut self, detail: String, ctx: &mut Context<Self>) {
         let quiet = self.state.quiet_since_connect(Instant::now());
-        self.fail(Failure::closed(self.settings.broker, detail, quiet), ctx);
+        self.fail(upstream::closed(self.settings.broker, detail, quiet), ctx);
     }
 
     fn collect(&mut self, conversion: Conversion, updates: &mut Vec<TickUpdate>) {
@@ -132,28 +99,7 @@ impl FeedConnection {
     }
 
     fn on_text(&mut self, text: &[u8]) {
-        let text = String::from_utf8_lossy(text);
-        match self.settings.broker {
-            Broker::Kite => match classify_text(&text) {
-                KiteText::Error(message) => {
-                    tracing::info!(broker = "kite", %message, "kite error message")
-                }
-                KiteText::Message(message) => {
-                    tracing::info!(broker = "kite", %message, "kite message")
-                }
-                KiteText::Order => tracing::debug!(broker = "kite", "kite order postback ignored"),
-                KiteText::Other => tracing::debug!(
-                    broker = "kite",
-                    len = text.len(),
-                    "unrecognised kite text frame"
-                ),
-            },
-            Broker::Dhan => tracing::debug!(
-                broker = "dhan",
-                len = text.len(),
-                "unexpected dhan text frame"
-            ),
-        }
+        upstream::text_frame(self.settings.broker, &String::from_utf8_lossy(text));
     }
 }
 

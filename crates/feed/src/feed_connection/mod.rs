@@ -1,15 +1,12 @@
 //! `FeedConnection`: the one upstream broker WebSocket (Dhan v2 or Kite v3). Connects
 //! after a backoff, replays and diffs subscriptions, turns every binary frame into one
-//! `TicksReceived`, and stops itself on any failure so supervision restarts it.
+//! `TicksReceived`, and stops itself on any failure so supervision restarts it. What the
+//! broker expects on the wire comes from `upstream`.
 
 mod connect;
-mod conversion;
-mod dhan_adapter;
 mod failure;
 mod frames;
-mod kite_adapter;
 pub mod messages;
-mod requests;
 mod state;
 
 use std::sync::Arc;
@@ -25,19 +22,20 @@ use awc::ws;
 use bytes::Bytes;
 use chrono::Utc;
 use mandi_domain::MarketCalendar;
-use mandi_protocol::dhan;
-use mandi_protocol::kite;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-pub use connect::{feed_url, MAX_FRAME_SIZE_BYTES};
-pub use conversion::{Conversion, Skipped};
+pub use connect::MAX_FRAME_SIZE_BYTES;
 pub use failure::{
     Failure, FailureKind, AUTH_RETRY_FLOOR, FATAL_RETRY_FLOOR, THROTTLED_RETRY_FLOOR,
 };
-pub use kite_adapter::{classify_text, KiteText};
-pub use requests::{change_commands, replay_commands, UpstreamCommand};
 pub use state::{BackoffPolicy, ConnectionState, Counters, JITTER_FRACTION, STABLE_CONNECTION};
+// What each broker sends and receives moved to `upstream`; these paths stay for callers.
+pub use crate::upstream::dhan::connect::PING_INTERVAL as DHAN_PING_INTERVAL;
+pub use crate::upstream::kite::{classify_text, KiteText};
+pub use crate::upstream::{
+    change_commands, feed_url, replay_commands, Conversion, Skipped, UpstreamCommand,
+};
 
 use self::connect::{WsSink, WsStream};
 use self::messages::{
@@ -46,11 +44,9 @@ use self::messages::{
 };
 use crate::auth_manager::{AuthManager, ReportAuthFailure, TokenAdopted};
 use crate::instrument_directory::SharedIndex;
-use crate::settings::{Broker, UpstreamSettings};
+use crate::settings::UpstreamSettings;
+use crate::upstream;
 
-/// Dhan pings us every 10 s and we ping back at the same cadence, so a half-open
-/// socket shows up as read-idle on both sides.
-pub const DHAN_PING_INTERVAL: Duration = Duration::from_secs(10);
 /// The idle check runs at a fifth of the timeout, within these bounds.
 const IDLE_CHECK_MIN: Duration = Duration::from_millis(50);
 const IDLE_CHECK_MAX: Duration = Duration::from_secs(1);
@@ -183,8 +179,10 @@ impl FeedConnection {
             let every = (stale_after / 5).clamp(IDLE_CHECK_MIN, IDLE_CHECK_MAX);
             ctx.run_interval(every, move |act, ctx| act.check_stale(stale_after, ctx));
         }
-        if self.settings.broker == Broker::Dhan {
-            ctx.run_interval(DHAN_PING_INTERVAL, |act, _| {
+        // Brokers that expect our pings (Dhan) see a half-open socket as idle on their
+        // side too.
+        if let Some(every) = upstream::ping_interval(self.settings.broker) {
+            ctx.run_interval(every, |act, _| {
                 act.write(ws::Message::Ping(Bytes::new()));
             });
         }
@@ -299,10 +297,7 @@ impl Handler<ReplaySubscriptions> for FeedConnection {
 
     fn handle(&mut self, msg: ReplaySubscriptions, _: &mut Context<Self>) {
         self.state.replace_upstream(&msg.active);
-        let limit = match self.settings.broker {
-            Broker::Dhan => dhan::MAX_INSTRUMENTS_PER_CONNECTION,
-            Broker::Kite => kite::MAX_TOKENS_PER_CONNECTION,
-        };
+        let limit = upstream::subscribe_limits(self.settings.broker).per_connection;
         if msg.active.len() > limit {
             tracing::warn!(
                 broker = self.broker(),
@@ -331,7 +326,7 @@ impl Handler<ApplyUpstreamChanges> for FeedConnection {
         // While disconnected only the set is updated: the replay after the next
         // connect carries it.
         if self.state.is_live() {
-            let commands = change_commands(self.settings.broker, &msg.changes);
+            let commands = upstream::change_commands(self.settings.broker, &msg.changes);
             self.state.record_sent(&msg.changes);
             self.send_commands(&commands);
         }

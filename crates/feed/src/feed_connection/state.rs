@@ -10,8 +10,8 @@ use mandi_domain::{Instrument, Mode};
 
 use super::failure::Failure;
 use super::messages::{FeedHealth, FeedState, FeedStatusChanged, UpstreamChange};
-use super::requests::{change_commands, replay_commands, UpstreamCommand};
 use crate::settings::{Broker, UpstreamSettings};
+use crate::upstream::{change_commands, replay_commands, UpstreamCommand};
 
 /// Jitter only ever shortens a delay, by up to this fraction, so the schedule's upper
 /// bound (and the cap) hold while many clients still spread out.
@@ -672,7 +672,11 @@ mod tests {
         let t0 = Instant::now();
         let mut s = ConnectionState::new(Broker::Kite, policy());
         let out = s
-            .failed(&Failure::upgrade_rejected(Broker::Kite, 403), t0, 0.0)
+            .failed(
+                &crate::upstream::upgrade_rejected(Broker::Kite, 403),
+                t0,
+                0.0,
+            )
             .expect("handled");
         assert!(out.delay >= Duration::from_secs(60));
         assert!(out.status_changed && out.warn);
@@ -681,7 +685,11 @@ mod tests {
         s.schedule_attempt(Utc::now());
         assert!(s.health().next_attempt_at.is_some());
         let out = s
-            .failed(&Failure::upgrade_rejected(Broker::Kite, 403), t0, 0.0)
+            .failed(
+                &crate::upstream::upgrade_rejected(Broker::Kite, 403),
+                t0,
+                0.0,
+            )
             .expect("handled");
         assert!(
             !out.status_changed,

@@ -9,19 +9,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
-use mandi_protocol::kite::rest as kite_rest;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::settings::Credentials;
 use mandi_instruments::MasterKind;
 
-/// Dhan's compact scrip master (`protocols.md` A6).
-pub const DHAN_COMPACT_URL: &str = "https://images.dhan.co/api-data/api-scrip-master.csv";
-/// Dhan's detailed scrip master.
-pub const DHAN_DETAILED_URL: &str = "https://images.dhan.co/api-data/api-scrip-master-detailed.csv";
-/// Kite's instruments dump (B6).
-pub const KITE_INSTRUMENTS_URL: &str = "https://api.kite.trade/instruments";
+// Each broker's master URL and download headers live with the broker; these names stay
+// for callers. `kite_headers` answers every broker's headers (none for Dhan).
+pub use crate::upstream::dhan::master::{
+    COMPACT_URL as DHAN_COMPACT_URL, DETAILED_URL as DHAN_DETAILED_URL,
+};
+pub use crate::upstream::kite::master::INSTRUMENTS_URL as KITE_INSTRUMENTS_URL;
+pub use crate::upstream::master_headers as kite_headers;
 
 /// Where a master comes from.
 #[derive(Clone, PartialEq, Eq)]
@@ -53,24 +52,6 @@ impl MasterSource {
             MasterSource::Url { url, .. } => MasterSource::Url { url, headers },
             file => file,
         }
-    }
-}
-
-/// The headers Kite's instruments endpoint wants from an authenticated client; none for
-/// Dhan, whose scrip master is public.
-pub fn kite_headers(credentials: &Credentials) -> Vec<(String, String)> {
-    match credentials {
-        Credentials::Kite {
-            api_key,
-            access_token,
-        } => vec![
-            ("X-Kite-Version".into(), kite_rest::API_VERSION.into()),
-            (
-                "Authorization".into(),
-                kite_rest::authorization(api_key, access_token),
-            ),
-        ],
-        Credentials::Dhan { .. } => Vec::new(),
     }
 }
 

@@ -19,6 +19,7 @@ use chrono::Utc;
 use mandi_domain::Instrument;
 
 use crate::auth_manager::{AuthManager, GetCredentials};
+use crate::upstream;
 
 /// A scheduled refresh whose download fails is tried this many times in all...
 const REFRESH_ATTEMPTS: u32 = 6;
@@ -156,9 +157,11 @@ impl InstrumentDirectory {
             _ => None,
         };
         let work = async move {
-            if let (MasterKind::Kite, Some(auth)) = (settings.kind, auth) {
+            let needs_session = upstream::master_needs_session(settings.kind);
+            if let (true, Some(auth)) = (needs_session, auth) {
                 if let Ok(credentials) = auth.send(GetCredentials).await {
-                    settings.source = settings.source.with_headers(kite_headers(&credentials));
+                    let headers = upstream::master_headers(&credentials);
+                    settings.source = settings.source.with_headers(headers);
                 }
             }
             load_now(&settings, config, force_download, SystemTime::now(), in_use).await

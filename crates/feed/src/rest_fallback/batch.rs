@@ -1,52 +1,16 @@
 //! The polled set and how it is cut into requests: round-robin over the subscribed
 //! instruments, each request as large as the broker's endpoint allows (Dhan 1000 over
-//! all segments; Kite 500 per full quote, 1000 per LTP quote).
+//! all segments; Kite 500 per full quote, 1000 per LTP quote: `upstream` says which).
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
 use mandi_domain::{Instrument, Mode};
-use mandi_protocol::{dhan, kite};
 
 use crate::feed_connection::messages::UpstreamChange;
 use crate::settings::Broker;
-
-/// Which quote API a request goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    /// `POST /v2/marketfeed/ltp`: every instrument in the batch wants only the LTP.
-    DhanLtp,
-    /// `POST /v2/marketfeed/quote`: depth, volume, OI, last trade time.
-    DhanQuote,
-    /// `GET /quote/ltp`: every instrument in the whole set wants only the LTP.
-    KiteLtp,
-    /// `GET /quote`: the full quote.
-    KiteQuote,
-}
-
-impl Endpoint {
-    /// Instruments one request may carry.
-    pub fn max_instruments(self) -> usize {
-        match self {
-            Endpoint::DhanLtp | Endpoint::DhanQuote => dhan::rest::MAX_QUOTE_INSTRUMENTS,
-            Endpoint::KiteLtp => kite::rest::MAX_LTP_KEYS,
-            Endpoint::KiteQuote => kite::rest::MAX_QUOTE_KEYS,
-        }
-    }
-
-    /// Whether the answer carries only last prices.
-    pub fn is_ltp(self) -> bool {
-        matches!(self, Endpoint::DhanLtp | Endpoint::KiteLtp)
-    }
-}
-
-/// One request's worth of instruments.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Batch {
-    pub endpoint: Endpoint,
-    pub instruments: Vec<Arc<Instrument>>,
-}
+use crate::upstream::{self, QuoteBatch};
 
 /// The instruments to poll: the registry's upstream set, minus any the broker has no
 /// identifier for.
@@ -97,43 +61,22 @@ impl PollSet {
 
     /// The next request: up to the endpoint's limit, starting after the last one and
     /// wrapping round, so every instrument is asked for once per `ceil(n / limit)` requests.
-    pub fn next_batch(&mut self) -> Option<Batch> {
-        let endpoint = match self.broker {
-            // Both Dhan endpoints take 1000; which one is decided by what was picked.
-            Broker::Dhan => Endpoint::DhanQuote,
-            Broker::Kite => self.kite_endpoint(),
-        };
-        let mut batch = self.next_batch_of(endpoint.max_instruments())?;
-        batch.endpoint = endpoint;
-        if self.broker == Broker::Dhan && batch.instruments.len() == self.picked_ltp_only(&batch) {
-            batch.endpoint = Endpoint::DhanLtp;
-        }
-        Some(batch)
+    pub fn next_batch(&mut self) -> Option<QuoteBatch> {
+        let set_ltp_only = self.entries.values().all(|(_, mode)| *mode == Mode::Ltp);
+        let limit = upstream::quote_batch_limit(self.broker, set_ltp_only);
+        let instruments = self.next_batch_of(limit)?;
+        let batch_ltp_only = instruments.iter().all(|i| {
+            self.entries
+                .get(&i.symbol)
+                .is_some_and(|(_, mode)| *mode == Mode::Ltp)
+        });
+        Some(QuoteBatch {
+            endpoint: upstream::quote_endpoint(self.broker, set_ltp_only, batch_ltp_only),
+            instruments,
+        })
     }
 
-    /// A mixed Kite set goes through `/quote` for everything (it answers the LTP too):
-    /// the 500-key limit then holds for every batch, whatever it picks.
-    fn kite_endpoint(&self) -> Endpoint {
-        if self.entries.values().all(|(_, mode)| *mode == Mode::Ltp) {
-            Endpoint::KiteLtp
-        } else {
-            Endpoint::KiteQuote
-        }
-    }
-
-    fn picked_ltp_only(&self, batch: &Batch) -> usize {
-        batch
-            .instruments
-            .iter()
-            .filter(|i| {
-                self.entries
-                    .get(&i.symbol)
-                    .is_some_and(|(_, mode)| *mode == Mode::Ltp)
-            })
-            .count()
-    }
-
-    fn next_batch_of(&mut self, limit: usize) -> Option<Batch> {
+    fn next_batch_of(&mut self, limit: usize) -> Option<Vec<Arc<Instrument>>> {
         let take = limit.min(self.entries.len());
         if take == 0 {
             return None;
@@ -151,26 +94,14 @@ impl PollSet {
             .map(|(_, (instrument, _))| instrument.clone())
             .collect();
         self.cursor = instruments.last().map(|i| i.symbol.clone());
-        Some(Batch {
-            endpoint: Endpoint::DhanQuote,
-            instruments,
-        })
+        Some(instruments)
     }
 
     fn insert(&mut self, instrument: &Instrument, mode: Mode) {
-        if pollable(self.broker, instrument) {
+        if upstream::knows_instrument(self.broker, instrument) {
             let entry = (Arc::new(instrument.clone()), mode);
             self.entries.insert(instrument.symbol.clone(), entry);
         }
-    }
-}
-
-/// Whether the broker has an identifier for the instrument (zero ids and empty keys
-/// mean "not listed on this broker").
-fn pollable(broker: Broker, instrument: &Instrument) -> bool {
-    match broker {
-        Broker::Dhan => instrument.security_id != 0,
-        Broker::Kite => !instrument.kite_key.is_empty(),
     }
 }
 
@@ -181,6 +112,7 @@ mod tests {
     use mandi_domain::{Exchange, Segment};
 
     use super::*;
+    use crate::upstream::QuoteEndpoint;
 
     fn inst(n: u32) -> Instrument {
         Instrument {
@@ -215,7 +147,7 @@ mod tests {
             instruments: u32,
             quote_every: u32,
             /// (endpoint, size) of each request until every instrument was asked once.
-            want: &'static [(Endpoint, usize)],
+            want: &'static [(QuoteEndpoint, usize)],
         }
         let cases = [
             TestCase {
@@ -223,49 +155,49 @@ mod tests {
                 broker: Broker::Dhan,
                 instruments: 1001,
                 quote_every: 0,
-                want: &[(Endpoint::DhanLtp, 1000), (Endpoint::DhanLtp, 1000)],
+                want: &[(QuoteEndpoint::Ltp, 1000), (QuoteEndpoint::Ltp, 1000)],
             },
             TestCase {
                 name: "dhan: 1000 fit one",
                 broker: Broker::Dhan,
                 instruments: 1000,
                 quote_every: 0,
-                want: &[(Endpoint::DhanLtp, 1000)],
+                want: &[(QuoteEndpoint::Ltp, 1000)],
             },
             TestCase {
                 name: "dhan: one quote-mode instrument makes the batch a full quote",
                 broker: Broker::Dhan,
                 instruments: 3,
                 quote_every: 3,
-                want: &[(Endpoint::DhanQuote, 3)],
+                want: &[(QuoteEndpoint::Quote, 3)],
             },
             TestCase {
                 name: "kite: 501 in quote mode need 2 requests",
                 broker: Broker::Kite,
                 instruments: 501,
                 quote_every: 1,
-                want: &[(Endpoint::KiteQuote, 500), (Endpoint::KiteQuote, 500)],
+                want: &[(QuoteEndpoint::Quote, 500), (QuoteEndpoint::Quote, 500)],
             },
             TestCase {
                 name: "kite: 1000 in ltp mode fit one LTP request",
                 broker: Broker::Kite,
                 instruments: 1000,
                 quote_every: 0,
-                want: &[(Endpoint::KiteLtp, 1000)],
+                want: &[(QuoteEndpoint::Ltp, 1000)],
             },
             TestCase {
                 name: "kite: 1001 in ltp mode need 2",
                 broker: Broker::Kite,
                 instruments: 1001,
                 quote_every: 0,
-                want: &[(Endpoint::KiteLtp, 1000), (Endpoint::KiteLtp, 1000)],
+                want: &[(QuoteEndpoint::Ltp, 1000), (QuoteEndpoint::Ltp, 1000)],
             },
             TestCase {
                 name: "kite: one quote-mode instrument puts the whole set on /quote",
                 broker: Broker::Kite,
                 instruments: 600,
                 quote_every: 600,
-                want: &[(Endpoint::KiteQuote, 500), (Endpoint::KiteQuote, 500)],
+                want: &[(QuoteEndpoint::Quote, 500), (QuoteEndpoint::Quote, 500)],
             },
         ];
         for c in cases {
@@ -305,7 +237,7 @@ mod tests {
         let mut s = set(Broker::Dhan, 5, |_| Mode::Ltp);
         let next = |s: &mut PollSet| -> Vec<u32> {
             s.next_batch_of(2)
-                .map(|b| b.instruments.iter().map(|i| i.security_id).collect())
+                .map(|b| b.iter().map(|i| i.security_id).collect())
                 .unwrap_or_default()
         };
         assert_eq!(next(&mut s), vec![1, 2]);

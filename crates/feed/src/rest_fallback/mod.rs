@@ -6,9 +6,7 @@
 mod activation;
 mod batch;
 mod bucket;
-mod convert;
 pub mod messages;
-mod request;
 mod state;
 
 use std::time::{Duration, Instant};
@@ -24,15 +22,14 @@ use chrono::Utc;
 pub use messages::{FallbackStatus, FallbackStatusChanged, GetFallbackStatus, SetMarketOpen};
 pub use state::{RestFallbackSettings, ACCESS_FIX, BROKER_MAX_REQUESTS_PER_S, TOKEN_FIX};
 
-use self::batch::Batch;
-use self::request::{build_call, HttpCall, Verb};
 use self::state::{FallbackState, LogLine, Poll, PollDecision, PollFailure};
 use crate::auth_manager::{AuthManager, GetCredentials};
 use crate::feed_connection::messages::{
     ApplyUpstreamChanges, FeedStatusChanged, ReplaySubscriptions, TicksReceived,
 };
 use crate::instrument_directory::SharedIndex;
-use crate::settings::UpstreamSettings;
+use crate::settings::{Broker, UpstreamSettings};
+use crate::upstream::{self, CallError, HttpCall, QuoteBatch, Verb};
 
 /// A 1000-instrument full quote is well under this.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -124,6 +121,7 @@ impl RestFallback {
         let fetching = fetch(
             client,
             self.auth.clone(),
+            self.upstream.broker,
             poll.batch.clone(),
             self.upstream.rest_url.clone(),
             self.poll_timeout,
@@ -143,7 +141,8 @@ impl RestFallback {
     ) {
         let received_time = Utc::now();
         let converted = answer.and_then(|(status, body)| {
-            convert::convert_answer(
+            upstream::convert_quotes(
+                self.upstream.broker,
                 &poll.batch,
                 status,
                 &body,
@@ -304,7 +303,8 @@ impl Handler<GetFallbackStatus> for RestFallback {
 async fn fetch(
     client: awc::Client,
     auth: Addr<AuthManager>,
-    batch: Batch,
+    broker: Broker,
+    batch: QuoteBatch,
     rest_url: String,
     timeout: Duration,
 ) -> Result<(u16, Bytes), PollFailure> {
@@ -312,10 +312,11 @@ async fn fetch(
         let credentials = auth.send(GetCredentials).await.map_err(|e| {
             PollFailure::Setup(format!("no credentials from the auth manager: {e}"))
         })?;
-        let call = build_call(&batch, &credentials, &rest_url).map_err(|e| match e {
-            request::CallError::Request(e) => PollFailure::Broker(e),
-            other => PollFailure::Setup(other.to_string()),
-        })?;
+        let call =
+            upstream::quote_call(broker, &batch, &credentials, &rest_url).map_err(|e| match e {
+                CallError::Request(e) => PollFailure::Broker(e),
+                other => PollFailure::Setup(other.to_string()),
+            })?;
         send_call(&client, call).await
     };
     match tokio::time::timeout(timeout, exchange).await {

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::activation::{Activation, Transition, Triggers};
-use super::batch::{Batch, PollSet};
+use super::batch::PollSet;
 use super::bucket::TokenBucket;
-use super::convert::Converted;
 use super::messages::{FallbackStatus, FallbackStatusChanged};
 use crate::feed_connection::messages::{FeedState, FeedStatusChanged, UpstreamChange};
 use crate::settings::Broker;
+use crate::upstream::{Converted, QuoteBatch};
 
 /// Both brokers allow one quote request per second; no setting can go above it.
 pub const BROKER_MAX_REQUESTS_PER_S: f64 = 1.0;
@@ -132,7 +132,7 @@ impl PollFailure {
 pub struct Poll {
     /// The takeover it belongs to; its answer is dropped if polling stopped meanwhile.
     pub epoch: u64,
-    pub batch: Batch,
+    pub batch: QuoteBatch,
 }
 
 #[derive(Clone, Debug, PartialEq)]

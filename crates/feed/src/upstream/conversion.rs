@@ -1,8 +1,11 @@
-//! The outcome of turning one broker packet into a `TickUpdate`, and the price check
-//! both brokers share: finite, non-negative, then onto the instrument's tick grid.
+//! What one broker packet and one binary frame come to, whatever the broker: the
+//! `TickUpdate` or why there is none, and the price check every broker shares (finite,
+//! non-negative, then onto the instrument's tick grid).
 
 use mandi_domain::time::round_to_tick;
 use mandi_domain::TickUpdate;
+
+use crate::feed_connection::Failure;
 
 /// Why a packet produced no update; the actor counts each kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,8 +17,27 @@ pub enum Skipped {
 }
 
 /// One packet's outcome: `Ok(None)` for packets without price data (market status;
-/// the Dhan disconnect packet is the caller's business).
+/// an in-band disconnect is reported in [`FrameEnd`] instead).
 pub type Conversion = Result<Option<TickUpdate>, Skipped>;
+
+/// A frame the codec could not read, described for one throttled warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameError {
+    /// The codec's stable error kind (`DecodeError::kind`).
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// How a binary frame ended, once its packets were handed over one by one.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FrameEnd {
+    /// The broker closed the session in-band (Dhan's disconnect packet): the actor fails
+    /// with this after publishing the frame's ticks.
+    pub disconnect: Option<Failure>,
+    /// The frame, or what followed its last good packet, could not be read. Counted and
+    /// logged, never fatal: one bad frame says nothing about the next.
+    pub undecodable: Option<FrameError>,
+}
 
 /// Check a wire price and put it on the instrument's tick grid.
 pub fn checked_price(raw: f64, tick: f64) -> Result<f64, Skipped> {

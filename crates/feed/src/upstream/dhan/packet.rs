@@ -1,13 +1,55 @@
-//! Dhan packets → `TickUpdate`: instrument lookup, f32 prices back onto the tick grid,
-//! IST-wall-clock LTT → UTC. Pure; the actor counts what comes back rejected.
+//! Dhan's binary frames → `TickUpdate`s (protocols.md A3): packets walked by their
+//! header's length, instrument lookup by segment and security id, f32 prices back onto
+//! the tick grid, IST-wall-clock LTT → UTC, and the in-band disconnect packet. Pure; the
+//! actor counts what comes back rejected.
 
 use chrono::{DateTime, Utc};
 use mandi_domain::time::dhan_ltt_to_utc;
 use mandi_domain::{DepthLevel, Instrument, Mode, TickSource, TickUpdate};
-use mandi_protocol::dhan::{DhanDepthLevel, DhanInstrument, DhanPacket};
+use mandi_instruments::InstrumentIndex;
+use mandi_protocol::dhan::{self, DhanDepthLevel, DhanInstrument, DhanPacket};
 
-use super::conversion::{checked_price, Conversion, Skipped};
-use crate::instrument_directory::InstrumentIndex;
+use super::failure;
+use crate::upstream::{checked_price, Conversion, FrameEnd, FrameError, Skipped};
+
+/// Hand every market-data packet of one binary frame to `on_packet`, converted. The live
+/// server sends one packet per message; walking by the header's length costs nothing and
+/// survives a server that stacks them. A disconnect packet or an unreadable packet ends
+/// the walk.
+pub fn decode_frame(
+    bytes: &[u8],
+    index: &InstrumentIndex,
+    received_time: DateTime<Utc>,
+    mut on_packet: impl FnMut(Conversion),
+) -> FrameEnd {
+    let mut end = FrameEnd::default();
+    for item in dhan::decode_message(bytes) {
+        match item {
+            Ok(DhanPacket::Disconnect(d)) => {
+                end.disconnect = Some(failure::disconnect(d.reason));
+                break;
+            }
+            Ok(packet) => on_packet(to_update(&packet, index, received_time)),
+            Err(e) => {
+                end.undecodable = Some(FrameError {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                });
+                break;
+            }
+        }
+    }
+    end
+}
+
+/// Dhan sends no text frames; one would be a server change worth a debug line.
+pub fn on_text(text: &str) {
+    tracing::debug!(
+        broker = "dhan",
+        len = text.len(),
+        "unexpected dhan text frame"
+    );
+}
 
 /// Convert one decoded Dhan packet.
 pub fn to_update(
@@ -378,5 +420,34 @@ mod tests {
         for c in cases {
             assert_eq!(to_update(&c.packet, &index, now()), c.want, "{}", c.name);
         }
+    }
+
+    #[test]
+    fn frames_stop_at_a_disconnect_or_an_unreadable_packet() {
+        let ticker = DhanPacket::Ticker(DhanTicker {
+            instrument: id(0, 13),
+            ltp: 1.0,
+            ltt: 0,
+        });
+        let disconnect = DhanPacket::Disconnect(DhanDisconnect {
+            instrument: id(0, 0),
+            reason: 807,
+        });
+        let index = index();
+        let mut frame = ticker.encode();
+        disconnect.encode_into(&mut frame);
+        ticker.encode_into(&mut frame);
+        let mut seen = Vec::new();
+        let end = decode_frame(&frame, &index, now(), |c| seen.push(c));
+        assert_eq!(seen.len(), 1, "the packet after the disconnect is not read");
+        assert_eq!(
+            end.disconnect.map(|f| f.kind),
+            Some(crate::feed_connection::FailureKind::Auth)
+        );
+
+        let mut seen = Vec::new();
+        let end = decode_frame(&[2, 0], &index, now(), |c| seen.push(c));
+        assert!(seen.is_empty() && end.disconnect.is_none());
+        assert!(end.undecodable.is_some(), "a cut header is reported");
     }
 }

@@ -1,13 +1,41 @@
-//! Kite packets → `TickUpdate`: integer prices ÷ the segment divisor, onto the tick
-//! grid; depth paired bid-with-ask per level. Also classifies Kite's text frames.
+//! Kite's binary frames → `TickUpdate`s (protocols.md B3): heartbeats skipped, packets
+//! looked up by instrument token, integer prices ÷ the segment divisor onto the tick
+//! grid, depth paired bid-with-ask per level. Pure; the actor counts what comes back
+//! rejected.
 
 use chrono::{DateTime, Utc};
 use mandi_domain::time::kite_epoch_to_utc;
 use mandi_domain::{DepthLevel, Instrument, Mode, TickSource, TickUpdate};
-use mandi_protocol::kite::{price_divisor, KiteDepthEntry, KitePacket};
+use mandi_instruments::InstrumentIndex;
+use mandi_protocol::kite::{self, price_divisor, KiteDepthEntry, KiteFrame, KitePacket};
 
-use super::conversion::{checked_price, Conversion, Skipped};
-use crate::instrument_directory::InstrumentIndex;
+use crate::upstream::{checked_price, Conversion, FrameEnd, FrameError, Skipped};
+
+/// Hand every packet of one binary frame to `on_packet`, converted. A heartbeat only
+/// proves liveness, which the actor noted when the frame arrived.
+pub fn decode_frame(
+    bytes: &[u8],
+    index: &InstrumentIndex,
+    received_time: DateTime<Utc>,
+    mut on_packet: impl FnMut(Conversion),
+) -> FrameEnd {
+    let mut end = FrameEnd::default();
+    match kite::decode_frame(bytes) {
+        Ok(KiteFrame::Heartbeat) => {}
+        Ok(KiteFrame::Packets(list)) => {
+            for packet in &list {
+                on_packet(to_update(packet, index, received_time));
+            }
+        }
+        Err(e) => {
+            end.undecodable = Some(FrameError {
+                kind: e.kind(),
+                message: e.to_string(),
+            })
+        }
+    }
+    end
+}
 
 /// Convert one decoded Kite packet.
 pub fn to_update(
@@ -106,34 +134,6 @@ fn depth_level(
         ask_qty: sell.quantity,
         ask_orders: u32::from(sell.orders),
     })
-}
-
-/// A Kite text frame, `{"type": "order"|"error"|"message", "data": ..}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KiteText {
-    Error(String),
-    Message(String),
-    /// An order postback; mandi paper-trades, so it is only noted.
-    Order,
-    Other,
-}
-
-/// Classify a text frame; anything unparsable is `Other`.
-pub fn classify_text(text: &str) -> KiteText {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-        return KiteText::Other;
-    };
-    let data = match value.get("data") {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
-    match value.get("type").and_then(|t| t.as_str()) {
-        Some("error") => KiteText::Error(data),
-        Some("message") => KiteText::Message(data),
-        Some("order") => KiteText::Order,
-        _ => KiteText::Other,
-    }
 }
 
 #[cfg(test)]
@@ -389,25 +389,33 @@ mod tests {
     }
 
     #[test]
-    fn text_frames() {
+    fn frames() {
+        let index = index();
+        let ltp = |token| {
+            KitePacket::Ltp(KiteLtp {
+                token,
+                last_price: 107_435,
+            })
+        };
         let cases = [
+            ("heartbeat", vec![0u8], 0, false),
             (
-                r#"{"type":"error","data":"Invalid mode"}"#,
-                KiteText::Error("Invalid mode".into()),
+                "two packets, one unknown",
+                kite::encode_frame(&[ltp(408_065), ltp(1)]),
+                2,
+                false,
             ),
-            (
-                r#"{"type":"message","data":"hello"}"#,
-                KiteText::Message("hello".into()),
-            ),
-            (
-                r#"{"type":"order","data":{"order_id":"1"}}"#,
-                KiteText::Order,
-            ),
-            (r#"{"type":"other"}"#, KiteText::Other),
-            ("not json", KiteText::Other),
+            ("cut short", vec![0, 1, 0, 8, 0], 0, true),
         ];
-        for (text, want) in cases {
-            assert_eq!(classify_text(text), want, "{text}");
+        for (name, frame, packets, undecodable) in cases {
+            let mut seen = Vec::new();
+            let end = decode_frame(&frame, &index, now(), |c| seen.push(c));
+            assert_eq!(seen.len(), packets, "{name}");
+            assert_eq!(end.undecodable.is_some(), undecodable, "{name}");
+            assert_eq!(
+                end.disconnect, None,
+                "{name}: kite never disconnects in-band"
+            );
         }
     }
 }

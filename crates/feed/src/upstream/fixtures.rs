@@ -1,0 +1,134 @@
+//! Instruments and helpers the brokers' unit tests share (test builds only): the three
+//! instruments the subscribe plans use, and the index, clock and case runner of the
+//! REST quote conversions.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use mandi_domain::{Exchange, Instrument, Mode, Segment, TickSource, TickUpdate};
+use mandi_instruments::InstrumentIndex;
+use mandi_protocol::dhan::rest::RestError;
+
+use super::{Converted, QuoteBatch, QuoteEndpoint};
+use crate::feed_connection::messages::UpstreamChange;
+
+fn inst(symbol: &str, segment: Segment, id: u32, token: u32) -> Instrument {
+    Instrument {
+        symbol: symbol.into(),
+        exchange: Exchange::Nse,
+        segment,
+        security_id: id,
+        kite_token: token,
+        kite_key: format!("NSE:{symbol}").into(),
+        tick_size: 0.05,
+        lot_size: 1,
+        derivative: None,
+    }
+}
+
+pub fn nifty() -> Instrument {
+    inst("NIFTY", Segment::IdxI, 13, 256_265)
+}
+
+pub fn reliance() -> Instrument {
+    inst("RELIANCE", Segment::NseEq, 2885, 738_561)
+}
+
+pub fn infy() -> Instrument {
+    inst("INFY", Segment::NseEq, 1594, 408_065)
+}
+
+pub fn change(i: Instrument, from: Option<Mode>, to: Option<Mode>) -> UpstreamChange {
+    UpstreamChange {
+        instrument: i,
+        from,
+        to,
+    }
+}
+
+/// NIFTY, TCS and an MCX future with a rupee tick, listed on both brokers.
+pub fn quote_instruments() -> Vec<Instrument> {
+    let listed = |symbol: &str, segment, id, token, key: &str, tick| Instrument {
+        kite_key: Arc::<str>::from(key),
+        tick_size: tick,
+        ..inst(symbol, segment, id, token)
+    };
+    vec![
+        listed("NIFTY", Segment::IdxI, 13, 256_265, "NSE:NIFTY 50", 0.05),
+        listed("TCS", Segment::NseEq, 11536, 2_953_217, "NSE:TCS", 0.05),
+        listed(
+            "CRUDEOIL",
+            Segment::McxComm,
+            467_013,
+            60_297_479,
+            "MCX:CRUDEOIL26DECFUT",
+            1.0,
+        ),
+    ]
+}
+
+pub fn quote_batch(endpoint: QuoteEndpoint, symbols: &[&str]) -> QuoteBatch {
+    QuoteBatch {
+        endpoint,
+        instruments: quote_instruments()
+            .into_iter()
+            .filter(|i| symbols.contains(&&*i.symbol))
+            .map(Arc::new)
+            .collect(),
+    }
+}
+
+pub fn received() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 2, 3, 4, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// 2026-02-03 09:09:55 IST.
+pub fn traded() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 2, 3, 3, 39, 55)
+        .single()
+        .unwrap_or_default()
+}
+
+pub fn rest_update(symbol: &str, mode: Mode, ltp: f64) -> TickUpdate {
+    TickUpdate {
+        symbol: symbol.into(),
+        mode: Some(mode),
+        ltp: Some(ltp),
+        received_time: received(),
+        source: TickSource::Rest,
+        ..TickUpdate::default()
+    }
+}
+
+/// One REST answer conversion: row order is ignored, errors compare by their kind.
+pub struct QuoteCase {
+    pub name: &'static str,
+    pub batch: QuoteBatch,
+    pub status: u16,
+    pub body: &'static str,
+    pub want: Result<Converted, &'static str>,
+}
+
+pub fn check_quotes(
+    cases: Vec<QuoteCase>,
+    convert: impl Fn(
+        &QuoteBatch,
+        u16,
+        &[u8],
+        &InstrumentIndex,
+        DateTime<Utc>,
+    ) -> Result<Converted, RestError>,
+) {
+    let index = InstrumentIndex::build(quote_instruments()).unwrap_or_default();
+    let by_symbol = |mut c: Converted| {
+        c.updates.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        c
+    };
+    for c in cases {
+        let got = convert(&c.batch, c.status, c.body.as_bytes(), &index, received());
+        let got = got.map(by_symbol).map_err(|e| e.kind());
+        assert_eq!(got, c.want.map(by_symbol), "{}", c.name);
+    }
+}
