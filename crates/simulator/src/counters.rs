@@ -62,6 +62,11 @@ pub struct BrokerCounters<S> {
     pub unknown_instruments: u64,
     /// Instruments per message/connection, connections per credential, REST rate and size.
     pub limit_violations: u64,
+    /// The most subscriptions any one connection ever held (Dhan counts one per instrument
+    /// and mode, as its limit does; Kite one per token). Never above the broker's limit:
+    /// a subscribe past it is refused (Dhan with 804).
+    #[serde(default)]
+    pub max_subscriptions_per_connection: u64,
     pub rest_requests_total: u64,
     /// This broker's quote REST calls, counted on arrival whatever the answer.
     #[serde(default)]
@@ -107,6 +112,7 @@ pub struct BrokerTally {
     pub duplicate_subscribes: AtomicU64,
     pub unknown_instruments: AtomicU64,
     pub limit_violations: AtomicU64,
+    pub max_subscriptions_per_connection: AtomicU64,
     pub rest_requests_total: AtomicU64,
     pub rest_quote_requests_total: AtomicU64,
     pub master_downloads_total: AtomicU64,
@@ -134,6 +140,12 @@ impl BrokerTally {
         counter.fetch_add(by, Ordering::Relaxed);
     }
 
+    /// A connection now holds `subscriptions`: keep the most ever seen.
+    pub fn connection_holds(&self, subscriptions: usize) {
+        self.max_subscriptions_per_connection
+            .fetch_max(subscriptions as u64, Ordering::Relaxed);
+    }
+
     fn snapshot<S>(
         &self,
         connections: Vec<ConnectionSubscriptions<S>>,
@@ -149,6 +161,7 @@ impl BrokerTally {
             duplicate_subscribes: get(&self.duplicate_subscribes),
             unknown_instruments: get(&self.unknown_instruments),
             limit_violations: get(&self.limit_violations),
+            max_subscriptions_per_connection: get(&self.max_subscriptions_per_connection),
             rest_requests_total: get(&self.rest_requests_total),
             rest_quote_requests_total: get(&self.rest_quote_requests_total),
             rest_quote_max_per_second: quote_window.max(),

@@ -90,6 +90,7 @@ impl DhanSubscriptions {
                 None => BrokerTally::bump(&tally.unknown_instruments, 1),
             }
         }
+        tally.connection_holds(self.entries.len());
         DhanAction::Send(self.initial_packets(&added, mode, universe, market))
     }
 
@@ -270,6 +271,13 @@ mod tests {
         // Re-subscribing what is already held is a duplicate, not a new slot.
         let again = s.handle(&req(15, &[(Segment::NseFno, 0)]), &u, &m, &tally);
         assert_eq!(again, DhanAction::Send(vec![]));
+        assert_eq!(
+            tally
+                .max_subscriptions_per_connection
+                .load(std::sync::atomic::Ordering::Relaxed),
+            5000,
+            "the refused subscribe never counted"
+        );
     }
 
     #[test]

@@ -124,6 +124,7 @@ impl KiteSubscriptions {
             );
             added.push(t);
         }
+        tally.connection_holds(self.entries.len());
         let error = (refused > 0).then(|| {
             BrokerTally::bump(&tally.limit_violations, 1);
             format!(
@@ -200,5 +201,11 @@ mod tests {
         assert!(reply.error.is_some());
         assert_eq!(s.entries.len(), KITE_MAX_PER_CONNECTION);
         assert_eq!(tally.limit_violations.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            tally
+                .max_subscriptions_per_connection
+                .load(Ordering::Relaxed),
+            KITE_MAX_PER_CONNECTION as u64
+        );
     }
 }
