@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use actix::{Actor, Addr, Handler, Message, Recipient};
+use std::future::Future;
+
+use actix::{Actor, Addr, Handler, MailboxError, Message, Recipient};
 use chrono::{DateTime, Utc};
 use mandi_domain::{FeedState, Mode, TickUpdate};
 use serde::{Deserialize, Serialize};
@@ -49,13 +51,24 @@ pub struct FallbackStatusChanged {
     pub at: DateTime<Utc>,
 }
 
-/// Subscribe a subscriber to symbols (unknown symbols are returned, not subscribed).
+/// Subscribe a subscriber to symbols. The answer names the symbols that were not
+/// subscribed, and why.
 #[derive(Message, Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[rtype(result = "Vec<Arc<str>>")]
+#[rtype(result = "SubscribeAnswer")]
 pub struct Subscribe {
     pub subscriber: SubscriberId,
     pub symbols: Vec<Arc<str>>,
     pub mode: Mode,
+}
+
+/// The registry's answer to [`Subscribe`]: every other symbol was subscribed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscribeAnswer {
+    /// Symbols the instrument index does not know.
+    pub unknown: Vec<Arc<str>>,
+    /// Known symbols the upstream has no room for: every connection the broker allows
+    /// already carries its maximum. Nothing was subscribed for them.
+    pub over_capacity: Vec<Arc<str>>,
 }
 
 /// Release some of a subscriber's symbols.
@@ -101,6 +114,16 @@ impl Interest {
     /// "subscribed but no ticks"), so these queue past the mailbox bound rather than fail.
     pub fn subscribe(&self, msg: Subscribe) {
         self.subscribe.do_send(msg);
+    }
+
+    /// Subscribe and hear the answer (unknown and over-capacity symbols). Sent within
+    /// the mailbox bound, which the registry keeps far above any burst, so it is queued
+    /// in order with the `do_send`s around it.
+    pub fn subscribe_answered(
+        &self,
+        msg: Subscribe,
+    ) -> impl Future<Output = Result<SubscribeAnswer, MailboxError>> {
+        self.subscribe.send(msg)
     }
 
     pub fn release(&self, msg: Release) {
@@ -162,6 +185,10 @@ mod tests {
             subscriber: "client-7".into(),
             symbols: vec!["NIFTY".into(), "RELIANCE".into()],
             mode: Mode::Full,
+        });
+        round_trip(SubscribeAnswer {
+            unknown: vec!["NOPE".into()],
+            over_capacity: vec!["NIFTY26DEC26000CE".into()],
         });
         round_trip(Release {
             subscriber: "bot:orb".into(),

@@ -2,11 +2,13 @@
 //! it needs. Who sends what to whom:
 //!
 //! ```text
-//!  AuthManager ──credentials, TokenAdopted──▶ FeedConnection ◀── ApplyUpstreamChanges / ReplaySubscriptions ── SubscriptionRegistry
-//!                                                  │                                                             ▲
-//!                                                  │ TicksReceived, FeedStatusChanged (backplane, out)           │ Subscribe / Release / ReleaseAll
-//!                                                  ▼                                                             │ (backplane, in)
-//!                                           the fan-out side                                              the fan-out and trading sides
+//!  AuthManager ──credentials, TokenAdopted──▶ FeedConnection × N ◀── ApplyUpstreamChanges / ReplaySubscriptions ── SubscriptionRegistry
+//!                                              (one per shard)   ── ShardStatusChanged ──────────────────────────▶ (shards the set,
+//!                                                  │                                                                gathers changes,
+//!                                                  │ TicksReceived (backplane, out)      FeedStatusChanged (one      one state for all)
+//!                                                  ▼                                     state, backplane, out) ◀──┘  ▲ Subscribe / Release /
+//!                                           the fan-out side                                                         │ ReleaseAll (backplane, in)
+//!                                                                                            the fan-out and trading sides
 //!  RestFallback: follows the registry's set like the feed; while the socket is down it polls REST
 //!    quotes (≤ 1/s) and publishes them as TicksReceived, and FallbackStatusChanged.
 //!  InstrumentDirectory: loads the master into the SharedIndex every actor reads.

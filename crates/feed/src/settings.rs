@@ -77,4 +77,17 @@ pub struct UpstreamSettings {
     /// Live socket, instruments in session, yet no market data for this long: the feed
     /// is stale (connected but mute) and is replaced. 0 turns the check off.
     pub stale_after_ms: u64,
+    /// Instruments one upstream connection carries at most; the broker's own limit
+    /// (`upstream::subscribe_limits`) caps it.
+    pub max_instruments_per_connection: usize,
+    /// Upstream connections opened at most, each with its own share of the instruments;
+    /// the broker's own limit caps it. The first is always open, the others only while
+    /// they carry instruments.
+    pub max_connections: usize,
+    /// Interest changes are gathered this long before the upstream hears of them, so a
+    /// subscribe and its unsubscribe within one window never reach the broker.
+    pub subscribe_flush_ms: u64,
+    /// Subscribe, unsubscribe and mode messages one connection sends per second at most
+    /// (a burst of as many, then paced). A fresh socket's first replay is not paced.
+    pub max_subscribe_messages_per_s: u32,
 }

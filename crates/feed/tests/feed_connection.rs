@@ -344,6 +344,10 @@ fn start_feed(broker: Broker, addr: SocketAddr, read_idle_timeout_ms: u64) -> Ri
         backoff_max_ms: 200,
         backoff_factor: 2.0,
         stale_after_ms: 0,
+        max_instruments_per_connection: 5000,
+        max_connections: 1,
+        subscribe_flush_ms: 100,
+        max_subscribe_messages_per_s: 10,
     };
     let index = Arc::new(InstrumentIndex::build(instruments()).expect("index"));
     let auth = AuthManager::new(credentials(broker), settings.clone()).start();
@@ -607,6 +611,10 @@ async fn unreachable_profile_endpoint_is_unknown_not_an_auth_failure() {
         backoff_max_ms: 200,
         backoff_factor: 2.0,
         stale_after_ms: 0,
+        max_instruments_per_connection: 5000,
+        max_connections: 1,
+        subscribe_flush_ms: 100,
+        max_subscribe_messages_per_s: 10,
     };
     let auth = AuthManager::new(credentials(Broker::Kite), settings).start();
     let verdict = auth.send(ValidateToken).await.expect("answered");

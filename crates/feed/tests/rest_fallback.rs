@@ -321,6 +321,10 @@ fn start(broker: Broker, addr: SocketAddr, token: &str, settings: RestFallbackSe
         backoff_max_ms: 200,
         backoff_factor: 2.0,
         stale_after_ms: 0,
+        max_instruments_per_connection: 5000,
+        max_connections: 1,
+        subscribe_flush_ms: 100,
+        max_subscribe_messages_per_s: 10,
     };
     let index = Arc::new(
         InstrumentIndex::build(instruments().into_iter().map(|(i, _)| i).collect()).expect("index"),

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix::{Actor, AsyncContext, Context, Handler, MessageResult, Recipient};
+use actix::{
+    Actor, ActorFutureExt, AsyncContext, Context, Handler, MessageResult, Recipient, WrapFuture,
+};
 use chrono::Utc;
 use mandi_domain::MarketCalendar;
 
@@ -374,7 +376,7 @@ impl Handler<SessionClosed> for Broadcaster {
 impl Handler<ClientSubscribe> for Broadcaster {
     type Result = MessageResult<ClientSubscribe>;
 
-    fn handle(&mut self, msg: ClientSubscribe, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: ClientSubscribe, ctx: &mut Context<Self>) -> Self::Result {
         let mut unknown = Vec::new();
         let mut known: Vec<Arc<str>> = Vec::new();
         for s in msg.symbols {
@@ -390,11 +392,35 @@ impl Handler<ClientSubscribe> for Broadcaster {
         for s in &known {
             self.fanout.add_interest(msg.session, s.clone());
         }
-        self.registry.subscribe(Subscribe {
+        let asked = self.registry.subscribe_answered(Subscribe {
             subscriber: Self::subscriber_id(msg.session),
             symbols: known.clone(),
             mode: msg.mode,
         });
+        // The upstream may have no room for some: those are taken back and the client
+        // told, after the `subscribed` below (which lists what it asked for).
+        let session = msg.session;
+        ctx.spawn(asked.into_actor(self).map(move |answer, act, _| {
+            let refused = answer.map(|a| a.over_capacity).unwrap_or_default();
+            if refused.is_empty() {
+                return;
+            }
+            for s in &refused {
+                act.fanout.remove_interest(session, s);
+            }
+            let names: Vec<&str> = refused.iter().map(|s| &**s).collect();
+            let text = format!(
+                "the broker's connections are full; not subscribed: {}",
+                names.join(", ")
+            );
+            let error = client_protocol::error_message("capacity_reached", &text);
+            act.deliver(session, |o| {
+                for s in &refused {
+                    o.forget(s);
+                }
+                o.push_control(error)
+            });
+        }));
         // The snapshot comes from our own cache, in this same handler, so no tick
         // published after it can overtake it.
         let ticks: Vec<&mandi_domain::Tick> = known

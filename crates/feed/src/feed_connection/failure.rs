@@ -24,8 +24,13 @@ pub enum FailureKind {
     Network,
     /// The broker rejected the credentials (HTTP 401/403, Dhan 807–810, profile check).
     Auth,
-    /// The broker is limiting us (Dhan 805, 804, HTTP 429, Dhan HTTP 400).
+    /// The broker is limiting us (Dhan 805, HTTP 429, Dhan HTTP 400).
     Throttled,
+    /// The broker refused the number of instruments on one connection (Dhan 804). Not
+    /// throttling: waiting longer does not help, fewer instruments per connection does.
+    /// Plain backoff, so a limit lowered in the config (or the broker's change of heart)
+    /// is tried soon.
+    TooManyInstruments,
     /// The account cannot use the feed (Dhan 806).
     NotEntitled,
     /// Our own configuration cannot work (credentials for the other broker, bad URL).
@@ -37,8 +42,14 @@ impl FailureKind {
     /// connected once in `Connecting` for plain network failures.
     pub fn state(self, never_live: bool) -> FeedState {
         match self {
-            FailureKind::Network | FailureKind::Throttled if never_live => FeedState::Connecting,
-            FailureKind::Network | FailureKind::Throttled => FeedState::Reconnecting,
+            FailureKind::Network | FailureKind::Throttled | FailureKind::TooManyInstruments
+                if never_live =>
+            {
+                FeedState::Connecting
+            }
+            FailureKind::Network | FailureKind::Throttled | FailureKind::TooManyInstruments => {
+                FeedState::Reconnecting
+            }
             FailureKind::Auth => FeedState::LoginRequired,
             FailureKind::NotEntitled | FailureKind::Config => FeedState::Stopped,
         }
@@ -47,7 +58,7 @@ impl FailureKind {
     /// The least time before the next attempt, whatever the backoff says.
     pub fn retry_floor(self) -> Duration {
         match self {
-            FailureKind::Network => Duration::ZERO,
+            FailureKind::Network | FailureKind::TooManyInstruments => Duration::ZERO,
             FailureKind::Auth => AUTH_RETRY_FLOOR,
             FailureKind::Throttled => THROTTLED_RETRY_FLOOR,
             FailureKind::NotEntitled | FailureKind::Config => FATAL_RETRY_FLOOR,
@@ -154,6 +165,12 @@ mod tests {
         assert!(FailureKind::Auth.retry_floor() >= Duration::from_secs(60));
         assert!(FailureKind::Throttled.retry_floor() >= Duration::from_secs(60));
         assert_eq!(FailureKind::Network.retry_floor(), Duration::ZERO);
+        assert_eq!(
+            FailureKind::TooManyInstruments.retry_floor(),
+            Duration::ZERO,
+            "too many instruments is not throttling: no 120 s wait"
+        );
+        assert!(!FailureKind::TooManyInstruments.is_fatal());
         assert_eq!(FailureKind::Network.state(true), FeedState::Connecting);
         assert_eq!(FailureKind::Auth.state(true), FeedState::LoginRequired);
         assert!(FailureKind::NotEntitled.is_fatal() && !FailureKind::Auth.is_fatal());

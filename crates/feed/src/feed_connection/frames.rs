@@ -11,7 +11,7 @@ use awc::ws;
 use chrono::{DateTime, Utc};
 use mandi_domain::TickUpdate;
 
-use super::failure::Failure;
+use super::failure::{Failure, FailureKind};
 use super::messages::TicksReceived;
 use super::FeedConnection;
 use crate::upstream::{self, Conversion, Skipped};
@@ -37,7 +37,16 @@ impl FeedConnection {
         }
         self.state.data_seen(packets, Instant::now());
         self.emit(updates, received_time);
-        if let Some(failure) = end.disconnect {
+        if let Some(mut failure) = end.disconnect {
+            if failure.kind == FailureKind::TooManyInstruments {
+                // Which connection, and how full it was, is the operator's first question.
+                failure.reason = format!(
+                    "{} (upstream shard {} carried {} instruments)",
+                    failure.reason,
+                    self.shard,
+                    self.state.carried()
+                );
+            }
             self.fail(failure, ctx);
         }
     }

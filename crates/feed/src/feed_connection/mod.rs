@@ -1,13 +1,18 @@
-//! `FeedConnection`: the one upstream broker WebSocket (Dhan v2 or Kite v3). Connects
-//! after a backoff, replays and diffs subscriptions, turns every binary frame into one
-//! `TicksReceived`, and stops itself on any failure so supervision restarts it. What the
-//! broker expects on the wire comes from `upstream`.
+//! `FeedConnection`: one upstream broker WebSocket (Dhan v2 or Kite v3), carrying its
+//! share of the instruments (the registry shards the set over up to the broker's number
+//! of connections). Connects after a backoff, replays and diffs subscriptions at a
+//! paced rate, turns every binary frame into one `TicksReceived`, and stops itself on any
+//! failure so supervision restarts it. What the broker expects on the wire comes from
+//! `upstream`.
 
 mod connect;
 mod failure;
 mod frames;
 pub mod messages;
+mod outbound;
+mod pacing;
 mod state;
+mod subscriptions;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -29,6 +34,8 @@ pub use connect::MAX_FRAME_SIZE_BYTES;
 pub use failure::{
     Failure, FailureKind, AUTH_RETRY_FLOOR, FATAL_RETRY_FLOOR, THROTTLED_RETRY_FLOOR,
 };
+pub use outbound::{Outgoing, SocketSet};
+pub use pacing::MessagePacer;
 pub use state::{BackoffPolicy, ConnectionState, Counters, JITTER_FRACTION, STABLE_CONNECTION};
 // What each broker sends and receives moved to `upstream`; these paths stay for callers.
 pub use crate::upstream::dhan::connect::PING_INTERVAL as DHAN_PING_INTERVAL;
@@ -39,8 +46,7 @@ pub use crate::upstream::{
 
 use self::connect::{WsSink, WsStream};
 use self::messages::{
-    ApplyUpstreamChanges, FeedHealth, FeedStatusChanged, GetFeedHealth, ReconnectNow,
-    ReplaySubscriptions, TicksReceived,
+    FeedHealth, FeedStatusChanged, GetFeedHealth, ReconnectNow, ShardStatusChanged, TicksReceived,
 };
 use crate::auth_manager::{AuthManager, ReportAuthFailure, TokenAdopted};
 use crate::instrument_directory::SharedIndex;
@@ -60,6 +66,12 @@ pub struct FeedConnection {
     auth: Addr<AuthManager>,
     ticks: Recipient<TicksReceived>,
     status: Vec<Recipient<FeedStatusChanged>>,
+    /// Which upstream connection this is; 0 is always open, the others only while the
+    /// registry gives them instruments.
+    shard: usize,
+    /// Told this connection's state with its shard (the registry, which replays per
+    /// connection and aggregates the state clients see).
+    shard_status: Vec<Recipient<ShardStatusChanged>>,
     state: ConnectionState,
     /// The open socket's write half; None between sockets.
     sink: Option<SinkWrite<ws::Message, WsSink>>,
@@ -67,6 +79,8 @@ pub struct FeedConnection {
     rng: SmallRng,
     /// IST sessions: a mute socket is stale only while its instruments trade.
     calendar: Option<Arc<MarketCalendar>>,
+    /// A timer will send what the pace held back; per socket, like every timer.
+    drain_scheduled: bool,
 }
 
 impl FeedConnection {
@@ -77,18 +91,38 @@ impl FeedConnection {
         ticks: Recipient<TicksReceived>,
         status: Vec<Recipient<FeedStatusChanged>>,
     ) -> FeedConnection {
-        let state = ConnectionState::new(settings.broker, BackoffPolicy::from_settings(&settings));
+        let state = ConnectionState::new(settings.broker, BackoffPolicy::from_settings(&settings))
+            .with_limits(
+                upstream::limits_in_force(&settings),
+                settings.max_subscribe_messages_per_s,
+            );
         FeedConnection {
             settings,
             index: index.into(),
             auth,
             ticks,
             status,
+            shard: 0,
+            shard_status: Vec::new(),
             state,
             sink: None,
             rng: SmallRng::seed_from_u64(seed()),
             calendar: None,
+            drain_scheduled: false,
         }
+    }
+
+    /// Make this upstream connection number `shard` and report its state to `status`
+    /// tagged with it. Connection 0 always connects; any other only while it carries
+    /// instruments.
+    pub fn as_shard(
+        mut self,
+        shard: usize,
+        status: Recipient<ShardStatusChanged>,
+    ) -> FeedConnection {
+        self.shard = shard;
+        self.shard_status.push(status);
+        self
     }
 
     /// Turn on stale-feed detection (`stale_after_ms`), which needs market sessions.
@@ -129,10 +163,21 @@ impl FeedConnection {
         self.settings.broker.as_str()
     }
 
+    /// Connect after whatever wait the last failure left.
+    fn schedule_connect(&mut self, ctx: &mut Context<Self>) {
+        let delay = self.state.schedule_attempt(Utc::now());
+        if delay.is_zero() {
+            self.begin_connect(ctx);
+        } else {
+            ctx.run_later(delay, |act, ctx| act.begin_connect(ctx));
+        }
+    }
+
     fn begin_connect(&mut self, ctx: &mut Context<Self>) {
         self.state.attempt_started();
         tracing::debug!(
             broker = self.broker(),
+            shard = self.shard,
             failures = self.state.failures(),
             "connecting upstream"
         );
@@ -153,6 +198,7 @@ impl FeedConnection {
         let changed = self.state.connected(Instant::now());
         tracing::info!(
             broker = self.broker(),
+            shard = self.shard,
             connects = self.state.counters().connects,
             "upstream feed live"
         );
@@ -204,6 +250,7 @@ impl FeedConnection {
         if outcome.warn {
             tracing::warn!(
                 broker = self.broker(),
+                shard = self.shard,
                 state = self.state.state().as_str(),
                 reason = %failure.reason,
                 fix = failure.fix.unwrap_or("-"),
@@ -211,7 +258,7 @@ impl FeedConnection {
                 "upstream feed down"
             );
         } else {
-            tracing::debug!(broker = self.broker(), reason = %failure.reason, retry_in_ms, "upstream feed still down");
+            tracing::debug!(broker = self.broker(), shard = self.shard, reason = %failure.reason, retry_in_ms, "upstream feed still down");
         }
         if outcome.status_changed {
             self.publish();
@@ -226,6 +273,12 @@ impl FeedConnection {
         for recipient in &self.status {
             recipient.do_send(event.clone());
         }
+        for recipient in &self.shard_status {
+            recipient.do_send(ShardStatusChanged {
+                shard: self.shard,
+                status: event.clone(),
+            });
+        }
     }
 
     fn write(&mut self, message: ws::Message) -> bool {
@@ -234,28 +287,24 @@ impl FeedConnection {
             None => false,
         }
     }
-
-    fn send_commands(&mut self, commands: &[UpstreamCommand]) {
-        for command in commands {
-            for text in command.encode() {
-                if !self.write(ws::Message::Text(text.into())) {
-                    return;
-                }
-            }
-        }
-    }
 }
 
 impl Actor for FeedConnection {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let delay = self.state.schedule_attempt(Utc::now());
-        if delay.is_zero() {
-            self.begin_connect(ctx);
-        } else {
-            ctx.run_later(delay, |act, ctx| act.begin_connect(ctx));
+        // Timers died with the previous socket.
+        self.drain_scheduled = false;
+        if !self.needed() {
+            self.state.park();
+            tracing::debug!(
+                broker = self.broker(),
+                shard = self.shard,
+                "upstream connection idle"
+            );
+            return;
         }
+        self.schedule_connect(ctx);
     }
 }
 
@@ -292,52 +341,14 @@ impl WriteHandler<WsProtocolError> for FeedConnection {
     }
 }
 
-impl Handler<ReplaySubscriptions> for FeedConnection {
-    type Result = ();
-
-    fn handle(&mut self, msg: ReplaySubscriptions, _: &mut Context<Self>) {
-        self.state.replace_upstream(&msg.active);
-        let limit = upstream::subscribe_limits(self.settings.broker).per_connection;
-        if msg.active.len() > limit {
-            tracing::warn!(
-                broker = self.broker(),
-                instruments = msg.active.len(),
-                limit,
-                "more instruments than one connection may carry; the broker will refuse the excess"
-            );
-        }
-        if self.state.is_live() {
-            let commands = self.state.replay_plan(&msg.active);
-            self.send_commands(&commands);
-            tracing::info!(
-                broker = self.broker(),
-                instruments = msg.active.len(),
-                "subscriptions replayed"
-            );
-        }
-    }
-}
-
-impl Handler<ApplyUpstreamChanges> for FeedConnection {
-    type Result = ();
-
-    fn handle(&mut self, msg: ApplyUpstreamChanges, _: &mut Context<Self>) {
-        self.state.apply_upstream(&msg.changes);
-        // While disconnected only the set is updated: the replay after the next
-        // connect carries it.
-        if self.state.is_live() {
-            let commands = upstream::change_commands(self.settings.broker, &msg.changes);
-            self.state.record_sent(&msg.changes);
-            self.send_commands(&commands);
-        }
-    }
-}
-
 impl Handler<ReconnectNow> for FeedConnection {
     type Result = ();
 
     fn handle(&mut self, msg: ReconnectNow, ctx: &mut Context<Self>) {
-        tracing::info!(broker = self.broker(), reason = %msg.reason, "reconnecting upstream on request");
+        if self.state.is_parked() {
+            return; // nothing to carry, so nothing to reconnect
+        }
+        tracing::info!(broker = self.broker(), shard = self.shard, reason = %msg.reason, "reconnecting upstream on request");
         if self.state.restart_now(msg.reason) {
             self.publish();
         }
@@ -360,7 +371,10 @@ impl Handler<GetFeedHealth> for FeedConnection {
     type Result = MessageResult<GetFeedHealth>;
 
     fn handle(&mut self, _: GetFeedHealth, _: &mut Context<Self>) -> Self::Result {
-        let health: FeedHealth = self.state.health();
+        let health = FeedHealth {
+            shard: self.shard,
+            ..self.state.health()
+        };
         MessageResult(health)
     }
 }

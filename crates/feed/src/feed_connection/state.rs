@@ -1,7 +1,6 @@
 //! The feed's memory across reconnects and supervised restarts: lifecycle state,
 //! backoff, counters, liveness and the upstream set. Plain data; time is an argument.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,8 +9,12 @@ use mandi_domain::{Instrument, Mode};
 
 use super::failure::Failure;
 use super::messages::{FeedHealth, FeedState, FeedStatusChanged, UpstreamChange};
+use super::outbound::{Outgoing, SocketSet};
 use crate::settings::{Broker, UpstreamSettings};
-use crate::upstream::{change_commands, replay_commands, UpstreamCommand};
+use crate::upstream::{subscribe_limits, SubscribeLimits};
+
+/// Messages a second when no settings say otherwise (`upstream.max_subscribe_messages_per_s`).
+const DEFAULT_MESSAGES_PER_S: u32 = 10;
 
 /// Jitter only ever shortens a delay, by up to this fraction, so the schedule's upper
 /// bound (and the cap) hold while many clients still spread out.
@@ -146,13 +149,11 @@ pub struct ConnectionState {
     /// Last decoded market data on the open socket (its open counts as the start).
     last_data: Option<Instant>,
     counters: Counters,
-    /// What the upstream should carry: symbol → mode. Kept while disconnected so health
-    /// is right; the registry's replay after each connect is the authority.
-    upstream: HashMap<Arc<str>, Mode>,
-    /// What the open socket has been told to carry. Cleared on every connect, so the
-    /// first replay sends everything; a later replay (the registry restarted) sends only
-    /// the difference and the broker never sees a duplicate subscribe.
-    sent: HashMap<Arc<str>, (Instrument, Mode)>,
+    /// What this connection should carry and what its socket has been told.
+    set: SocketSet,
+    /// An extra connection with nothing to carry: no socket, no attempts, until the
+    /// registry gives it instruments again.
+    parked: bool,
     last_warning: Option<(String, Instant)>,
     decode_warnings: LogThrottle,
     drop_warnings: LogThrottle,
@@ -176,16 +177,43 @@ impl ConnectionState {
             last_frame_at: None,
             last_data: None,
             counters: Counters::default(),
-            upstream: HashMap::new(),
-            sent: HashMap::new(),
+            set: SocketSet::new(broker, subscribe_limits(broker), DEFAULT_MESSAGES_PER_S),
+            parked: false,
             last_warning: None,
             decode_warnings: LogThrottle::new(NOISY_WARNING_INTERVAL),
             drop_warnings: LogThrottle::new(NOISY_WARNING_INTERVAL),
         }
     }
 
+    /// Per-connection limits and pace in force instead of the broker's maximums.
+    pub fn with_limits(mut self, limits: SubscribeLimits, messages_per_s: u32) -> ConnectionState {
+        self.set = SocketSet::new(self.broker, limits, messages_per_s);
+        self
+    }
+
     pub fn state(&self) -> FeedState {
         self.state
+    }
+
+    pub fn is_parked(&self) -> bool {
+        self.parked
+    }
+
+    /// Nothing to carry on an extra connection: drop the socket without counting a
+    /// failure and stay down. The state leaves Live, so the next connect is announced
+    /// (and replayed) again.
+    pub fn park(&mut self) {
+        self.parked = true;
+        self.closing = true;
+        self.live_since = None;
+        self.got_data = false;
+        self.next_attempt_at = None;
+        self.set_status(FeedState::Connecting, None);
+    }
+
+    /// Instruments arrived for a parked connection.
+    pub fn unpark(&mut self) {
+        self.parked = false;
     }
 
     pub fn is_live(&self) -> bool {
@@ -217,7 +245,7 @@ impl ConnectionState {
     /// The socket is open. Returns true (status changed) unless it already was Live.
     pub fn connected(&mut self, now: Instant) -> bool {
         self.counters.connects += 1;
-        self.sent.clear();
+        self.set.connected();
         self.live_since = Some(now);
         self.got_data = false;
         // The idle clock starts at the upgrade, not at the previous socket's last frame.
@@ -266,7 +294,7 @@ impl ConnectionState {
 
     /// Symbols the upstream should carry.
     pub fn upstream_symbols(&self) -> impl Iterator<Item = &Arc<str>> {
-        self.upstream.keys()
+        self.set.wanted_symbols()
     }
 
     /// Whether the open socket has been silent for `timeout`.
@@ -358,83 +386,36 @@ impl ConnectionState {
 
     /// The registry's whole set, sent after each connect: it replaces ours.
     pub fn replace_upstream(&mut self, active: &[(Instrument, Mode)]) {
-        self.upstream = active
-            .iter()
-            .map(|(inst, mode)| (inst.symbol.clone(), *mode))
-            .collect();
+        self.set.replace(active);
     }
 
     pub fn apply_upstream(&mut self, changes: &[UpstreamChange]) {
-        for c in changes {
-            match c.to {
-                Some(mode) => {
-                    self.upstream.insert(c.instrument.symbol.clone(), mode);
-                }
-                None => {
-                    self.upstream.remove(&c.instrument.symbol);
-                }
-            }
-        }
+        self.set.apply(changes);
     }
 
-    /// The commands that make the live socket carry `active`: all of it on a fresh
-    /// socket, only the difference on one that already carries a set.
-    pub fn replay_plan(&mut self, active: &[(Instrument, Mode)]) -> Vec<UpstreamCommand> {
-        let commands = if self.sent.is_empty() {
-            replay_commands(self.broker, active)
-        } else {
-            let mut changes = Vec::new();
-            for (inst, mode) in active {
-                let before = self.sent.get(&inst.symbol).map(|(_, m)| *m);
-                if before != Some(*mode) {
-                    changes.push(UpstreamChange {
-                        instrument: inst.clone(),
-                        from: before,
-                        to: Some(*mode),
-                    });
-                }
-            }
-            let keep: std::collections::HashSet<&str> =
-                active.iter().map(|(i, _)| &*i.symbol).collect();
-            for (symbol, (inst, mode)) in &self.sent {
-                if !keep.contains(&**symbol) {
-                    changes.push(UpstreamChange {
-                        instrument: inst.clone(),
-                        from: Some(*mode),
-                        to: None,
-                    });
-                }
-            }
-            change_commands(self.broker, &changes)
-        };
-        self.sent = active
-            .iter()
-            .map(|(i, m)| (i.symbol.clone(), (i.clone(), *m)))
-            .collect();
-        commands
+    /// Whether a replay now is the open socket's first (sent whole, not paced).
+    pub fn first_replay(&mut self) -> bool {
+        self.set.take_fresh()
     }
 
-    /// Changes sent on the live socket.
-    pub fn record_sent(&mut self, changes: &[UpstreamChange]) {
-        for c in changes {
-            match c.to {
-                Some(mode) => {
-                    self.sent
-                        .insert(c.instrument.symbol.clone(), (c.instrument.clone(), mode));
-                }
-                None => {
-                    self.sent.remove(&c.instrument.symbol);
-                }
-            }
-        }
+    /// The messages to write now to bring the socket to the wanted set (see
+    /// [`SocketSet::outgoing`]).
+    pub fn outgoing(&mut self, now: Instant, unpaced: bool) -> Outgoing {
+        self.set.outgoing(now, unpaced)
     }
 
+    /// Instruments this connection should carry.
     pub fn subscribed(&self) -> usize {
-        self.upstream.len()
+        self.set.wanted_len()
+    }
+
+    /// Instruments the open socket has been told to carry.
+    pub fn carried(&self) -> usize {
+        self.set.sent_len()
     }
 
     pub fn upstream_mode(&self, symbol: &str) -> Option<Mode> {
-        self.upstream.get(symbol).copied()
+        self.set.wanted_mode(symbol)
     }
 
     pub fn status_event(&self, at: DateTime<Utc>) -> FeedStatusChanged {
@@ -450,6 +431,7 @@ impl ConnectionState {
     pub fn health(&self) -> FeedHealth {
         let c = &self.counters;
         FeedHealth {
+            shard: 0,
             state: self.state,
             broker: self.broker.as_str(),
             reason: self.reason.clone(),
@@ -458,7 +440,9 @@ impl ConnectionState {
             packets: c.packets,
             decode_errors: c.decode_errors,
             last_frame_at: self.last_frame_at,
-            subscribed: self.upstream.len(),
+            subscribed: self.set.wanted_len(),
+            carried: self.set.sent_len(),
+            idle: self.parked,
             unknown_instruments: c.unknown_instruments,
             rejected_prices: c.rejected_prices,
             dropped_frames: c.dropped_frames,
@@ -499,6 +483,38 @@ mod restart_tests {
             s.connected(Instant::now()),
             "the next Live is published, so replay happens"
         );
+    }
+}
+
+#[cfg(test)]
+mod park_tests {
+    use super::*;
+
+    #[test]
+    fn a_parked_connection_is_announced_again_when_it_reconnects() {
+        let policy = BackoffPolicy {
+            initial: Duration::from_millis(500),
+            factor: 2.0,
+            max: Duration::from_secs(60),
+        };
+        let mut s = ConnectionState::new(Broker::Dhan, policy);
+        assert!(s.connected(Instant::now()));
+        s.park();
+        assert!(s.is_parked() && !s.is_live());
+        assert_eq!(
+            s.state(),
+            FeedState::Connecting,
+            "no longer live, not a failure"
+        );
+        assert_eq!(s.failures(), 0);
+        assert!(s.health().idle);
+        s.unpark();
+        assert_eq!(s.schedule_attempt(Utc::now()), Duration::ZERO);
+        assert!(
+            s.connected(Instant::now()),
+            "Live is published again, so the registry replays its share"
+        );
+        assert!(s.first_replay(), "and that replay is the socket's first");
     }
 }
 

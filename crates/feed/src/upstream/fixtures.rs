@@ -11,6 +11,7 @@ use mandi_protocol::dhan::rest::RestError;
 
 use super::{Converted, QuoteBatch, QuoteEndpoint};
 use crate::feed_connection::messages::UpstreamChange;
+use crate::settings::{Broker, UpstreamSettings};
 
 fn inst(symbol: &str, segment: Segment, id: u32, token: u32) -> Instrument {
     Instrument {
@@ -36,6 +37,26 @@ pub fn reliance() -> Instrument {
 
 pub fn infy() -> Instrument {
     inst("INFY", Segment::NseEq, 1594, 408_065)
+}
+
+/// Settings at the broker's own limits, pointing nowhere in particular.
+pub fn upstream_settings(broker: Broker) -> UpstreamSettings {
+    let limits = super::subscribe_limits(broker);
+    UpstreamSettings {
+        broker,
+        ws_url: "ws://127.0.0.1:9".into(),
+        rest_url: "http://127.0.0.1:9".into(),
+        connect_timeout_ms: 1_000,
+        read_idle_timeout_ms: 5_000,
+        backoff_initial_ms: 50,
+        backoff_max_ms: 200,
+        backoff_factor: 2.0,
+        stale_after_ms: 0,
+        max_instruments_per_connection: limits.per_connection,
+        max_connections: limits.connections,
+        subscribe_flush_ms: 100,
+        max_subscribe_messages_per_s: 10,
+    }
 }
 
 pub fn change(i: Instrument, from: Option<Mode>, to: Option<Mode>) -> UpstreamChange {

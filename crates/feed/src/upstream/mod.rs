@@ -5,8 +5,9 @@
 //!
 //! ```text
 //!  feed_connection ─ feed_url, upgrade_headers, ping_interval, subscribe_limits,
-//!                    replay_commands, change_commands, decode_frame, text_frame,
-//!                    closed, upgrade_rejected, token_rejected
+//!                    replay_commands, change_commands, change_messages, decode_frame,
+//!                    text_frame, closed, upgrade_rejected, token_rejected
+//!  subscription_registry ─ limits_in_force (how many connections, how full each)
 //!  auth_manager ──── credentials_from, profile_request, classify_profile, token_expiry
 //!  rest_fallback ─── knows_instrument, quote_batch_limit, quote_endpoint, quote_call,
 //!                    convert_quotes
@@ -38,7 +39,7 @@ pub use quote::{Converted, QuoteBatch, QuoteEndpoint, QuoteRow};
 use crate::auth_manager::{AuthError, TokenStatus};
 use crate::feed_connection::messages::UpstreamChange;
 use crate::feed_connection::Failure;
-use crate::settings::{Broker, Credentials};
+use crate::settings::{Broker, Credentials, UpstreamSettings};
 
 /// What a broker's feed lets one account carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +50,21 @@ pub struct SubscribeLimits {
     pub per_connection: usize,
     /// Feed connections open at once per account or API key.
     pub connections: usize,
+}
+
+impl SubscribeLimits {
+    /// Instruments every connection together may carry.
+    pub fn capacity(&self) -> usize {
+        self.per_connection.saturating_mul(self.connections)
+    }
+}
+
+/// One text frame for the broker's feed, and what the socket carries once it is sent:
+/// each instrument the frame names with its mode afterwards (`None`: no longer carried).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpstreamMessage {
+    pub text: String,
+    pub carries: Vec<(Instrument, Option<Mode>)>,
 }
 
 /// One logical request to the broker's feed; `encode` may split it into several messages.
@@ -133,6 +149,19 @@ pub fn subscribe_limits(broker: Broker) -> SubscribeLimits {
     }
 }
 
+/// The limits in force: the broker's, lowered by `upstream.max_instruments_per_connection`
+/// and `upstream.max_connections` (never below one instrument and one connection).
+pub fn limits_in_force(settings: &UpstreamSettings) -> SubscribeLimits {
+    let broker = subscribe_limits(settings.broker);
+    SubscribeLimits {
+        per_message: broker.per_message,
+        per_connection: settings
+            .max_instruments_per_connection
+            .clamp(1, broker.per_connection),
+        connections: settings.max_connections.clamp(1, broker.connections),
+    }
+}
+
 /// Everything in `active`, for a fresh socket.
 pub fn replay_commands(broker: Broker, active: &[(Instrument, Mode)]) -> Vec<UpstreamCommand> {
     match broker {
@@ -147,6 +176,23 @@ pub fn change_commands(broker: Broker, changes: &[UpstreamChange]) -> Vec<Upstre
     match broker {
         Broker::Dhan => wrap(dhan::subscribe::changes(&changes), UpstreamCommand::Dhan),
         Broker::Kite => wrap(kite::subscribe::changes(&changes), UpstreamCommand::Kite),
+    }
+}
+
+/// [`change_commands`] as single frames of at most `per_message` instruments (never more
+/// than the broker takes), each with what it leaves on the socket. Every removal comes
+/// before any addition, so sending any prefix of the list never makes the socket carry
+/// more than the larger of its old and its new set.
+pub fn change_messages(
+    broker: Broker,
+    changes: &[UpstreamChange],
+    per_message: usize,
+) -> Vec<UpstreamMessage> {
+    let changes: Vec<&UpstreamChange> = changes.iter().filter(|c| c.from != c.to).collect();
+    let per_message = per_message.clamp(1, subscribe_limits(broker).per_message);
+    match broker {
+        Broker::Dhan => dhan::subscribe::messages(&changes, per_message),
+        Broker::Kite => kite::subscribe::messages(&changes, per_message),
     }
 }
 
@@ -395,6 +441,62 @@ mod tests {
         let same = [change(nifty(), Some(Mode::Ltp), Some(Mode::Ltp))];
         for broker in [Broker::Dhan, Broker::Kite] {
             assert_eq!(change_commands(broker, &same), vec![], "{broker:?}");
+        }
+    }
+
+    #[test]
+    fn the_config_only_lowers_the_brokers_limits() {
+        struct TestCase {
+            name: &'static str,
+            broker: Broker,
+            per_connection: usize,
+            connections: usize,
+            want: (usize, usize, usize),
+        }
+        let cases = [
+            TestCase {
+                name: "dhan's own",
+                broker: Broker::Dhan,
+                per_connection: 5000,
+                connections: 5,
+                want: (5000, 5, 25_000),
+            },
+            TestCase {
+                name: "lowered for a test",
+                broker: Broker::Dhan,
+                per_connection: 200,
+                connections: 3,
+                want: (200, 3, 600),
+            },
+            TestCase {
+                name: "kite capped at 3000 × 3",
+                broker: Broker::Kite,
+                per_connection: 5000,
+                connections: 5,
+                want: (3000, 3, 9000),
+            },
+            TestCase {
+                name: "never below one of each",
+                broker: Broker::Kite,
+                per_connection: 0,
+                connections: 0,
+                want: (1, 1, 1),
+            },
+        ];
+        for c in cases {
+            let settings = UpstreamSettings {
+                max_instruments_per_connection: c.per_connection,
+                max_connections: c.connections,
+                ..fixtures::upstream_settings(c.broker)
+            };
+            let got = limits_in_force(&settings);
+            assert_eq!(
+                (got.per_connection, got.connections, got.capacity()),
+                c.want,
+                "{}",
+                c.name
+            );
+            assert_eq!(got.per_message, subscribe_limits(c.broker).per_message);
         }
     }
 

@@ -33,7 +33,8 @@ const MAX_TIMER_STEP: Duration = Duration::from_secs(60);
 pub struct MarketClock {
     schedule: DailySchedule,
     auth: Addr<AuthManager>,
-    feed: Addr<FeedConnection>,
+    /// Every upstream connection (the idle ones ignore a reconnect).
+    feeds: Vec<Addr<FeedConnection>>,
     price_store: Addr<PriceStore>,
     /// Told whether any market is open, so it polls REST only in market hours.
     fallback: Addr<RestFallback>,
@@ -49,14 +50,14 @@ impl MarketClock {
     pub fn new(
         schedule: DailySchedule,
         auth: Addr<AuthManager>,
-        feed: Addr<FeedConnection>,
+        feeds: Vec<Addr<FeedConnection>>,
         price_store: Addr<PriceStore>,
         fallback: Addr<RestFallback>,
     ) -> MarketClock {
         MarketClock {
             schedule,
             auth,
-            feed,
+            feeds,
             price_store,
             fallback,
             next: None,
@@ -117,17 +118,19 @@ impl MarketClock {
             ScheduledJob::TokenCheck => self.auth.do_send(CheckTokenNow),
             ScheduledJob::Connect => {
                 // The feed is normally already up (it never stops trying); this makes
-                // sure a feed parked on a long backoff tries now, before the open.
-                let feed = self.feed.clone();
-                ctx.spawn(self.feed.send(GetFeedHealth).into_actor(self).map(
-                    move |health, _, _| {
-                        if health.is_ok_and(|h| h.state != FeedState::Live) {
-                            feed.do_send(ReconnectNow {
-                                reason: "08:55 IST scheduled connect before the open".into(),
-                            });
-                        }
-                    },
-                ));
+                // sure a connection waiting out a long backoff tries now, before the open.
+                for feed in &self.feeds {
+                    let feed = feed.clone();
+                    ctx.spawn(feed.send(GetFeedHealth).into_actor(self).map(
+                        move |health, _, _| {
+                            if health.is_ok_and(|h| h.state != FeedState::Live && !h.idle) {
+                                feed.do_send(ReconnectNow {
+                                    reason: "08:55 IST scheduled connect before the open".into(),
+                                });
+                            }
+                        },
+                    ));
+                }
             }
             ScheduledJob::EndOfDay(exchange) => {
                 self.price_store.do_send(PersistNow {

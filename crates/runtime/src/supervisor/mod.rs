@@ -1,6 +1,6 @@
 //! `RuntimeSupervisor`: starts the actors once, in dependency order (auth → instruments →
 //! registry → broadcaster → paper executor → strategy host → price store → REST
-//! fallback → feed → market clock),
+//! fallback → feed connections (one per upstream shard) → market clock),
 //! each under panic-safe supervision, wires them, and keeps the addresses. Started outside
 //! `HttpServer::new`, so every HTTP worker shares one runtime.
 
@@ -15,7 +15,10 @@ use mandi_domain::MarketCalendar;
 
 pub use mandi_supervision::{start_resilient, ActorRestarts, CrashActor, CrashKind, RestartCount};
 pub use messages::StartError;
-pub use state::{grade, HealthReport, STALE_AFTER_S};
+pub use state::{
+    combined_feed, grade, upstream_report, ConnectionReport, HealthReport, UpstreamReport,
+    STALE_AFTER_S,
+};
 
 use crate::market_clock::MarketClock;
 use crate::settings::RuntimeSettings;
@@ -29,13 +32,26 @@ use mandi_feed::instrument_directory::{
     InstrumentDirectory, InstrumentIndex, MasterSettings, ReloadError, Reloaded, SharedIndex,
 };
 use mandi_feed::rest_fallback::{GetFallbackStatus, RestFallback};
-use mandi_feed::subscription_registry::{AttachFeed, Subscribe, SubscriptionRegistry};
+use mandi_feed::subscription_registry::{
+    AttachFeed, AttachShard, FollowFeedStatus, GetUpstreamCapacity, Subscribe, SubscriptionRegistry,
+};
+use mandi_feed::upstream::limits_in_force;
 use mandi_trading::paper_executor::PaperExecutor;
 use mandi_trading::strategy_host::StrategyHost;
 use mandi_trading::strategy_runner::RunnerDeps;
 
 /// The subscriber name under which the runtime holds the `/prices` set.
 pub const RUNTIME_SUBSCRIBER: &str = "runtime:prices";
+
+/// Each upstream connection's actor name in `/health` → `actors`; the first keeps the
+/// name it had before sharding. As many as the most connections any broker allows.
+pub const FEED_ACTORS: [&str; 5] = [
+    "feed_connection",
+    "feed_connection_1",
+    "feed_connection_2",
+    "feed_connection_3",
+    "feed_connection_4",
+];
 
 /// Addresses of the running actors, cheap to clone into HTTP handlers.
 #[derive(Clone)]
@@ -48,7 +64,11 @@ pub struct RuntimeHandle {
     pub broadcaster: Addr<Broadcaster>,
     pub price_store: Addr<PriceStore>,
     pub auth: Addr<AuthManager>,
+    /// The first upstream connection (always open); `feeds[0]`.
     pub feed: Addr<FeedConnection>,
+    /// Every upstream connection, by shard number; those past the first open only while
+    /// the registry gives them instruments.
+    pub feeds: Vec<Addr<FeedConnection>>,
     pub calendar: Arc<MarketCalendar>,
     /// Restarts per actor, for `/health` and `/metrics`.
     pub restarts: Arc<ActorRestarts>,
@@ -128,10 +148,11 @@ impl RuntimeSupervisor {
                 },
             )
         };
+        let limits = limits_in_force(&settings.upstream);
         let registry = {
-            let index = index.clone();
+            let (index, flush_ms) = (index.clone(), settings.upstream.subscribe_flush_ms);
             start_resilient("subscription_registry", restarts.clone(), move |_| {
-                SubscriptionRegistry::new(index)
+                SubscriptionRegistry::new(index, limits, flush_ms)
             })
         };
         // What the client and trading sides see of the registry: the backplane's interest
@@ -210,40 +231,56 @@ impl RuntimeSupervisor {
                 RestFallback::new(fb, upstream, index, auth, ticks, status)
             })
         };
-        let feed = {
-            let (upstream, index, auth) = (settings.upstream.clone(), index.clone(), auth.clone());
-            let calendar = calendar.clone();
-            let ticks = price_store.clone().recipient();
-            let status = vec![
-                registry.clone().recipient(),
-                broadcaster.clone().recipient(),
-                fallback.clone().recipient(),
-            ];
-            // The feed also stops itself on every lost socket: each reconnect is a restart
-            // with its state — backoff, attempt count, upstream set — intact.
-            start_resilient("feed_connection", restarts.clone(), move |_| {
-                FeedConnection::new(upstream, index, auth, ticks, status).with_calendar(calendar)
+        // One actor per upstream connection the broker allows (or fewer, configured),
+        // each with its own socket and its share of the set. Each also stops itself on
+        // every lost socket: a reconnect is a restart with its state — backoff, attempt
+        // count, set — intact. They report to the registry, which replays each one's
+        // share and tells the client side one state for all.
+        let feeds: Vec<Addr<FeedConnection>> = (0..limits.connections.min(FEED_ACTORS.len()))
+            .map(|shard| {
+                let (upstream, index, auth) =
+                    (settings.upstream.clone(), index.clone(), auth.clone());
+                let calendar = calendar.clone();
+                let ticks = price_store.clone().recipient();
+                let status = registry.clone().recipient();
+                start_resilient(FEED_ACTORS[shard], restarts.clone(), move |_| {
+                    FeedConnection::new(upstream, index, auth, ticks, Vec::new())
+                        .with_calendar(calendar)
+                        .as_shard(shard, status)
+                })
             })
-        };
+            .collect();
+        let feed = feeds[0].clone();
         let clock = {
             let schedule = mandi_domain::DailySchedule::new((*calendar).clone());
-            let (auth, feed, store) = (auth.clone(), feed.clone(), price_store.clone());
+            let (auth, feeds, store) = (auth.clone(), feeds.clone(), price_store.clone());
             let (fb, paper, directory) = (fallback.clone(), executor.clone(), directory.clone());
             start_resilient("market_clock", restarts.clone(), move |_| {
-                MarketClock::new(schedule, auth, feed, store, fb)
+                MarketClock::new(schedule, auth, feeds, store, fb)
                     .with_paper(paper)
                     .with_directory(directory)
             })
         };
-        auth.do_send(NotifyOnNewToken {
-            follower: feed.clone().recipient(),
-        });
-        for (changes, replay) in [
-            (feed.clone().recipient(), feed.clone().recipient()),
-            (fallback.clone().recipient(), fallback.clone().recipient()),
+        for follower in [
+            broadcaster.clone().recipient(),
+            fallback.clone().recipient(),
         ] {
-            registry.do_send(AttachFeed { changes, replay });
+            registry.do_send(FollowFeedStatus { follower });
         }
+        for (shard, feed) in feeds.iter().enumerate() {
+            auth.do_send(NotifyOnNewToken {
+                follower: feed.clone().recipient(),
+            });
+            registry.do_send(AttachShard {
+                shard,
+                changes: feed.clone().recipient(),
+                replay: feed.clone().recipient(),
+            });
+        }
+        registry.do_send(AttachFeed {
+            changes: fallback.clone().recipient(),
+            replay: fallback.clone().recipient(),
+        });
         if !settings.default_symbols.is_empty() {
             registry.do_send(Subscribe {
                 subscriber: RUNTIME_SUBSCRIBER.into(),
@@ -254,6 +291,8 @@ impl RuntimeSupervisor {
         tracing::info!(
             broker = settings.upstream.broker.as_str(),
             instruments = index.load().len(),
+            upstream_connections = limits.connections,
+            per_connection = limits.per_connection,
             "runtime started"
         );
         Ok(RuntimeHandle {
@@ -265,6 +304,7 @@ impl RuntimeSupervisor {
             price_store,
             auth,
             feed,
+            feeds,
             calendar,
             restarts,
             clock,
@@ -279,7 +319,19 @@ impl RuntimeHandle {
     /// Gather `/health` from the actors. An actor that does not answer is a failure in
     /// itself, reported as such rather than hidden.
     pub async fn health(&self) -> Result<HealthReport, actix::MailboxError> {
-        let feed = self.feed.send(GetFeedHealth).await?;
+        // The registry first: a connection reports its state to the registry before it
+        // restarts and schedules its next attempt, so the connections asked after it are
+        // at least as far along as the state it tells.
+        let capacity = self.registry.send(GetUpstreamCapacity).await?;
+        let mut shards = Vec::with_capacity(self.feeds.len());
+        for feed in &self.feeds {
+            shards.push(feed.send(GetFeedHealth).await?);
+        }
+        let upstream = upstream_report(&capacity, &shards);
+        let feed = match combined_feed(&capacity, &shards) {
+            Some(feed) => feed,
+            None => self.feed.send(GetFeedHealth).await?,
+        };
         let store = self.price_store.send(GetPriceStoreStats).await?;
         let broadcast = self.broadcaster.send(GetBroadcastStats).await?;
         let instruments = self.broadcaster.send(GetInstrumentHealth).await?;
@@ -306,6 +358,7 @@ impl RuntimeHandle {
             clients: broadcast.clients,
             prices_clients: broadcast.prices_clients,
             feed,
+            upstream,
             store,
             broadcast,
             market_open,

@@ -107,6 +107,8 @@ impl MandiConfig {
             (0, Broker::Dhan) => 40_000,
             (v, _) => v,
         };
+        let limits = mandi_feed::upstream::subscribe_limits(broker);
+        let or_broker = |v: usize, broker_max: usize| if v == 0 { broker_max } else { v };
         UpstreamSettings {
             broker,
             ws_url,
@@ -117,6 +119,13 @@ impl MandiConfig {
             backoff_max_ms: up.backoff_max_ms,
             backoff_factor: up.backoff_factor,
             stale_after_ms: up.stale_after_ms,
+            max_instruments_per_connection: or_broker(
+                up.max_instruments_per_connection,
+                limits.per_connection,
+            ),
+            max_connections: or_broker(up.max_connections, limits.connections),
+            subscribe_flush_ms: up.subscribe_flush_ms,
+            max_subscribe_messages_per_s: up.max_subscribe_messages_per_s,
         }
     }
 

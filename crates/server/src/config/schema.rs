@@ -59,6 +59,12 @@ pub struct UpstreamSection {
     pub backoff_max_ms: u64,
     pub stale_after_ms: u64,
     pub credentials_file: String,
+    /// 0 = the broker's own limit (dhan 5, kite 3).
+    pub max_connections: usize,
+    /// 0 = the broker's own limit (dhan 5000, kite 3000).
+    pub max_instruments_per_connection: usize,
+    pub subscribe_flush_ms: u64,
+    pub max_subscribe_messages_per_s: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

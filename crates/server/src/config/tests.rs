@@ -100,6 +100,34 @@ fn bad_values_name_the_key() {
             key: "upstream.backoff_factor",
         },
         TestCase {
+            name: "more connections than dhan allows",
+            env: &[("MANDI__UPSTREAM__MAX_CONNECTIONS", "6")],
+            key: "upstream.max_connections",
+        },
+        TestCase {
+            name: "more connections than kite allows",
+            env: &[
+                ("MANDI__UPSTREAM__BROKER", "kite"),
+                ("MANDI__UPSTREAM__MAX_CONNECTIONS", "4"),
+            ],
+            key: "upstream.max_connections",
+        },
+        TestCase {
+            name: "more instruments per connection than dhan allows",
+            env: &[("MANDI__UPSTREAM__MAX_INSTRUMENTS_PER_CONNECTION", "5001")],
+            key: "upstream.max_instruments_per_connection",
+        },
+        TestCase {
+            name: "no flush window",
+            env: &[("MANDI__UPSTREAM__SUBSCRIBE_FLUSH_MS", "0")],
+            key: "upstream.subscribe_flush_ms",
+        },
+        TestCase {
+            name: "no subscribe messages at all",
+            env: &[("MANDI__UPSTREAM__MAX_SUBSCRIBE_MESSAGES_PER_S", "0")],
+            key: "upstream.max_subscribe_messages_per_s",
+        },
+        TestCase {
             name: "master cache age",
             env: &[("MANDI__MASTER__MAX_AGE_HOURS", "0")],
             key: "master.max_age_hours",
@@ -114,6 +142,39 @@ fn bad_values_name_the_key() {
         let err = load_env(c.env).expect_err(c.name);
         assert_eq!(err.key, c.key, "{}: {err}", c.name);
         assert!(!err.fix.is_empty(), "{}", c.name);
+    }
+}
+
+#[test]
+fn upstream_limits_default_to_the_brokers_and_may_be_lowered() {
+    let cases = [
+        ("dhan default", vec![], (5, 5000)),
+        (
+            "kite default",
+            vec![("MANDI__UPSTREAM__BROKER", "kite")],
+            (3, 3000),
+        ),
+        (
+            "lowered",
+            vec![
+                ("MANDI__UPSTREAM__MAX_CONNECTIONS", "3"),
+                ("MANDI__UPSTREAM__MAX_INSTRUMENTS_PER_CONNECTION", "200"),
+            ],
+            (3, 200),
+        ),
+    ];
+    for (name, env, want) in cases {
+        let up = load_env(&env).expect(name).upstream_settings(None);
+        assert_eq!(
+            (up.max_connections, up.max_instruments_per_connection),
+            want,
+            "{name}"
+        );
+        assert_eq!(
+            (up.subscribe_flush_ms, up.max_subscribe_messages_per_s),
+            (100, 10),
+            "{name}"
+        );
     }
 }
 

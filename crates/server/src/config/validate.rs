@@ -63,6 +63,43 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
             "use a number from 1.0 to 10.0 (2.0 doubles the delay each attempt)",
         ));
     }
+    let limits = mandi_feed::upstream::subscribe_limits(cfg.broker());
+    for (key, value, most, what) in [
+        (
+            "upstream.max_connections",
+            up.max_connections,
+            limits.connections,
+            "connections",
+        ),
+        (
+            "upstream.max_instruments_per_connection",
+            up.max_instruments_per_connection,
+            limits.per_connection,
+            "instruments per connection",
+        ),
+    ] {
+        if value > most {
+            return Err(ConfigError::new(
+                key,
+                format!("{value} is more than {} allows ({most} {what})", up.broker),
+                format!("use 1 to {most}, or 0 for the broker's maximum"),
+            ));
+        }
+    }
+    if !(1..=10_000).contains(&up.subscribe_flush_ms) {
+        return Err(ConfigError::new(
+            "upstream.subscribe_flush_ms",
+            format!("{} ms is out of range", up.subscribe_flush_ms),
+            "use 1 to 10000 (100 is the default: changes within 100 ms cancel out)",
+        ));
+    }
+    if !(1..=100).contains(&up.max_subscribe_messages_per_s) {
+        return Err(ConfigError::new(
+            "upstream.max_subscribe_messages_per_s",
+            format!("{} is out of range", up.max_subscribe_messages_per_s),
+            "use 1 to 100 messages a second per connection (10 is the default)",
+        ));
+    }
     let sim = &cfg.simulator;
     positive("simulator.tick_interval_ms", sim.tick_interval_ms)?;
     positive(

@@ -202,7 +202,7 @@ async fn metrics(state: web::Data<AppState>, security: web::Data<Security>) -> H
         return busy();
     };
     let live = u8::from(h.feed.state == mandi_feed::feed_connection::messages::FeedState::Live);
-    let rows: [(&str, &str, &str, f64); 14] = [
+    let rows: [(&str, &str, &str, f64); 18] = [
         (
             "mandi_feed_live",
             "gauge",
@@ -250,6 +250,30 @@ async fn metrics(state: web::Data<AppState>, security: web::Data<Security>) -> H
             "gauge",
             "instruments the upstream carries",
             h.feed.subscribed as f64,
+        ),
+        (
+            "mandi_upstream_connections_in_use",
+            "gauge",
+            "upstream connections carrying instruments (the first is always in use)",
+            h.upstream.connections_in_use as f64,
+        ),
+        (
+            "mandi_upstream_instruments",
+            "gauge",
+            "instruments the upstream connections carry together",
+            h.upstream.instruments as f64,
+        ),
+        (
+            "mandi_upstream_capacity_instruments",
+            "gauge",
+            "instruments the upstream may carry (connections x per connection)",
+            h.upstream.capacity as f64,
+        ),
+        (
+            "mandi_upstream_refused_symbols_total",
+            "counter",
+            "symbols refused with capacity_reached: every connection was full",
+            h.upstream.refused_total as f64,
         ),
         (
             "mandi_ticks_in_total",

@@ -16,6 +16,7 @@ pub const EARLY_CLOSE: Duration = Duration::from_secs(10);
 const TOKEN_FIX: &str =
     "generate a new access token on web.dhan.co and POST it to /api/auth/token (no restart needed)";
 const CLIENT_FIX: &str = "check DHAN_CLIENT_ID against the token's account";
+const INSTRUMENTS_FIX: &str = "mandi keeps each connection within upstream.max_instruments_per_connection (Dhan allows 5000) and spreads the rest over upstream.max_connections; if Dhan refuses fewer on this account, lower upstream.max_instruments_per_connection";
 
 /// A code-50 disconnect packet. The protocol crate names the code; what to do about it
 /// (state, floor, fix) is runtime policy and lives here.
@@ -23,10 +24,7 @@ pub fn disconnect(code: u16) -> Failure {
     use DhanDisconnectReason as R;
     let reason = R::from_code(code);
     let (kind, fix) = match reason {
-        R::InstrumentLimit => (
-            FailureKind::Throttled,
-            Some("subscribe at most 5000 instruments per connection"),
-        ),
+        R::InstrumentLimit => (FailureKind::TooManyInstruments, Some(INSTRUMENTS_FIX)),
         R::TooManyConnections => (
             FailureKind::Throttled,
             Some("another program holds this Dhan account's feed sockets (max 5): stop it"),
@@ -42,6 +40,7 @@ pub fn disconnect(code: u16) -> Failure {
     let what = match reason {
         // The operator's question is "why no data", so say whose account it is.
         R::DataPlanInactive => "data APIs not subscribed on this Dhan account",
+        R::InstrumentLimit => "too many instruments on one connection",
         other => other.description(),
     };
     Failure {
@@ -141,6 +140,13 @@ mod tests {
                 kind: FailureKind::Auth,
                 state: FeedState::LoginRequired,
                 reason_has: "client id",
+            },
+            TestCase {
+                name: "804 too many instruments, not throttling",
+                failure: disconnect(804),
+                kind: FailureKind::TooManyInstruments,
+                state: FeedState::Reconnecting,
+                reason_has: "dhan disconnect 804: too many instruments on one connection",
             },
             TestCase {
                 name: "805 too many",

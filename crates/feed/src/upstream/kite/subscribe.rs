@@ -7,6 +7,7 @@ use mandi_protocol::kite::KiteRequest;
 
 use super::connect::LIMITS;
 use crate::feed_connection::messages::UpstreamChange;
+use crate::upstream::UpstreamMessage;
 
 /// One logical Kite request; `encode` may split it into several messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,53 +40,104 @@ impl KiteCommand {
 /// Everything in `active`, for a fresh socket: one subscribe, then a mode message per
 /// mode group.
 pub fn replay(active: &[(Instrument, Mode)]) -> Vec<KiteCommand> {
-    let mut out = Vec::new();
-    let tokens: Vec<u32> = active.iter().map(|(i, _)| i.kite_token).collect();
-    if !tokens.is_empty() {
-        out.push(KiteCommand::Subscribe { tokens });
-    }
-    push_modes(&mut out, active.iter().map(|(i, m)| (i, Some(*m))));
-    out
+    let fresh: Vec<UpstreamChange> = active
+        .iter()
+        .map(|(instrument, mode)| UpstreamChange {
+            instrument: instrument.clone(),
+            from: None,
+            to: Some(*mode),
+        })
+        .collect();
+    changes(&fresh.iter().collect::<Vec<_>>())
 }
 
 /// The wire diff for real changes (`from != to`): unsubscribe the gone, subscribe the
 /// new, then set the modes of everything that has one now.
 pub fn changes(changes: &[&UpstreamChange]) -> Vec<KiteCommand> {
+    plan(changes)
+        .into_iter()
+        .map(|(step, instruments)| step.command(tokens(&instruments)))
+        .collect()
+}
+
+/// [`changes`] as frames of at most `per_message` tokens, each with the mode it leaves
+/// its instruments in on the socket: a bare subscribe streams in `quote` (B2) until the
+/// mode message that follows it is sent.
+pub fn messages(changes: &[&UpstreamChange], per_message: usize) -> Vec<UpstreamMessage> {
     let mut out = Vec::new();
-    let gone: Vec<u32> = changes
-        .iter()
-        .filter(|c| c.to.is_none())
-        .map(|c| c.instrument.kite_token)
-        .collect();
-    if !gone.is_empty() {
-        out.push(KiteCommand::Unsubscribe { tokens: gone });
+    for (step, instruments) in plan(changes) {
+        for chunk in instruments.chunks(per_message.max(1)) {
+            out.push(UpstreamMessage {
+                text: KiteRequest::from(step.command(tokens(chunk))).to_json(),
+                carries: chunk.iter().map(|i| ((*i).clone(), step.after())).collect(),
+            });
+        }
     }
-    let new: Vec<u32> = changes
-        .iter()
-        .filter(|c| c.from.is_none() && c.to.is_some())
-        .map(|c| c.instrument.kite_token)
-        .collect();
-    if !new.is_empty() {
-        out.push(KiteCommand::Subscribe { tokens: new });
-    }
-    push_modes(&mut out, changes.iter().map(|c| (&c.instrument, c.to)));
     out
 }
 
-fn push_modes<'a>(
-    out: &mut Vec<KiteCommand>,
-    items: impl Iterator<Item = (&'a Instrument, Option<Mode>)> + Clone,
-) {
-    for mode in Mode::ALL {
-        let tokens: Vec<u32> = items
-            .clone()
-            .filter(|(_, m)| *m == Some(mode))
-            .map(|(i, _)| i.kite_token)
-            .collect();
-        if !tokens.is_empty() {
-            out.push(KiteCommand::SetMode { mode, tokens });
+/// One request of a plan.
+#[derive(Clone, Copy)]
+enum Step {
+    Unsubscribe,
+    Subscribe,
+    SetMode(Mode),
+}
+
+impl Step {
+    fn command(self, tokens: Vec<u32>) -> KiteCommand {
+        match self {
+            Step::Unsubscribe => KiteCommand::Unsubscribe { tokens },
+            Step::Subscribe => KiteCommand::Subscribe { tokens },
+            Step::SetMode(mode) => KiteCommand::SetMode { mode, tokens },
         }
     }
+
+    fn after(self) -> Option<Mode> {
+        match self {
+            Step::Unsubscribe => None,
+            Step::Subscribe => Some(Mode::Quote),
+            Step::SetMode(mode) => Some(mode),
+        }
+    }
+}
+
+impl From<KiteCommand> for KiteRequest {
+    fn from(command: KiteCommand) -> KiteRequest {
+        match command {
+            KiteCommand::Subscribe { tokens } => KiteRequest::Subscribe { tokens },
+            KiteCommand::Unsubscribe { tokens } => KiteRequest::Unsubscribe { tokens },
+            KiteCommand::SetMode { mode, tokens } => KiteRequest::SetMode { mode, tokens },
+        }
+    }
+}
+
+/// Unsubscribe the gone, subscribe the new, then a mode per group of everything that has
+/// one now; empty steps left out.
+fn plan<'a>(changes: &[&'a UpstreamChange]) -> Vec<(Step, Vec<&'a Instrument>)> {
+    let pick = |keep: &dyn Fn(&UpstreamChange) -> bool| -> Vec<&'a Instrument> {
+        changes
+            .iter()
+            .filter(|c| keep(c))
+            .map(|c| &c.instrument)
+            .collect()
+    };
+    let mut out = vec![
+        (Step::Unsubscribe, pick(&|c| c.to.is_none())),
+        (
+            Step::Subscribe,
+            pick(&|c| c.from.is_none() && c.to.is_some()),
+        ),
+    ];
+    for mode in Mode::ALL {
+        out.push((Step::SetMode(mode), pick(&|c| c.to == Some(mode))));
+    }
+    out.retain(|(_, instruments)| !instruments.is_empty());
+    out
+}
+
+fn tokens(instruments: &[&Instrument]) -> Vec<u32> {
+    instruments.iter().map(|i| i.kite_token).collect()
 }
 
 fn chunks(tokens: &[u32], request: impl Fn(Vec<u32>) -> KiteRequest) -> Vec<String> {
@@ -167,6 +219,60 @@ mod tests {
         for c in cases {
             assert_eq!(c.got, c.want, "{}", c.name);
         }
+    }
+
+    /// (token, mode after) of each instrument a message names.
+    type Carries = Vec<(u32, Option<Mode>)>;
+
+    #[test]
+    fn messages_say_a_new_token_streams_in_quote_until_its_mode_is_set() {
+        let changed = [
+            change(nifty(), None, Some(Mode::Full)),
+            change(reliance(), Some(Mode::Ltp), None),
+            change(infy(), Some(Mode::Ltp), Some(Mode::Quote)),
+        ];
+        let got = messages(&changed.iter().collect::<Vec<_>>(), 3000);
+        let shape: Vec<(KiteRequest, Carries)> = got
+            .iter()
+            .map(|m| {
+                let carries = m.carries.iter().map(|(i, m)| (i.kite_token, *m)).collect();
+                (
+                    KiteRequest::parse(&m.text).expect("valid kite request"),
+                    carries,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (
+                    KiteRequest::Unsubscribe {
+                        tokens: vec![738_561]
+                    },
+                    vec![(738_561, None)]
+                ),
+                (
+                    KiteRequest::Subscribe {
+                        tokens: vec![256_265]
+                    },
+                    vec![(256_265, Some(Mode::Quote))]
+                ),
+                (
+                    KiteRequest::SetMode {
+                        mode: Mode::Quote,
+                        tokens: vec![408_065]
+                    },
+                    vec![(408_065, Some(Mode::Quote))]
+                ),
+                (
+                    KiteRequest::SetMode {
+                        mode: Mode::Full,
+                        tokens: vec![256_265]
+                    },
+                    vec![(256_265, Some(Mode::Full))]
+                ),
+            ]
+        );
     }
 
     #[test]
