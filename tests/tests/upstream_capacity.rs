@@ -2,8 +2,8 @@
 //! clients. With the per-connection limit lowered to 200 (test-only: the simulator lists
 //! about 1500 derivatives, fewer than one real Dhan connection holds) and 3 connections:
 //! clients asking for more than one connection holds get their symbols over several
-//! upstream connections, each at most 200 in the simulator's own count; past 600 they get
-//! `capacity_reached`; an emptied connection closes. 10 000 subscribe and unsubscribe
+//! upstream connections, each at most 200 in the simulator's own count (Dhan and Kite);
+//! past 600 they get `capacity_reached`; an emptied connection closes. 10 000 subscribe and unsubscribe
 //! messages from clients in 2 s become a few dozen upstream messages.
 
 use std::time::{Duration, Instant};
@@ -33,9 +33,9 @@ async fn sim_counters(stack: &Stack) -> Value {
     get_json(&format!("{}/admin/counters", sim.rest_url())).await
 }
 
-/// Subscriptions per open Dhan connection, in the simulator's own count.
-fn per_connection(counters: &Value) -> Vec<u64> {
-    mandi_testkit::sim_connections(counters, "dhan")
+/// Subscriptions per open connection of `broker`, in the simulator's own count.
+fn per_connection(counters: &Value, broker: &str) -> Vec<u64> {
+    mandi_testkit::sim_connections(counters, broker)
         .iter()
         .map(|subs| subs.as_array().map_or(0, |a| a.len() as u64))
         .collect()
@@ -88,8 +88,10 @@ async fn option_symbols(stack: &Stack, n: usize) -> Vec<String> {
     all
 }
 
-async fn live_stack() -> Stack {
-    let stack = start_stack(OVERRIDES).await;
+async fn live_stack(broker: &str) -> Stack {
+    let mut overrides = OVERRIDES.to_vec();
+    overrides.push(("MANDI__UPSTREAM__BROKER", broker));
+    let stack = start_stack(&overrides).await;
     let health = stack.url("/health");
     wait_for("feed live", DEADLINE, || async {
         (get_json(&health).await["feed"]["state"] == "live").then_some(())
@@ -98,13 +100,14 @@ async fn live_stack() -> Stack {
     stack
 }
 
-/// Wait until the simulator shows these subscriptions per connection (in any order).
-async fn wait_for_connections(stack: &Stack, what: &str, want: &[u64]) -> Value {
+/// Wait until the simulator shows these subscriptions per `broker` connection (in any
+/// order).
+async fn wait_for_connections(stack: &Stack, broker: &str, what: &str, want: &[u64]) -> Value {
     let mut want = want.to_vec();
     want.sort_unstable();
     wait_for(what, DEADLINE, || async {
         let c = sim_counters(stack).await;
-        let mut got = per_connection(&c);
+        let mut got = per_connection(&c, broker);
         got.sort_unstable();
         (got == want).then_some(c)
     })
@@ -112,9 +115,18 @@ async fn wait_for_connections(stack: &Stack, what: &str, want: &[u64]) -> Value 
 }
 
 #[actix_rt::test]
-async fn symbols_spread_over_connections_until_capacity_is_reached() {
+async fn dhan_symbols_spread_over_connections_until_capacity_is_reached() {
+    spread_until_capacity("dhan").await;
+}
+
+#[actix_rt::test]
+async fn kite_symbols_spread_over_connections_until_capacity_is_reached() {
+    spread_until_capacity("kite").await;
+}
+
+async fn spread_until_capacity(broker: &str) {
     let started = Instant::now();
-    let stack = live_stack().await;
+    let stack = live_stack(broker).await;
     let symbols = option_symbols(&stack, 700).await;
     let (first, second) = symbols.split_at(300);
 
@@ -123,7 +135,8 @@ async fn symbols_spread_over_connections_until_capacity_is_reached() {
     a.send_json(&json!({"action": "subscribe", "symbols": first, "mode": "ltp"}))
         .await;
     a.next_of_type("subscribed", DEADLINE).await;
-    wait_for_connections(&stack, "304 instruments over two connections", &[200, 104]).await;
+    let two = "304 instruments over two connections";
+    wait_for_connections(&stack, broker, two, &[200, 104]).await;
 
     // 400 more: 296 fit (96 on the second connection, 200 on a third), 104 do not.
     let mut b = WsClient::connect(&stack.ws_url("/ws")).await;
@@ -144,7 +157,8 @@ async fn symbols_spread_over_connections_until_capacity_is_reached() {
         message.contains(second[399].as_str()) && !message.contains(second[0].as_str()),
         "the last ones asked for are refused, the first ones taken: {message}"
     );
-    let full = wait_for_connections(&stack, "600 instruments over three", &[200, 200, 200]).await;
+    let three = "600 instruments over three connections";
+    let full = wait_for_connections(&stack, broker, three, &[200, 200, 200]).await;
 
     // Clients see one state: live once all three connections are.
     let health = wait_for("three connections live", DEADLINE, || async {
@@ -171,7 +185,8 @@ async fn symbols_spread_over_connections_until_capacity_is_reached() {
 
     // B leaves: its 296 are released, the third connection empties and closes.
     b.close().await;
-    let after = wait_for_connections(&stack, "back to two connections", &[200, 104]).await;
+    let back = "back to two connections";
+    let after = wait_for_connections(&stack, broker, back, &[200, 104]).await;
     let health = wait_for("the third connection idle", DEADLINE, || async {
         let h = get_json(&stack.url("/health")).await;
         (h["upstream"]["connections"][2]["state"] == "idle" && h["feed"]["state"] == "live")
@@ -182,17 +197,17 @@ async fn symbols_spread_over_connections_until_capacity_is_reached() {
 
     // The broker never saw an oversized set.
     for c in [&full, &after] {
-        let dhan = &c["dhan"];
-        let most = dhan["max_subscriptions_per_connection"]
+        let sim = &c[broker];
+        let most = sim["max_subscriptions_per_connection"]
             .as_u64()
             .unwrap_or(u64::MAX);
-        assert!(most <= PER_CONNECTION, "a connection held {most}: {dhan}");
-        assert_eq!(dhan["limit_violations"], 0, "{dhan}");
-        assert!(dhan["connections_open"].as_u64() <= Some(CONNECTIONS));
+        assert!(most <= PER_CONNECTION, "a connection held {most}: {sim}");
+        assert_eq!(sim["limit_violations"], 0, "{sim}");
+        assert!(sim["connections_open"].as_u64() <= Some(CONNECTIONS));
     }
     println!(
-        "capacity: most per connection seen {}, limit {PER_CONNECTION}; {:.1} s",
-        after["dhan"]["max_subscriptions_per_connection"],
+        "{broker} capacity: most per connection seen {}, limit {PER_CONNECTION}; {:.1} s",
+        after[broker]["max_subscriptions_per_connection"],
         started.elapsed().as_secs_f64()
     );
     a.close().await;
@@ -206,7 +221,7 @@ async fn client_churn_does_not_become_broker_churn() {
     const SYMBOLS_PER_CLIENT: usize = 5;
     const CHURN: Duration = Duration::from_secs(2);
     let started = Instant::now();
-    let stack = live_stack().await;
+    let stack = live_stack("dhan").await;
     let symbols = option_symbols(&stack, CLIENTS * SYMBOLS_PER_CLIENT).await;
     let before = sim_counters(&stack).await;
     let baseline = upstream_messages(&before);
@@ -252,8 +267,8 @@ async fn client_churn_does_not_become_broker_churn() {
     assert_eq!(sent, CLIENTS * MESSAGES_PER_CLIENT);
 
     // Settled: the upstream carries the runtime's own symbols again and nothing else.
-    let settled =
-        wait_for_connections(&stack, "the churned symbols gone", &[RUNTIME_SYMBOLS]).await;
+    let gone = "the churned symbols gone";
+    let settled = wait_for_connections(&stack, "dhan", gone, &[RUNTIME_SYMBOLS]).await;
     let until_settled = churn_started.elapsed();
     let upstream = upstream_messages(&settled) - baseline;
     // The pace: a burst of MESSAGES_PER_S, then MESSAGES_PER_S a second, from the first

@@ -296,7 +296,9 @@ impl Actor for FeedConnection {
         // Timers died with the previous socket.
         self.drain_scheduled = false;
         if !self.needed() {
-            self.state.park();
+            if self.state.park() {
+                self.publish();
+            }
             tracing::debug!(
                 broker = self.broker(),
                 shard = self.shard,

@@ -13,6 +13,8 @@ use super::outbound::{Outgoing, SocketSet};
 use crate::settings::{Broker, UpstreamSettings};
 use crate::upstream::{subscribe_limits, SubscribeLimits};
 
+/// The reason an idle extra connection gives (it is not in use, so clients never see it).
+pub const IDLE_REASON: &str = "idle: carries no instruments";
 /// Messages a second when no settings say otherwise (`upstream.max_subscribe_messages_per_s`).
 const DEFAULT_MESSAGES_PER_S: u32 = 10;
 
@@ -200,15 +202,15 @@ impl ConnectionState {
     }
 
     /// Nothing to carry on an extra connection: drop the socket without counting a
-    /// failure and stay down. The state leaves Live, so the next connect is announced
-    /// (and replayed) again.
-    pub fn park(&mut self) {
+    /// failure and stay down. The state leaves Live (connecting, reason "idle"), so the
+    /// next connect is announced (and replayed) again. True when that is news to publish.
+    pub fn park(&mut self) -> bool {
         self.parked = true;
         self.closing = true;
         self.live_since = None;
         self.got_data = false;
         self.next_attempt_at = None;
-        self.set_status(FeedState::Connecting, None);
+        self.set_status(FeedState::Connecting, Some(IDLE_REASON.into()))
     }
 
     /// Instruments arrived for a parked connection.
@@ -499,7 +501,8 @@ mod park_tests {
         };
         let mut s = ConnectionState::new(Broker::Dhan, policy);
         assert!(s.connected(Instant::now()));
-        s.park();
+        assert!(s.park(), "going idle is reported");
+        assert!(!s.park(), "once");
         assert!(s.is_parked() && !s.is_live());
         assert_eq!(
             s.state(),

@@ -38,9 +38,12 @@ impl FeedConnection {
                     shard = self.shard,
                     "closing an upstream connection: it carries nothing now"
                 );
-                // Parked first, so neither the stop nor the restart counts as a failure
-                // or announces anything; `started` sees it parked and stays down.
-                self.state.park();
+                // Parked first, so neither the stop nor the restart counts as a failure;
+                // `started` sees it parked and stays down. The registry hears it is idle,
+                // so if it is needed again it counts as connecting until it is live.
+                if self.state.park() {
+                    self.publish();
+                }
                 self.sink = None;
                 ctx.stop();
                 false

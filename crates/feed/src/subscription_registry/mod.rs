@@ -133,16 +133,10 @@ impl SubscriptionRegistry {
     }
 
     /// Tell the followers the one state, if it changed (a connection reported, or one
-    /// came into or went out of use). A connection coming into use is opening: its old
-    /// state no longer counts.
-    fn publish_status(&mut self, before: &[bool], at: chrono::DateTime<Utc>) {
+    /// came into or went out of use).
+    fn publish_status(&mut self, at: chrono::DateTime<Utc>) {
         let needed = self.state.needed();
-        for (shard, (was, is)) in before.iter().zip(&needed).enumerate() {
-            if *is && !*was {
-                self.board.opening(shard);
-            }
-        }
-        if !self.board.has_reports() {
+        if !self.board.has_reports(&needed) {
             return;
         }
         let was_live = self.board.published().map(|s| s.state) == Some(FeedState::Live);
@@ -222,12 +216,11 @@ impl Handler<Subscribe> for SubscriptionRegistry {
                 None => unknown.push(symbol),
             }
         }
-        let before = self.state.needed();
         let subscribed = self.state.subscribe(&msg.subscriber, &known, msg.mode);
         if !subscribed.over_capacity.is_empty() {
             self.log_refusal(&msg.subscriber, &subscribed.over_capacity);
         }
-        self.publish_status(&before, Utc::now());
+        self.publish_status(Utc::now());
         self.schedule_flush(ctx);
         MessageResult(SubscribeAnswer {
             unknown,
@@ -240,9 +233,8 @@ impl Handler<Release> for SubscriptionRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: Release, ctx: &mut Context<Self>) {
-        let before = self.state.needed();
         self.state.release(&msg.subscriber, &msg.symbols);
-        self.publish_status(&before, Utc::now());
+        self.publish_status(Utc::now());
         self.schedule_flush(ctx);
     }
 }
@@ -251,9 +243,8 @@ impl Handler<ReleaseAll> for SubscriptionRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: ReleaseAll, ctx: &mut Context<Self>) {
-        let before = self.state.needed();
         self.state.release_all(&msg.subscriber);
-        self.publish_status(&before, Utc::now());
+        self.publish_status(Utc::now());
         self.schedule_flush(ctx);
     }
 }
@@ -313,8 +304,7 @@ impl Handler<ShardStatusChanged> for SubscriptionRegistry {
         if live {
             self.replay_shard(msg.shard);
         }
-        let needed = self.state.needed();
-        self.publish_status(&needed, at);
+        self.publish_status(at);
     }
 }
 

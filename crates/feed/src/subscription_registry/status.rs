@@ -1,7 +1,10 @@
 //! One feed state for clients out of several connections' states: live when every
 //! needed connection (the first, and any other that carries instruments) is live;
 //! otherwise the state of the needed connection in the worst trouble, its reason prefixed
-//! with which connection it is when more than one is in use.
+//! with which connection it is when more than one is in use. A connection reports every
+//! change itself, going idle included (as connecting), so a connection coming back into
+//! use counts as connecting until its new socket is live, and one that never went idle
+//! (emptied and refilled within one flush window) keeps its live socket and state.
 
 use chrono::{DateTime, Utc};
 use mandi_domain::FeedState;
@@ -30,17 +33,13 @@ impl StatusBoard {
         }
     }
 
-    /// A connection starts carrying instruments again: whatever it said before it went
-    /// idle no longer holds until it reports from its new socket.
-    pub fn opening(&mut self, shard: usize) {
-        if let Some(slot) = self.shards.get_mut(shard) {
-            *slot = None;
-        }
-    }
-
-    /// Whether any connection has reported yet (before that, clients know nothing new).
-    pub fn has_reports(&self) -> bool {
-        self.shards.iter().any(Option::is_some)
+    /// Whether any connection in use has reported yet (before that, clients know nothing
+    /// new: an idle one saying so is not news).
+    pub fn has_reports(&self, needed: &[bool]) -> bool {
+        self.shards
+            .iter()
+            .zip(needed)
+            .any(|(status, needed)| *needed && status.is_some())
     }
 
     /// The state for clients given which connections are needed, stamped `at`.
@@ -225,17 +224,23 @@ mod tests {
     }
 
     #[test]
-    fn published_once_per_change_and_reset_when_a_connection_reopens() {
+    fn published_once_per_change_and_again_when_an_idle_connection_comes_back() {
         let at = DateTime::<Utc>::UNIX_EPOCH;
         let mut board = StatusBoard::new(2);
-        assert!(!board.has_reports());
+        board.report(1, status(FeedState::Connecting, Some("idle")));
+        assert!(
+            !board.has_reports(&[true, false]),
+            "only an idle one said anything"
+        );
         board.report(0, status(FeedState::Live, None));
         board.report(1, status(FeedState::Live, None));
         let first = board.publishable(&[true, true], at);
         assert_eq!(first.map(|s| s.state), Some(FeedState::Live));
         assert_eq!(board.publishable(&[true, true], at), None, "nothing new");
-        // Connection 1 went idle and is needed again: live only once it says so.
-        board.opening(1);
+        // Connection 1 went idle (its report says so); not in use, it does not count.
+        board.report(1, status(FeedState::Connecting, Some("idle")));
+        assert_eq!(board.publishable(&[true, false], at), None, "still live");
+        // In use again: connecting until its new socket says live.
         let reopening = board.publishable(&[true, true], at);
         assert_eq!(reopening.map(|s| s.state), Some(FeedState::Connecting));
         board.report(1, status(FeedState::Live, None));
