@@ -20,7 +20,6 @@ pub use messages::{
     AuthStatus, CheckTokenNow, GetAuthStatus, GetCredentials, NotifyOnNewToken, ReplaceCredentials,
     ReportAuthFailure, SetCredentials, TokenAdopted, ValidateToken,
 };
-pub(crate) use state::required_var;
 pub use state::{
     credentials_broker, credentials_from, credentials_from_env, credentials_from_text,
     profile_request, AuthError, AuthState, TokenStatus, PROFILE_BODY_LIMIT_BYTES,

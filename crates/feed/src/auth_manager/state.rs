@@ -3,75 +3,14 @@
 //! which request and how to read its answer are each broker's (`upstream::<broker>::auth`).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use super::messages::AuthStatus;
 use crate::settings::{Broker, Credentials};
+pub use crate::upstream::verdict::{AuthError, TokenStatus};
 use crate::upstream::{self, ProfileRequest};
 
 /// Cap on the profile response body we read; the real one is well under 1 KB.
 pub const PROFILE_BODY_LIMIT_BYTES: usize = 64 * 1024;
-
-/// What the broker's REST profile endpoint says about the token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenStatus {
-    Valid,
-    Expired,
-    Invalid,
-    /// Not checked yet, or the check could not reach a verdict (network, 5xx, 429).
-    Unknown,
-}
-
-impl TokenStatus {
-    /// Whether the broker positively refused the token (the feed must not connect).
-    pub fn is_rejected(self) -> bool {
-        matches!(self, TokenStatus::Expired | TokenStatus::Invalid)
-    }
-
-    /// The verdict of a profile answer with HTTP `status`. Only 401/403 blame the token;
-    /// 429 and 5xx say nothing about it. `expired` reads the body, in the broker's terms,
-    /// only when the token is blamed.
-    pub fn from_profile(status: u16, expired: impl FnOnce() -> bool) -> TokenStatus {
-        match status {
-            200..=299 => TokenStatus::Valid,
-            401 | 403 => {
-                if expired() {
-                    TokenStatus::Expired
-                } else {
-                    TokenStatus::Invalid
-                }
-            }
-            _ => TokenStatus::Unknown,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenStatus::Valid => "valid",
-            TokenStatus::Expired => "expired",
-            TokenStatus::Invalid => "invalid",
-            TokenStatus::Unknown => "unknown",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum AuthError {
-    #[error("{var} is not set: {fix}")]
-    MissingVariable {
-        var: &'static str,
-        fix: &'static str,
-    },
-    #[error("credentials are for {credentials} but the upstream broker is {upstream}: set the credentials of the configured broker")]
-    BrokerMismatch {
-        credentials: &'static str,
-        upstream: &'static str,
-    },
-    #[error("invalid REST url {url:?}: {reason}")]
-    InvalidRestUrl { url: String, reason: String },
-}
 
 /// Credentials for `broker` from its environment variables (`DHAN_CLIENT_ID`/
 /// `DHAN_ACCESS_TOKEN` or `KITE_API_KEY`/`KITE_ACCESS_TOKEN`). An empty variable counts
@@ -86,19 +25,6 @@ pub fn credentials_from(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Credentials, AuthError> {
     upstream::credentials_from(broker, &lookup)
-}
-
-/// One credential variable: trimmed, and an empty one counts as missing (`fix` says how
-/// to set it).
-pub fn required_var(
-    lookup: &dyn Fn(&str) -> Option<String>,
-    var: &'static str,
-    fix: &'static str,
-) -> Result<String, AuthError> {
-    lookup(var)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .ok_or(AuthError::MissingVariable { var, fix })
 }
 
 /// Credentials from a `KEY=VALUE` file (the same variable names as the environment;

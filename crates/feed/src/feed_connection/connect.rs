@@ -10,10 +10,10 @@ use awc::error::WsProtocolError;
 use awc::ws;
 use futures_util::{Sink, Stream, StreamExt};
 
-use super::failure::Failure;
 use crate::auth_manager::{AuthManager, GetCredentials, ValidateToken};
 use crate::settings::UpstreamSettings;
 use crate::upstream;
+use crate::upstream::Failure;
 
 /// Largest WebSocket message accepted. A Kite frame with 3000 full packets is ~560 KB;
 /// Dhan packets are at most 162 bytes.

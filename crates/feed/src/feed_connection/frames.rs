@@ -11,10 +11,10 @@ use awc::ws;
 use chrono::{DateTime, Utc};
 use mandi_domain::TickUpdate;
 
-use super::failure::{Failure, FailureKind};
 use super::messages::TicksReceived;
 use super::FeedConnection;
 use crate::upstream::{self, Conversion, Skipped};
+use crate::upstream::{Failure, FailureKind};
 
 impl FeedConnection {
     pub(super) fn on_binary(

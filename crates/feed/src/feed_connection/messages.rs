@@ -6,15 +6,8 @@ use mandi_domain::{Instrument, Mode};
 use serde::Serialize;
 
 pub use crate::backplane::{FeedStatusChanged, TicksReceived};
+pub use crate::upstream::UpstreamChange;
 pub use mandi_domain::FeedState;
-
-/// One upstream instrument's mode moving from `from` to `to` (None = not subscribed).
-#[derive(Clone, Debug, PartialEq)]
-pub struct UpstreamChange {
-    pub instrument: Instrument,
-    pub from: Option<Mode>,
-    pub to: Option<Mode>,
-}
 
 /// Registry → feed: the changes to this connection's set, gathered over one flush
 /// window. A live socket is told them (paced); a disconnected one only keeps the set,

@@ -6,7 +6,6 @@
 //! `upstream`.
 
 mod connect;
-mod failure;
 mod frames;
 pub mod messages;
 mod outbound;
@@ -31,7 +30,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 pub use connect::MAX_FRAME_SIZE_BYTES;
-pub use failure::{
+// The failure classes live with the broker knowledge that produces them.
+pub use crate::upstream::failure::{
     Failure, FailureKind, AUTH_RETRY_FLOOR, FATAL_RETRY_FLOOR, THROTTLED_RETRY_FLOOR,
 };
 pub use outbound::{Outgoing, SocketSet};

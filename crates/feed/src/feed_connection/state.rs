@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use mandi_domain::{Instrument, Mode};
 
-use super::failure::Failure;
 use super::messages::{FeedHealth, FeedState, FeedStatusChanged, UpstreamChange};
 use super::outbound::{Outgoing, SocketSet};
 use crate::settings::{Broker, UpstreamSettings};
+use crate::upstream::Failure;
 use crate::upstream::{subscribe_limits, SubscribeLimits};
 
 /// The reason an idle extra connection gives (it is not in use, so clients never see it).
@@ -525,8 +525,8 @@ mod park_tests {
 mod tests {
     use mandi_domain::{Exchange, Segment};
 
-    use super::super::failure::FailureKind;
     use super::*;
+    use crate::upstream::FailureKind;
 
     fn policy() -> BackoffPolicy {
         BackoffPolicy {

@@ -5,7 +5,7 @@
 use mandi_domain::time::round_to_tick;
 use mandi_domain::TickUpdate;
 
-use crate::feed_connection::Failure;
+use crate::upstream::Failure;
 
 /// Why a packet produced no update; the actor counts each kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,8 +10,8 @@ use mandi_instruments::InstrumentIndex;
 use mandi_protocol::dhan::rest::RestError;
 
 use super::{Converted, QuoteBatch, QuoteEndpoint};
-use crate::feed_connection::messages::UpstreamChange;
 use crate::settings::{Broker, UpstreamSettings};
+use crate::upstream::UpstreamChange;
 
 fn inst(symbol: &str, segment: Segment, id: u32, token: u32) -> Instrument {
     Instrument {

@@ -15,13 +15,16 @@
 //!  whoever picks the master (master.source = "broker") ─ master_url, master_kind
 //! ```
 
+mod change;
 pub mod conversion;
 pub mod dhan;
+pub mod failure;
 #[cfg(test)]
 mod fixtures;
 pub mod http;
 pub mod kite;
 pub mod quote;
+pub mod verdict;
 
 use std::time::Duration;
 
@@ -36,9 +39,10 @@ pub use http::{CallError, HttpCall, ProfileRequest, Verb, USER_AGENT};
 pub use kite::{KiteCommand, KiteText};
 pub use quote::{Converted, QuoteBatch, QuoteEndpoint, QuoteRow};
 
-use crate::auth_manager::{AuthError, TokenStatus};
-use crate::feed_connection::messages::UpstreamChange;
-use crate::feed_connection::Failure;
+pub use change::UpstreamChange;
+pub use failure::{Failure, FailureKind};
+pub use verdict::{AuthError, TokenStatus};
+
 use crate::settings::{Broker, Credentials, UpstreamSettings};
 
 /// What a broker's feed lets one account carry.
@@ -392,7 +396,6 @@ fn wrap<C>(commands: Vec<C>, into: impl Fn(C) -> UpstreamCommand) -> Vec<Upstrea
 mod tests {
     use super::fixtures::{change, nifty};
     use super::*;
-    use crate::feed_connection::FailureKind;
 
     fn dhan_credentials() -> Credentials {
         Credentials::Dhan {

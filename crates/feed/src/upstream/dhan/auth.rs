@@ -5,8 +5,8 @@
 use base64::Engine;
 use chrono::{DateTime, Utc};
 
-use crate::auth_manager::{required_var, AuthError, TokenStatus};
 use crate::settings::Credentials;
+use crate::upstream::verdict::{required_var, AuthError, TokenStatus};
 use crate::upstream::ProfileRequest;
 
 const CREDENTIALS_FIX: &str = "export DHAN_CLIENT_ID and DHAN_ACCESS_TOKEN (generate the token on web.dhan.co), or run against the built-in simulator";

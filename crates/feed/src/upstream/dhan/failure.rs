@@ -7,8 +7,8 @@ use std::time::Duration;
 use mandi_protocol::dhan::DhanDisconnectReason;
 
 use super::BROKER;
-use crate::auth_manager::TokenStatus;
-use crate::feed_connection::{Failure, FailureKind};
+use crate::upstream::TokenStatus;
+use crate::upstream::{Failure, FailureKind};
 
 /// A close this soon after the upgrade, with no data yet, hints at the account.
 pub const EARLY_CLOSE: Duration = Duration::from_secs(10);
@@ -100,7 +100,7 @@ pub fn token_rejected(status: TokenStatus) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed_connection::messages::FeedState;
+    use mandi_domain::FeedState;
 
     struct TestCase {
         name: &'static str,

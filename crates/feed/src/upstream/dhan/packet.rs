@@ -442,7 +442,7 @@ mod tests {
         assert_eq!(seen.len(), 1, "the packet after the disconnect is not read");
         assert_eq!(
             end.disconnect.map(|f| f.kind),
-            Some(crate::feed_connection::FailureKind::Auth)
+            Some(crate::upstream::FailureKind::Auth)
         );
 
         let mut seen = Vec::new();

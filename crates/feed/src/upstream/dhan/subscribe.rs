@@ -6,7 +6,7 @@
 use mandi_domain::{Instrument, Mode, Segment};
 use mandi_protocol::dhan;
 
-use crate::feed_connection::messages::UpstreamChange;
+use crate::upstream::UpstreamChange;
 use crate::upstream::UpstreamMessage;
 
 /// One logical Dhan request; `encode` may split it into several messages.

@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use mandi_domain::time::IST;
 use mandi_protocol::kite::rest as kite_rest;
 
-use crate::auth_manager::{required_var, AuthError, TokenStatus};
 use crate::settings::Credentials;
+use crate::upstream::verdict::{required_var, AuthError, TokenStatus};
 use crate::upstream::ProfileRequest;
 
 const CREDENTIALS_FIX: &str = "export KITE_API_KEY and KITE_ACCESS_TOKEN (log in through Kite Connect to get today's token), or run against the built-in simulator";

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::BROKER;
-use crate::auth_manager::TokenStatus;
-use crate::feed_connection::{Failure, FailureKind};
+use crate::upstream::TokenStatus;
+use crate::upstream::{Failure, FailureKind};
 
 const TOKEN_FIX: &str =
     "log in through Kite Connect for today's access token and POST it to /api/auth/token (tokens expire at 06:00 IST; no restart needed)";
@@ -39,7 +39,7 @@ pub fn token_rejected(status: TokenStatus) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed_connection::messages::FeedState;
+    use mandi_domain::FeedState;
 
     struct TestCase {
         name: &'static str,

@@ -6,7 +6,7 @@ use mandi_domain::{Instrument, Mode};
 use mandi_protocol::kite::KiteRequest;
 
 use super::connect::LIMITS;
-use crate::feed_connection::messages::UpstreamChange;
+use crate::upstream::UpstreamChange;
 use crate::upstream::UpstreamMessage;
 
 /// One logical Kite request; `encode` may split it into several messages.

@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
-use super::messages::FeedState;
-use crate::auth_manager::TokenStatus;
+use mandi_domain::FeedState;
+
+use super::verdict::TokenStatus;
 
 /// The broker refused the credentials: retrying sooner cannot help and looks like a
 /// storm from their side (the Kite 403 console spam).
