@@ -4,7 +4,7 @@ CARGO ?= cargo
 PY := .venv/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run sim test test-rust test-oracle test-browser bench check lint fmt clean
+.PHONY: help run sim test test-rust test-oracle test-browser bench bench-load check lint fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -33,6 +33,17 @@ bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9) a
 	$(CARGO) bench -p mandi-fanout --bench tick_json -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-instruments --bench master -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-trading --bench strategy_latency
+
+# Where cargo puts the release binaries the load run starts.
+BENCH_TARGET := $(or $(CARGO_TARGET_DIR),target)
+
+# 1,000 clients on each of two servers need ~3,000 descriptors: raise the limit in the recipe's
+# shell (a bash builtin), up to the hard limit where 65536 is not allowed.
+bench-load: ## fan-out/latency load run (P2 P4 P5 P7 P8), mandi vs a raw reference server, ~4 min; LOADGEN_ARGS=--quick for a smoke
+	$(CARGO) build --release -p mandi-server --bin mandi
+	$(CARGO) build --release -p mandi-loadgen --bin mandi-loadgen
+	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+		$(BENCH_TARGET)/release/mandi-loadgen --mandi $(BENCH_TARGET)/release/mandi $(LOADGEN_ARGS)
 
 check: ## quick loop: rustfmt check, clippy with warnings as errors, cargo tests
 	$(CARGO) fmt --all -- --check

@@ -16,7 +16,8 @@ The layers, lowest first (a crate may depend only on crates of a LOWER rank):
     7 runtime
     8 server
 
-Off to the side: simulator (depends only on domain and protocol), testkit and tests (anything).
+Off to the side: simulator and loadgen (depend only on domain and protocol), testkit and tests
+(anything).
 Dev-dependencies may also point at testkit and simulator, and at any lower crate, never upward.
 A crate in the table that is not in the workspace yet is skipped; a workspace crate that is not in
 the table is a violation until it is added here.
@@ -56,6 +57,8 @@ PURE_FORBIDDEN = {
 # Crates outside the chain: what each may take as a normal or build dependency (None: anything).
 SIDE = {
     "mandi-simulator": {"mandi-domain", "mandi-protocol"},
+    # The load generator talks to mandi over sockets only; it starts the binary, never links it.
+    "mandi-loadgen": {"mandi-domain", "mandi-protocol"},
     "mandi-testkit": None,
     "mandi-tests": None,
 }
