@@ -24,6 +24,10 @@
 //! order submitted on such a quote is rejected instead of waiting to fill later at a price
 //! its caller never saw. Limits and stops submitted on one are accepted and wait.
 //!
+//! **Limits.** [`OrderLimits`] says what a caller may ask for at all (text lengths, lots,
+//! prices on the grid and near the last price); the caller checks them before the book
+//! sees an order, so an absurd request is refused rather than booked as a rejection.
+//!
 //! **Sequencing.** Resting orders see a new quote before orders submitted on it do.
 //!
 //! **Accounting.** Average-cost positions; realized PnL gross of charges; charges per fill
@@ -34,6 +38,7 @@ mod book;
 mod charges;
 mod event;
 mod fill;
+mod limits;
 mod matching;
 mod order;
 mod position;
@@ -44,14 +49,17 @@ mod settings;
 mod summary;
 mod validate;
 
-pub use book::{PaperBook, PaperSnapshot};
+pub use book::{AccountRecord, BookUndo, PaperBook, PaperSnapshot};
 pub use charges::{ChargeRates, Charges, ClassRates, ExchangeRates, InstrumentClass, OrderToDate};
 pub use event::PaperEvent;
 pub use fill::{Fill, Liquidity};
+pub use limits::{
+    last_price, LimitError, OrderField, OrderLimits, MAX_PRICE_INR, MAX_REASON_CHARS, MAX_TAG_CHARS,
+};
 pub use order::{FillId, Order, OrderId, OrderKind, OrderRequest, OrderStatus, Side};
 pub use position::Position;
 pub use price::{is_on_tick, round_paise, PRICE_TOLERANCE_INR};
-pub use quote::quote_age_ms;
+pub use quote::{quote_age_ms, quote_refusal};
 pub use reason::{CancelError, PriceField, RefuseReason, RejectReason, RestoreError};
 pub use settings::PaperSettings;
 pub use summary::{mark_price, AccountSummary, Marks};

@@ -24,6 +24,17 @@ pub fn quote_age_ms(tick: &Tick, now: DateTime<Utc>) -> i64 {
     (now - stamp).num_milliseconds().max(0)
 }
 
+/// Why a quote may not be traded on at `now`, if it may not: the stale guard as a
+/// question, for a caller deciding whether to wait for a fresher one.
+pub fn quote_refusal(
+    instrument: &Instrument,
+    tick: &Tick,
+    now: DateTime<Utc>,
+    max_quote_age_ms: u64,
+) -> Option<RefuseReason> {
+    check_quote(instrument, tick, now, max_quote_age_ms).err()
+}
+
 /// Check a quote for trading. The checks run in a fixed order so the reason reported
 /// for a quote that fails several is always the same one.
 pub(crate) fn check_quote(

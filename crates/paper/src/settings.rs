@@ -21,6 +21,18 @@ pub struct PaperSettings {
     /// against. Default 5000 ms.
     pub max_quote_age_ms: u64,
     pub charges: ChargeRates,
+    /// The most lots one order may ask for; more is refused before the book sees it
+    /// (`lots_out_of_range`). Default 100.
+    pub max_lots_per_order: u32,
+    /// How far a limit or trigger price may sit from the last price, in percent of it;
+    /// further is refused before the book sees it (`price_out_of_band`). Checked only
+    /// when a last price is known. Default 100: up to twice the last price, and down to
+    /// one tick (a bid far below the market, a stop at half the entry).
+    pub max_price_deviation_pct: f64,
+    /// An instrument traded in the last this-many seconds keeps streaming even when its
+    /// position is flat and it has no open order, so the next order meets a live quote.
+    /// Default 300.
+    pub keep_streaming_after_trade_s: u64,
 }
 
 impl Default for PaperSettings {
@@ -31,7 +43,25 @@ impl Default for PaperSettings {
             protection_ticks: 5,
             max_quote_age_ms: 5_000,
             charges: ChargeRates::default(),
+            max_lots_per_order: 100,
+            max_price_deviation_pct: 100.0,
+            keep_streaming_after_trade_s: 300,
         }
+    }
+}
+
+impl PaperSettings {
+    /// Whether two settings fill and charge alike. The order limits and the streaming
+    /// window are the runtime's, read from config at every start; the rest belongs to
+    /// the account and is kept with it.
+    pub fn same_fill_model(&self, other: &PaperSettings) -> bool {
+        let runtime_only = PaperSettings {
+            max_lots_per_order: self.max_lots_per_order,
+            max_price_deviation_pct: self.max_price_deviation_pct,
+            keep_streaming_after_trade_s: self.keep_streaming_after_trade_s,
+            ..other.clone()
+        };
+        *self == runtime_only
     }
 }
 
@@ -46,5 +76,23 @@ mod tests {
         assert_eq!(s.max_quote_age_ms, 5_000);
         assert_eq!(s.starting_cash, 1_000_000.0);
         assert_eq!(s.charges, ChargeRates::default());
+        assert_eq!(s.max_lots_per_order, 100);
+    }
+
+    #[test]
+    fn the_fill_model_ignores_the_runtime_limits() {
+        let base = PaperSettings::default();
+        let limits = PaperSettings {
+            max_lots_per_order: 5,
+            max_price_deviation_pct: 10.0,
+            keep_streaming_after_trade_s: 0,
+            ..PaperSettings::default()
+        };
+        assert!(base.same_fill_model(&limits));
+        let slipped = PaperSettings {
+            slippage_ticks: 1,
+            ..PaperSettings::default()
+        };
+        assert!(!base.same_fill_model(&slipped));
     }
 }

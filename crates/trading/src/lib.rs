@@ -5,7 +5,7 @@
 //!           └──TicksPublished──▶ PaperExecutor ◀──PlaceOrder / CancelOrder── runners, HTTP
 //!  PaperExecutor, runners ──Subscribe / Release (backplane Interest)──▶ the feed's registry
 //!  PaperExecutor, runners ──TradingUpdate (a Recipient they are handed)──▶ the client sockets
-//!  PaperExecutor, runners ──rows──▶ Journal (SQLite)
+//!  PaperExecutor, runners ──rows──▶ JournalHandle ──▶ the journal's own thread (SQLite)
 //! ```
 //!
 //! It depends on the fan-out's published ticks and the feed's interest messages, and on

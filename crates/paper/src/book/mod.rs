@@ -4,6 +4,7 @@
 mod execute;
 mod queries;
 mod snapshot;
+mod undo;
 mod work;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use mandi_domain::{Instrument, Tick};
 
 pub use snapshot::PaperSnapshot;
+pub use undo::{AccountRecord, BookUndo};
 use work::QuoteAt;
 
 use crate::quote::check_quote;

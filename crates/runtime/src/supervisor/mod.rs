@@ -36,7 +36,7 @@ use mandi_feed::subscription_registry::{
     AttachFeed, AttachShard, FollowFeedStatus, GetUpstreamCapacity, Subscribe, SubscriptionRegistry,
 };
 use mandi_feed::upstream::limits_in_force;
-use mandi_trading::paper_executor::PaperExecutor;
+use mandi_trading::paper_executor::{PaperExecutor, PaperHealth};
 use mandi_trading::strategy_host::StrategyHost;
 use mandi_trading::strategy_runner::RunnerDeps;
 
@@ -75,6 +75,9 @@ pub struct RuntimeHandle {
     pub clock: Addr<MarketClock>,
     pub fallback: Addr<RestFallback>,
     pub executor: Addr<PaperExecutor>,
+    /// The paper account's figures and its journal's, read without asking the executor
+    /// (which may be waiting on the journal).
+    pub paper: PaperHealth,
     pub strategies: Addr<StrategyHost>,
 }
 
@@ -175,15 +178,17 @@ impl RuntimeSupervisor {
             .clock
             .clone()
             .unwrap_or_else(mandi_trading::clock::system_clock);
+        let paper_health = PaperHealth::default();
         let executor = {
             let t = &settings.trading;
             let (paper, journal, index) = (t.paper.clone(), t.journal_path.clone(), index.clone());
             let (registry, updates) = (interest.clone(), vec![broadcaster.clone().recipient()]);
-            let clock = trading_clock.clone();
+            let (clock, health) = (trading_clock.clone(), paper_health.clone());
             start_resilient("paper_executor", restarts.clone(), move |_| {
                 PaperExecutor::new(paper, journal, index, clock)
                     .with_registry(registry)
                     .with_updates(updates)
+                    .with_health(health)
             })
         };
         let strategies = {
@@ -310,6 +315,7 @@ impl RuntimeSupervisor {
             clock,
             fallback,
             executor,
+            paper: paper_health,
             strategies,
         })
     }
@@ -368,6 +374,7 @@ impl RuntimeHandle {
             auth,
             rest_fallback,
             master,
+            paper: self.paper.report(),
             timestamp: now,
         })
     }

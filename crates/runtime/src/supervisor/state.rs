@@ -47,6 +47,9 @@ pub struct HealthReport {
     pub rest_fallback: FallbackStatus,
     /// The instrument master: where it came from, when, and the last reload's error.
     pub master: mandi_feed::instrument_directory::MasterStatus,
+    /// The paper account: orders, fills, refusals, what it streams, and its journal
+    /// (calls, errors with the last one's text and time, calls waiting).
+    pub paper: mandi_trading::paper_executor::ExecutorStats,
     pub timestamp: DateTime<Utc>,
 }
 

@@ -155,6 +155,31 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
         ));
     }
     positive("paper.max_quote_age_ms", paper.max_quote_age_ms)?;
+    if !(1..=100_000).contains(&paper.max_lots_per_order) {
+        return Err(ConfigError::new(
+            "paper.max_lots_per_order",
+            format!("{} lots is out of range", paper.max_lots_per_order),
+            "use 1 to 100000 (100 is the default)",
+        ));
+    }
+    let pct = paper.max_price_deviation_pct;
+    if !(pct.is_finite() && pct > 0.0 && pct <= 1000.0) {
+        return Err(ConfigError::new(
+            "paper.max_price_deviation_pct",
+            format!("{pct} is out of range"),
+            "use a percentage above 0 and at most 1000 (100, the default, allows up to twice the last price)",
+        ));
+    }
+    if paper.keep_streaming_after_trade_s > 86_400 {
+        return Err(ConfigError::new(
+            "paper.keep_streaming_after_trade_s",
+            format!(
+                "{} s is more than a day",
+                paper.keep_streaming_after_trade_s
+            ),
+            "use 0 to 86400 seconds (300 is the default; 0 releases a flat instrument at once)",
+        ));
+    }
     let fb = &cfg.rest_fallback;
     if !(fb.max_requests_per_s > 0.0 && fb.max_requests_per_s <= 1.0) {
         return Err(ConfigError::new(

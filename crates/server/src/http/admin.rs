@@ -312,8 +312,60 @@ async fn metrics(state: web::Data<AppState>, security: web::Data<Security>) -> H
             h.last_tick_age_s.unwrap_or(-1.0),
         ),
     ];
+    let paper = &h.paper;
+    let journal = paper.journal.clone().unwrap_or_default();
+    let paper_rows: [(&str, &str, &str, f64); 8] = [
+        (
+            "mandi_paper_orders_total",
+            "counter",
+            "paper orders placed, rejected ones included",
+            paper.orders as f64,
+        ),
+        (
+            "mandi_paper_fills_total",
+            "counter",
+            "paper fills",
+            paper.fills as f64,
+        ),
+        (
+            "mandi_paper_refused_by_limits_total",
+            "counter",
+            "paper orders refused by the order limits (400)",
+            paper.refused_by_limits as f64,
+        ),
+        (
+            "mandi_paper_streaming_instruments",
+            "gauge",
+            "instruments the paper account keeps streaming",
+            paper.streaming as f64,
+        ),
+        (
+            "mandi_journal_calls_total",
+            "counter",
+            "paper journal calls run on its thread",
+            journal.calls as f64,
+        ),
+        (
+            "mandi_journal_errors_total",
+            "counter",
+            "paper journal calls that failed; an order among them was refused with 503",
+            journal.errors as f64,
+        ),
+        (
+            "mandi_journal_pending",
+            "gauge",
+            "paper journal calls queued or running",
+            journal.pending as f64,
+        ),
+        (
+            "mandi_journal_slowest_call_seconds",
+            "gauge",
+            "the slowest paper journal call since start",
+            journal.slowest_call_ms / 1000.0,
+        ),
+    ];
     let mut out = String::with_capacity(4096);
-    for (name, kind, help, value) in rows {
+    for (name, kind, help, value) in rows.into_iter().chain(paper_rows) {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
         ));

@@ -4,10 +4,12 @@
 //! `GET /api/bots/events[?bot=..&limit=..]`, `POST /api/bots/{name}/exit`.
 //! Order, fill and position updates are pushed on `/ws` (see docs/paper-trading.md).
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use mandi_paper::{CancelError, OrderId, OrderKind, OrderRequest, OrderStatus, Side};
+use mandi_paper::{CancelError, LimitError, OrderId, OrderKind, OrderRequest, OrderStatus, Side};
 use mandi_trading::paper_executor::{
-    CancelOrder, GetBotEvents, GetFills, GetOrders, GetPositions, PlaceOrder,
+    CancelOrder, CancelRefused, GetBotEvents, GetFills, GetOrders, GetPositions, PlaceError,
+    PlaceOrder,
 };
 use mandi_trading::strategy_host::{ExitBot, GetBots};
 use serde::Deserialize;
@@ -29,7 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/bots/{name}/exit", web::post().to(exit_bot));
 }
 
-fn error(status: actix_web::http::StatusCode, code: &str, message: String) -> HttpResponse {
+fn error(status: StatusCode, code: &str, message: String) -> HttpResponse {
     HttpResponse::build(status).json(serde_json::json!({"error": code, "message": message}))
 }
 
@@ -52,7 +54,7 @@ async fn orders(q: web::Query<OrdersQuery>, state: web::Data<AppState>) -> HttpR
         Some("open") => true,
         Some(other) => {
             return error(
-                actix_web::http::StatusCode::BAD_REQUEST,
+                StatusCode::BAD_REQUEST,
                 "bad_status",
                 format!("status `{other}` is not known: use `open` or `all`"),
             )
@@ -88,11 +90,7 @@ struct NewOrder {
 }
 
 fn bad_order(message: String) -> HttpResponse {
-    error(
-        actix_web::http::StatusCode::BAD_REQUEST,
-        "bad_order",
-        message,
-    )
+    error(StatusCode::BAD_REQUEST, "bad_order", message)
 }
 
 fn order_request(o: NewOrder) -> Result<(String, OrderRequest), String> {
@@ -124,8 +122,9 @@ fn order_request(o: NewOrder) -> Result<(String, OrderRequest), String> {
     };
     let tag = o.tag.unwrap_or_else(|| "api".into());
     // `<bot>#<n>` tags are the bots' order keys; an external order must not look like one.
-    if tag.contains('#') || tag.len() > 64 {
-        return Err("`tag` must be at most 64 characters without `#`".into());
+    // Lengths, lots and prices are the executor's limits (`limit_refused`).
+    if tag.contains('#') {
+        return Err("`tag` must not contain `#`: `<bot>#<n>` is the bots' own form".into());
     }
     Ok((
         o.symbol,
@@ -158,13 +157,32 @@ async fn place(body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
             HttpResponse::UnprocessableEntity().json(outcome)
         }
         Ok(Ok(outcome)) => HttpResponse::Created().json(outcome),
-        Ok(Err(e)) => error(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "order_refused",
-            e.to_string(),
-        ),
+        Ok(Err(PlaceError::OutOfLimits(e))) => limit_refused(&e),
+        Ok(Err(e @ PlaceError::JournalUnavailable(_))) => journal_unavailable(e.to_string()),
+        Ok(Err(e)) => error(StatusCode::BAD_REQUEST, "order_refused", e.to_string()),
         Err(e) => unavailable("paper executor", e),
     }
+}
+
+/// `400 {"error":"reason_too_long","field":"reason","limit":256,"message":..}`: the
+/// limit's own code, the body key, and the limit's figures (`limit`, `tick_size`,
+/// `last_price`, `limit_pct`, as the limit has them).
+fn limit_refused(e: &LimitError) -> HttpResponse {
+    let mut body = serde_json::to_value(e).unwrap_or_default();
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("code");
+        fields.insert("error".into(), e.code().into());
+        fields.insert("field".into(), e.field().key().into());
+        fields.insert("message".into(), e.to_string().into());
+    }
+    HttpResponse::BadRequest().json(body)
+}
+
+/// `503 {"error":"journal_unavailable",..}`: nothing was applied; the caller may retry.
+fn journal_unavailable(message: String) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header(("Retry-After", "1"))
+        .json(serde_json::json!({"error": "journal_unavailable", "message": message}))
 }
 
 async fn cancel(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
@@ -181,16 +199,11 @@ async fn cancel(path: web::Path<String>, state: web::Data<AppState>) -> HttpResp
         .await
     {
         Ok(Ok(order)) => HttpResponse::Ok().json(serde_json::json!({"order": order})),
-        Ok(Err(e @ CancelError::UnknownOrder(_))) => error(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "unknown_order",
-            e.to_string(),
-        ),
-        Ok(Err(e)) => error(
-            actix_web::http::StatusCode::CONFLICT,
-            "not_open",
-            e.to_string(),
-        ),
+        Ok(Err(CancelRefused::Book(e @ CancelError::UnknownOrder(_)))) => {
+            error(StatusCode::NOT_FOUND, "unknown_order", e.to_string())
+        }
+        Ok(Err(CancelRefused::Book(e))) => error(StatusCode::CONFLICT, "not_open", e.to_string()),
+        Ok(Err(e @ CancelRefused::JournalUnavailable(_))) => journal_unavailable(e.to_string()),
         Err(e) => unavailable("paper executor", e),
     }
 }
@@ -239,7 +252,7 @@ async fn exit_bot(path: web::Path<String>, state: web::Data<AppState>) -> HttpRe
         Ok(true) => HttpResponse::Accepted()
             .json(serde_json::json!({"status": "exit requested", "bot": name})),
         Ok(false) => error(
-            actix_web::http::StatusCode::NOT_FOUND,
+            StatusCode::NOT_FOUND,
             "unknown_bot",
             format!("no bot is named `{name}`: see GET /api/bots"),
         ),

@@ -1,8 +1,10 @@
-//! The journal's tables and the row writers for paper events. Rows keep the fields an
+//! The journal's tables and the row writers for paper calls. Rows keep the fields an
 //! operator queries (`sqlite3 paper-journal.sqlite "select * from fills"`) as columns,
-//! and the full record as JSON in `body`.
+//! and the full record as JSON in `body`; the book is read back from the bodies.
 
-use mandi_paper::{Order, OrderKind, OrderStatus, PaperEvent};
+use chrono::{DateTime, Utc};
+use mandi_domain::Tick;
+use mandi_paper::{AccountRecord, Fill, Order, OrderKind, OrderStatus, PaperEvent, Position};
 use mandi_strategy::clock::ist_date;
 use rusqlite::{params, Connection, Transaction};
 use serde::Serialize;
@@ -58,6 +60,18 @@ CREATE TABLE IF NOT EXISTS positions (
     updated_at TEXT NOT NULL,
     body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS account (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    cash REAL NOT NULL,
+    next_order_id INTEGER NOT NULL,
+    next_fill_id INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS last_quotes (
+    symbol TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS book_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     body TEXT NOT NULL,
@@ -109,7 +123,7 @@ pub(super) fn counts(conn: &Connection) -> rusqlite::Result<Counts> {
     })
 }
 
-/// The event row, plus the fill, position or order row it carries.
+/// The event row.
 pub(super) fn insert_event(tx: &Transaction<'_>, event: &PaperEvent) -> rusqlite::Result<()> {
     let (kind, order_id, at) = match event {
         PaperEvent::OrderAccepted {
@@ -138,69 +152,104 @@ pub(super) fn insert_event(tx: &Transaction<'_>, event: &PaperEvent) -> rusqlite
         } => ("order_cancelled", order_id.0, *processed_at),
         PaperEvent::PositionChanged { processed_at, .. } => ("position_changed", 0, *processed_at),
     };
-    tx.execute(
-        "INSERT INTO events (at, kind, order_id, body) VALUES (?1, ?2, ?3, ?4)",
-        params![
+    tx.prepare_cached("INSERT INTO events (at, kind, order_id, body) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![
             at.to_rfc3339(),
             kind,
             (order_id > 0).then_some(order_id as i64),
             to_json(event)
-        ],
-    )?;
-    match event {
-        PaperEvent::OrderFilled { fill } => {
-            tx.execute(
-                "INSERT OR REPLACE INTO fills (fill_id, order_id, symbol, side, quantity, price, charges,
-                   tag, reason, filled_at, ist_date, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    fill.fill_id.0 as i64,
-                    fill.order_id.0 as i64,
-                    &*fill.symbol,
-                    side_str(fill.side),
-                    fill.quantity as i64,
-                    fill.price,
-                    fill.charges.total,
-                    fill.tag,
-                    fill.reason,
-                    fill.filled_at.to_rfc3339(),
-                    ist_date(fill.filled_at).to_string(),
-                    to_json(fill),
-                ],
-            )?;
-        }
-        PaperEvent::PositionChanged {
-            position,
-            processed_at,
-        } => {
-            tx.execute(
-                "INSERT OR REPLACE INTO positions (symbol, net_quantity, avg_price, realized_pnl, charges,
-                   updated_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    &*position.symbol,
-                    position.net_quantity,
-                    position.avg_price,
-                    position.realized_pnl,
-                    position.charges,
-                    processed_at.to_rfc3339(),
-                    to_json(position),
-                ],
-            )?;
-        }
-        _ => {}
-    }
+        ])?;
     Ok(())
+}
+
+pub(super) fn insert_fill(tx: &Transaction<'_>, fill: &Fill) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO fills (fill_id, order_id, symbol, side, quantity, price, charges,
+           tag, reason, filled_at, ist_date, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        fill.fill_id.0 as i64,
+        fill.order_id.0 as i64,
+        &*fill.symbol,
+        side_str(fill.side),
+        fill.quantity as i64,
+        fill.price,
+        fill.charges.total,
+        fill.tag,
+        fill.reason,
+        fill.filled_at.to_rfc3339(),
+        ist_date(fill.filled_at).to_string(),
+        to_json(fill),
+    ])?;
+    Ok(())
+}
+
+pub(super) fn upsert_position(
+    tx: &Transaction<'_>,
+    position: &Position,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO positions (symbol, net_quantity, avg_price, realized_pnl, charges,
+           updated_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        &*position.symbol,
+        position.net_quantity,
+        position.avg_price,
+        position.realized_pnl,
+        position.charges,
+        now.to_rfc3339(),
+        to_json(position),
+    ])?;
+    Ok(())
+}
+
+/// The last quote the book worked for a symbol (it tells a new quote from a seen one).
+pub(super) fn upsert_quote(tx: &Transaction<'_>, tick: &Tick) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR REPLACE INTO last_quotes (symbol, body) VALUES (?1, ?2)")?
+        .execute(params![&*tick.symbol, to_json(tick)])?;
+    Ok(())
+}
+
+/// The account's one row: cash, charges, the id counters and its settings.
+pub(super) fn upsert_account(
+    tx: &Transaction<'_>,
+    account: &AccountRecord,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO account (id, cash, next_order_id, next_fill_id, body, updated_at)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        account.cash,
+        account.next_order_id as i64,
+        account.next_fill_id as i64,
+        to_json(account),
+        now.to_rfc3339(),
+    ])?;
+    Ok(())
+}
+
+/// Every `body` of `table` in `order`, as stored.
+pub(super) fn bodies(conn: &Connection, table: &str, order: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("SELECT body FROM {table} ORDER BY {order}"))?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    rows.collect()
 }
 
 /// The order row as the book holds the order now.
 pub(super) fn upsert_order(tx: &Transaction<'_>, order: &Order) -> rusqlite::Result<()> {
     let kind = kind_str(order.kind);
     let status = status_str(order.status);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO orders (order_id, symbol, side, kind, lots, quantity, tag, reason, status,
            submitted_at, closed_at, avg_fill_price, reject_reason, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![
+    )?
+    .execute(params![
             order.order_id.0 as i64,
             &*order.symbol,
             side_str(order.side),
@@ -215,8 +264,7 @@ pub(super) fn upsert_order(tx: &Transaction<'_>, order: &Order) -> rusqlite::Res
             order.avg_fill_price,
             order.reject_reason.as_ref().map(|r| r.to_string()),
             to_json(order),
-        ],
-    )?;
+        ])?;
     Ok(())
 }
 

@@ -1,11 +1,13 @@
-//! Journal round trips on a real SQLite file: a book call is written whole and read back
-//! as the same book after the file is reopened (what a restart does).
+//! Journal round trips on a real SQLite file: book calls are written as their own rows and
+//! read back as the same book after the file is reopened (what a restart does); a journal
+//! of the old layout is migrated; one of a newer build is refused.
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
 use mandi_domain::{Derivative, Exchange, Instrument, OptionType, Segment, Tick, TickSource};
 use mandi_paper::{OrderKind, OrderRequest, PaperBook, PaperSettings, Side};
+use rusqlite::Connection;
 
 use super::*;
 
@@ -63,23 +65,169 @@ fn request(side: Side, tag: &str) -> OrderRequest {
     }
 }
 
-#[test]
-fn a_book_call_survives_reopening_the_file() -> Result<(), JournalError> {
-    let path = scratch("journal").join(JOURNAL_FILE);
+/// Submits `request` on a fresh quote and journals the call's rows.
+fn call(
+    journal: &mut Journal,
+    book: &mut PaperBook,
+    request: OrderRequest,
+    now: DateTime<Utc>,
+) -> Result<Vec<mandi_paper::PaperEvent>, JournalError> {
     let inst = option();
-    let mut book = PaperBook::new(PaperSettings::default());
-    let now = at(10, 0);
     let q = quote(&inst.symbol, 120.0, 120.5, now);
-    let events = book.submit(request(Side::Buy, "bot-a#1"), &inst, Some(&q), now);
+    let events = book.submit(request, &inst, Some(&q), now);
+    journal.record_call(&CallRows::of(&events, &[], book), now)?;
+    Ok(events)
+}
+
+#[test]
+fn book_calls_survive_reopening_the_file() -> Result<(), JournalError> {
+    let path = scratch("journal").join(JOURNAL_FILE);
+    let mut book = PaperBook::new(PaperSettings::default());
+    let mut events = 0;
     {
         let mut journal = Journal::open(&path)?;
-        journal.record_book(&events, &book.snapshot(), now)?;
+        assert_eq!(journal.load_book()?, None, "a new file has no book");
+        let limit = OrderKind::Limit { price: 100.0 };
+        let steps = [
+            (request(Side::Buy, "bot-a#1"), at(10, 0)),
+            (
+                OrderRequest {
+                    kind: limit,
+                    ..request(Side::Buy, "bot-a#2")
+                },
+                at(10, 1),
+            ),
+            (request(Side::Sell, "bot-a#3"), at(10, 2)),
+            (
+                OrderRequest {
+                    lots: 0,
+                    ..request(Side::Sell, "bot-a#4")
+                },
+                at(10, 3),
+            ),
+        ];
+        for (req, now) in steps {
+            events += call(&mut journal, &mut book, req, now)?.len();
+        }
     }
     let journal = Journal::open(&path)?;
     assert_eq!(journal.load_book()?, Some(book.snapshot()));
     let counts = journal.counts()?;
-    assert_eq!((counts.orders, counts.fills, counts.positions), (1, 1, 1));
-    assert_eq!(counts.events as usize, events.len());
+    assert_eq!((counts.orders, counts.fills, counts.positions), (4, 2, 1));
+    assert_eq!(counts.events as usize, events);
+    Ok(())
+}
+
+/// What a call writes does not grow with the book: the 200th order's call writes about
+/// what the first did.
+#[test]
+fn a_call_costs_its_own_rows_however_big_the_book() -> Result<(), JournalError> {
+    let dir = scratch("journal-growth");
+    let path = dir.join(JOURNAL_FILE);
+    let mut journal = Journal::open(&path)?;
+    let mut book = PaperBook::new(PaperSettings::default());
+    let mut sizes = Vec::new();
+    for i in 0..200 {
+        let limit = OrderKind::Limit { price: 100.0 };
+        let req = OrderRequest {
+            kind: limit,
+            ..request(Side::Buy, "resting")
+        };
+        let rows = {
+            let inst = option();
+            let now = at(10, 0) + chrono::TimeDelta::seconds(i);
+            let q = quote(&inst.symbol, 120.0, 120.5, now);
+            let events = book.submit(req, &inst, Some(&q), now);
+            CallRows::of(&events, &[], &book)
+        };
+        assert_eq!(rows.orders.len(), 1, "call {i}: its own order row");
+        sizes.push(
+            serde_json::to_string(&rows)
+                .map(|r| r.len())
+                .unwrap_or_default(),
+        );
+        journal.record_call(&rows, at(10, 0))?;
+    }
+    let (first, last) = (sizes[0], sizes[sizes.len() - 1]);
+    assert!(
+        last < first + 16,
+        "the 200th call writes {last} bytes, the first {first}"
+    );
+    assert_eq!(journal.load_book()?.map(|b| b.orders.len()), Some(200));
+    Ok(())
+}
+
+/// A journal written by a build before schema 2 kept the book as one snapshot row.
+#[test]
+fn a_schema_1_journal_is_migrated_to_rows_and_old_builds_refuse_it_after(
+) -> Result<(), JournalError> {
+    let path = scratch("journal-migrate").join(JOURNAL_FILE);
+    let mut book = PaperBook::new(PaperSettings::default());
+    let inst = option();
+    let now = at(10, 0);
+    let q = quote(&inst.symbol, 120.0, 120.5, now);
+    book.submit(request(Side::Buy, "bot-a#1"), &inst, Some(&q), now);
+    let limit = OrderKind::Limit { price: 100.0 };
+    book.submit(
+        OrderRequest {
+            kind: limit,
+            ..request(Side::Buy, "bot-a#2")
+        },
+        &inst,
+        Some(&q),
+        now,
+    );
+    {
+        // The old layout: the tables, no account row, the book in `book_state`, version 0.
+        let _ = std::fs::create_dir_all(path.parent().unwrap_or(&path));
+        let conn = Connection::open(&path).map_err(|source| JournalError::Sqlite {
+            path: path.clone(),
+            source,
+        })?;
+        let setup = format!(
+            "{} INSERT INTO book_state (id, body, updated_at) VALUES (1, '{}', 'then');",
+            schema::SCHEMA,
+            to_json(&book.snapshot()).replace('\'', "''")
+        );
+        conn.execute_batch(&setup)
+            .map_err(|source| JournalError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+    }
+    let journal = Journal::open(&path)?;
+    assert_eq!(journal.load_book()?, Some(book.snapshot()));
+    let version: i64 = journal
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap_or_default();
+    assert_eq!(version, SCHEMA_VERSION);
+    let left: String = journal
+        .conn
+        .query_row("SELECT body FROM book_state", [], |r| r.get(0))
+        .unwrap_or_default();
+    assert!(
+        serde_json::from_str::<PaperSnapshot>(&left).is_err(),
+        "an older build cannot resume the pre-migration book: {left}"
+    );
+    drop(journal);
+    // Opening again migrates nothing twice.
+    assert_eq!(Journal::open(&path)?.load_book()?, Some(book.snapshot()));
+    Ok(())
+}
+
+#[test]
+fn a_journal_of_a_newer_build_is_refused() -> Result<(), JournalError> {
+    let path = scratch("journal-newer").join(JOURNAL_FILE);
+    {
+        let journal = Journal::open(&path)?;
+        journal
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .map_err(|e| journal.sqlite(e))?;
+    }
+    let err = Journal::open(&path).err();
+    assert!(matches!(err, Some(JournalError::Newer { .. })), "{err:?}");
     Ok(())
 }
 
@@ -96,7 +244,7 @@ fn the_day_summary_adds_up_the_fills_per_tag() -> Result<(), JournalError> {
         Some(&quote(&inst.symbol, 120.0, 120.5, t1)),
         t1,
     );
-    journal.record_book(&e1, &book.snapshot(), t1)?;
+    journal.record_call(&CallRows::of(&e1, &[], &book), t1)?;
     let t2 = at(11, 0);
     let e2 = book.submit(
         request(Side::Sell, "bot-a#2"),
@@ -104,7 +252,7 @@ fn the_day_summary_adds_up_the_fills_per_tag() -> Result<(), JournalError> {
         Some(&quote(&inst.symbol, 130.0, 130.5, t2)),
         t2,
     );
-    journal.record_book(&e2, &book.snapshot(), t2)?;
+    journal.record_call(&CallRows::of(&e2, &[], &book), t2)?;
 
     let summary = journal.day_summary(t1.date_naive(), t2)?;
     assert_eq!(summary.fills, 2);

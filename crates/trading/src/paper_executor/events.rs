@@ -9,7 +9,7 @@ use mandi_protocol::client::{to_bytes, Frame};
 
 /// Remembers the last refusal code per open order: a stale quote refuses a resting order
 /// on every tick, and the journal and clients need the incident once, not 4 times a second.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RefusalMemo {
     last: HashMap<OrderId, &'static str>,
 }

@@ -1,16 +1,19 @@
 //! `PaperExecutor`: the one paper account. Bots and external callers place orders here;
 //! every quote the price store publishes works the resting orders; every call is
-//! journaled (SQLite, one transaction per call) before anyone hears of it, and the order,
-//! fill and position updates go to every client socket.
+//! journaled (SQLite, one transaction per call, on the journal's own thread) before
+//! anyone hears of it, and the order, fill and position updates go to every client socket.
+//! A call the journal cannot keep is taken back and refused.
 //!
-//! It keeps the instruments it has orders or positions in streaming (registry subscriber
-//! `paper:executor`), so a resting order or an open position never loses its quotes
-//! because the browser or bot that placed it went away.
+//! It keeps the instruments it has orders, positions or recent fills in streaming
+//! (registry subscriber `paper:executor`), so a resting order or an open position never
+//! loses its quotes because the browser or bot that placed it went away, and an order
+//! on a symbol it no longer streams subscribes it again and waits for a live quote.
 //!
-//! The deciding lives in [`state::ExecutorState`] (book, quotes, streaming plan); this
-//! actor carries its commits out: journal, frames, registry.
+//! The deciding lives in [`state::ExecutorState`] (book, quotes, limits, streaming plan);
+//! this actor carries its commits out: journal, frames, registry.
 
 mod events;
+mod health;
 mod journaling;
 mod messages;
 mod state;
@@ -21,21 +24,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{
-    Actor, ActorFutureExt, Context, Handler, MessageResult, Recipient, ResponseActFuture,
-    WrapFuture,
+    Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handler, MessageResult,
+    Recipient, ResponseActFuture, WrapFuture,
 };
-use mandi_paper::{CancelError, Order, PaperSettings};
+use mandi_domain::Instrument;
+use mandi_paper::{Order, PaperSettings};
 use mandi_protocol::master::fast_hash::FastMap;
 use tokio::sync::oneshot;
 
+pub use health::PaperHealth;
 pub use messages::{
-    CancelOrder, ExecutorStats, GetBotEvents, GetExecutorStats, GetFills, GetOrderByTag, GetOrders,
-    GetPositions, OrderOutcome, PlaceError, PlaceOrder, PositionRow, PositionsReport,
-    TradingUpdate, WriteDaySummary,
+    CancelOrder, CancelRefused, ExecutorStats, GetBotEvents, GetExecutorStats, GetFills,
+    GetJournal, GetOrderByTag, GetOrders, GetPositions, OrderOutcome, PlaceError, PlaceOrder,
+    PositionRow, PositionsReport, TradingUpdate, WriteDaySummary,
 };
 
 use crate::clock::Clock;
-use crate::journal::Journal;
+use crate::journal::JournalHandle;
 use crate::outbound::UpdateSink;
 use mandi_fanout::price_store::TicksPublished;
 use mandi_feed::backplane::Interest;
@@ -52,13 +57,22 @@ const MAILBOX_CAPACITY: usize = 4096;
 /// How long an order on a not-yet-streaming instrument waits for its first quote.
 pub const FIRST_QUOTE_WAIT: Duration = Duration::from_secs(3);
 
+/// How often symbols whose window after their last fill has closed are released.
+const STREAMING_CHECK: Duration = Duration::from_secs(1);
+
+/// A future the executor runs with access to itself.
+type Act<T> = ResponseActFuture<PaperExecutor, T>;
+
 pub struct PaperExecutor {
     state: ExecutorState,
     settings: PaperSettings,
-    journal: Option<Journal>,
     journal_path: Option<PathBuf>,
-    journal_error: Option<String>,
-    journal_errors: u64,
+    /// The journal's thread; `None` in memory, or when it could not start.
+    journal: Option<JournalHandle>,
+    /// Whether the book is the journal's. Until it is, orders are refused: a book started
+    /// empty over a journal that could not be read would fork the account.
+    book_loaded: bool,
+    health: PaperHealth,
     index: SharedIndex,
     /// Orders waiting for a first quote, told when it arrives.
     waiters: FastMap<Arc<str>, Vec<oneshot::Sender<()>>>,
@@ -80,10 +94,10 @@ impl PaperExecutor {
         PaperExecutor {
             state: ExecutorState::new(settings.clone()),
             settings,
-            journal: None,
+            book_loaded: journal_path.is_none(),
             journal_path,
-            journal_error: None,
-            journal_errors: 0,
+            journal: None,
+            health: PaperHealth::default(),
             index: index.into(),
             waiters: FastMap::default(),
             registry: None,
@@ -103,35 +117,96 @@ impl PaperExecutor {
         self
     }
 
-    fn place(&mut self, msg: PlaceOrder) -> Result<OrderOutcome, PlaceError> {
-        let instrument = self
-            .index
-            .load()
-            .by_symbol(&msg.symbol)
-            .cloned()
-            .ok_or_else(|| PlaceError::UnknownSymbol(msg.symbol.to_string()))?;
-        if self.journal.is_none() && self.journal_path.is_some() {
-            let why = self
-                .journal_error
-                .clone()
-                .unwrap_or_else(|| "not opened".into());
-            return Err(PlaceError::JournalUnavailable(why));
+    /// Where `/health` reads the account's figures.
+    pub fn with_health(mut self, health: PaperHealth) -> Self {
+        self.health = health;
+        self
+    }
+
+    /// Places the order, once the book is the journal's, and answers only when the
+    /// journal has it. Runs with the mailbox held: no tick or other call comes between
+    /// the book changing and the journal keeping it, so a failed write is taken back
+    /// exactly.
+    fn place_now(
+        &mut self,
+        instrument: Arc<Instrument>,
+        msg: PlaceOrder,
+        waited: bool,
+        ctx: &mut Context<Self>,
+    ) -> Act<Result<OrderOutcome, PlaceError>> {
+        let (answer, answered) = oneshot::channel();
+        let symbol = msg.symbol.clone();
+        let work = self
+            .ensure_book()
+            .then(move |ready, this, _| match ready {
+                Ok(()) => this.place_journaled(&instrument, msg),
+                Err(why) => done(Err(PlaceError::JournalUnavailable(why))),
+            })
+            .map(move |placed, this, _| {
+                if waited {
+                    let change = this.state.end_wait(&symbol);
+                    this.stream(change);
+                }
+                this.publish_stats();
+                let _ = answer.send(placed);
+            });
+        ctx.wait(work);
+        Box::pin(
+            async move {
+                answered.await.unwrap_or_else(|_| {
+                    Err(PlaceError::JournalUnavailable(
+                        "the paper executor restarted while placing it".into(),
+                    ))
+                })
+            }
+            .into_actor(self),
+        )
+    }
+
+    fn place_journaled(
+        &mut self,
+        instrument: &Instrument,
+        msg: PlaceOrder,
+    ) -> Act<Result<OrderOutcome, PlaceError>> {
+        let carried = msg.quote.as_ref();
+        if let Err(e) = self
+            .state
+            .check_limits(&msg.request, instrument, carried, true)
+        {
+            return done(Err(PlaceError::OutOfLimits(e)));
         }
         let placed = self
             .state
-            .place(&instrument, msg.request, msg.quote, (self.clock)());
-        self.carry_out(placed.commit);
-        // `submit` always accepts or rejects the order it was given.
-        let outcome = placed
-            .outcome
-            .ok_or_else(|| PlaceError::UnknownSymbol(msg.symbol.to_string()))?;
-        let order = &outcome.order;
-        if let Some(reason) = &order.reject_reason {
-            // Symbol and tag come from clients: Debug escapes a newline that would forge a log line.
-            tracing::info!(order = %order.order_id, symbol = ?order.symbol, tag = ?order.tag, reason = %reason, "paper order rejected");
-        }
-        Ok(outcome)
+            .place(instrument, msg.request, msg.quote, (self.clock)());
+        let outcome = placed.outcome;
+        Box::pin(
+            self.journal_commit(placed.commit)
+                .map(move |kept, _, _| {
+                    kept.map_err(PlaceError::JournalUnavailable)?;
+                    // `submit` always accepts or rejects the order it was given.
+                    let outcome =
+                        outcome.ok_or_else(|| PlaceError::UnknownSymbol(msg.symbol.to_string()))?;
+                    let order = &outcome.order;
+                    if let Some(reason) = &order.reject_reason {
+                        // Symbol and tag come from clients: Debug escapes a newline that would forge a log line.
+                        tracing::info!(order = %order.order_id, symbol = ?order.symbol, tag = ?order.tag, reason = %reason, "paper order rejected");
+                    }
+                    Ok(outcome)
+                }),
+        )
     }
+
+    /// The figures `/health` shows, published after every call.
+    fn publish_stats(&self) {
+        let mut stats = self.state.stats();
+        stats.dropped_updates = self.updates.dropped();
+        self.health.publish(stats);
+    }
+}
+
+/// An answer that is ready now.
+fn done<T: 'static>(value: T) -> Act<T> {
+    Box::pin(actix::fut::ready(value))
 }
 
 impl Actor for PaperExecutor {
@@ -141,15 +216,24 @@ impl Actor for PaperExecutor {
         ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
         if !self.restored {
             self.restored = true;
-            self.restore();
+            self.start_journal();
+            // Nothing is placed before the book is the journal's.
+            ctx.wait(self.load_book().map(|_, _, _| ()));
         }
+        ctx.run_interval(STREAMING_CHECK, |this, _| {
+            let change = this.state.expire((this.clock)());
+            if !change.is_empty() {
+                this.stream(change);
+                this.publish_stats();
+            }
+        });
     }
 }
 
 impl actix::Supervised for PaperExecutor {
     fn restarting(&mut self, _: &mut Context<Self>) {
-        // The book in memory is what the journal holds (every call commits before it
-        // returns); keep it rather than reread the file.
+        // The book in memory is what the journal holds (every call commits before it is
+        // applied for good); keep it rather than reread the file.
         tracing::info!(
             open_orders = self.state.stats().open_orders,
             "paper executor restarted with its book"
@@ -162,7 +246,7 @@ mandi_supervision::crash_handler!(PaperExecutor);
 impl Handler<TicksPublished> for PaperExecutor {
     type Result = ();
 
-    fn handle(&mut self, msg: TicksPublished, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: TicksPublished, ctx: &mut Context<Self>) {
         if !self.waiters.is_empty() {
             for tick in msg.ticks.iter() {
                 for waiter in self.waiters.remove(&tick.symbol).into_iter().flatten() {
@@ -172,7 +256,13 @@ impl Handler<TicksPublished> for PaperExecutor {
         }
         let index = self.index.load();
         let commit = self.state.on_ticks(&msg.ticks, &index, (self.clock)());
-        self.carry_out(commit);
+        if commit.undo.is_some() {
+            // A fill the journal must keep before the next quote is worked.
+            ctx.wait(
+                self.journal_commit(commit)
+                    .map(|_, this, _| this.publish_stats()),
+            );
+        }
         // The busiest handler: the tail of a burst of dropped updates is said from here.
         self.updates.warn_if_due();
     }
@@ -181,47 +271,71 @@ impl Handler<TicksPublished> for PaperExecutor {
 impl Handler<PlaceOrder> for PaperExecutor {
     type Result = ResponseActFuture<Self, Result<OrderOutcome, PlaceError>>;
 
-    /// An order on an instrument nobody streams yet (an external bot's first order)
-    /// subscribes it and waits up to [`FIRST_QUOTE_WAIT`] for its first quote, so the
-    /// order meets a real price instead of a `no_quote` rejection.
-    fn handle(&mut self, msg: PlaceOrder, _: &mut Context<Self>) -> Self::Result {
-        let listed = self.index.load().by_symbol(&msg.symbol).is_some();
-        if !listed
-            || !self
-                .state
-                .needs_first_quote(&msg.symbol, msg.quote.as_ref())
+    /// An order on an instrument the executor has no live quote of (an external bot's
+    /// first order, or one on a symbol released after its window) subscribes it and waits
+    /// up to [`FIRST_QUOTE_WAIT`] for a quote, so the order meets a real price instead of
+    /// a `no_quote` or `stale_quote` rejection. Limits that need no price are checked
+    /// before the wait, the price band after it.
+    fn handle(&mut self, msg: PlaceOrder, ctx: &mut Context<Self>) -> Self::Result {
+        let Some(instrument) = self.index.load().by_symbol(&msg.symbol).cloned() else {
+            return done(Err(PlaceError::UnknownSymbol(msg.symbol.to_string())));
+        };
+        if let Err(e) =
+            self.state
+                .check_limits(&msg.request, &instrument, msg.quote.as_ref(), false)
         {
-            return Box::pin(actix::fut::ready(self.place(msg)));
+            self.publish_stats();
+            return done(Err(PlaceError::OutOfLimits(e)));
+        }
+        let now = (self.clock)();
+        if !self
+            .state
+            .needs_first_quote(&instrument, msg.quote.as_ref(), now)
+        {
+            return self.place_now(instrument, msg, false, ctx);
         }
         let (tx, rx) = oneshot::channel();
         self.waiters.entry(msg.symbol.clone()).or_default().push(tx);
         let change = self.state.begin_wait(&msg.symbol);
         self.stream(change);
         let wait = tokio::time::timeout(FIRST_QUOTE_WAIT, rx);
-        Box::pin(wait.into_actor(self).map(move |_, this, _| {
+        Box::pin(wait.into_actor(self).then(move |_, this, ctx| {
             // A wait that timed out leaves a closed sender behind: drop it.
             this.waiters.retain(|_, w| {
                 w.retain(|tx| !tx.is_closed());
                 !w.is_empty()
             });
-            let symbol = msg.symbol.clone();
-            let placed = this.place(msg);
-            let change = this.state.end_wait(&symbol);
-            this.stream(change);
-            placed
+            this.place_now(instrument, msg, true, ctx)
         }))
     }
 }
 
 impl Handler<CancelOrder> for PaperExecutor {
-    type Result = Result<Order, CancelError>;
+    type Result = AtomicResponse<Self, Result<Order, CancelRefused>>;
 
     fn handle(&mut self, msg: CancelOrder, _: &mut Context<Self>) -> Self::Result {
-        let cancelled = self.state.cancel(msg.order_id, (self.clock)())?;
-        self.carry_out(cancelled.commit);
-        cancelled
-            .order
-            .ok_or(CancelError::UnknownOrder(msg.order_id))
+        let id = msg.order_id;
+        let work = self.ensure_book().then(move |ready, this, _| {
+            if let Err(why) = ready {
+                return done(Err(CancelRefused::JournalUnavailable(why)));
+            }
+            let cancelled = match this.state.cancel(id, (this.clock)()) {
+                Ok(c) => c,
+                Err(e) => return done(Err(CancelRefused::Book(e))),
+            };
+            let order = cancelled.order;
+            Box::pin(
+                this.journal_commit(cancelled.commit)
+                    .map(move |kept, this, _| {
+                        this.publish_stats();
+                        kept.map_err(CancelRefused::JournalUnavailable)?;
+                        order.ok_or(CancelRefused::Book(mandi_paper::CancelError::UnknownOrder(
+                            id,
+                        )))
+                    }),
+            )
+        });
+        AtomicResponse::new(Box::pin(work))
     }
 }
 
@@ -261,11 +375,7 @@ impl Handler<GetExecutorStats> for PaperExecutor {
     type Result = MessageResult<GetExecutorStats>;
 
     fn handle(&mut self, _: GetExecutorStats, _: &mut Context<Self>) -> Self::Result {
-        let mut stats = self.state.stats();
-        stats.journal = self.journal_path.as_ref().map(|p| p.display().to_string());
-        stats.journal_ok = self.journal.is_some();
-        stats.journal_errors = self.journal_errors;
-        stats.dropped_updates = self.updates.dropped();
-        MessageResult(stats)
+        self.publish_stats();
+        MessageResult(self.health.report())
     }
 }

@@ -9,6 +9,9 @@
 //! rejection it finds is delivered to the bot; an order it does not find was never
 //! placed and is placed now. So a `kill -9` neither loses nor doubles an order.
 //!
+//! The bot's rows go through the executor's journal thread (one writer for the file), so
+//! a slow disk holds up this bot's next order, never the arbiter.
+//!
 //! The deciding lives in [`state::RunnerState`]; this actor carries its effects out.
 
 mod effects;
@@ -23,7 +26,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix::{Actor, Addr, AsyncContext, Context, Handler, MessageResult, Recipient};
+use actix::{
+    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, Recipient,
+    WrapFuture,
+};
 use mandi_strategy::CePeBot;
 
 pub use inbox::{lock_inbox, Inbox};
@@ -32,10 +38,10 @@ pub use messages::{BotStatus, Drain, GetBotStatus, ManualExit, UpdateSettings};
 pub use record::{OrderPurpose, PendingOrder, RunnerRecord};
 
 use crate::clock::Clock;
-use crate::journal::{BotEventRow, Journal};
+use crate::journal::{BotEventRow, JournalError, JournalHandle};
 use crate::outbound::{request_streaming, StreamingChange, UpdateSink};
-use crate::paper_executor::{PaperExecutor, TradingUpdate};
-use effects::{BotNote, RunnerEffects, TimerStep};
+use crate::paper_executor::{GetJournal, PaperExecutor, TradingUpdate};
+use effects::{BotNote, OrderAnswer, OrderTicket, RunnerEffects, TimerStep};
 use mandi_feed::backplane::Interest;
 use mandi_instruments::SharedIndex;
 use state::RunnerState;
@@ -55,7 +61,11 @@ pub struct StrategyRunner {
     state: RunnerState,
     inbox: Arc<Mutex<Inbox>>,
     deps: RunnerDeps,
-    journal: Option<Journal>,
+    /// The executor's journal thread; `None` keeps the bot in memory.
+    journal: Option<JournalHandle>,
+    /// The record body being written now, so a step that finds the same one unsaved does
+    /// not queue it again.
+    saving: Option<String>,
     /// The registry subscriber id, `bot:<name>`.
     subscriber: String,
     updates: UpdateSink,
@@ -73,6 +83,7 @@ impl StrategyRunner {
             inbox,
             deps,
             journal: None,
+            saving: None,
             subscriber,
             updates,
             conflated: 0,
@@ -85,21 +96,39 @@ impl StrategyRunner {
         self.state.name()
     }
 
-    /// Loads the bot's journal row and resumes it: position, counters, signals and the
-    /// order it had out.
+    /// Gets the journal from the executor and reads the bot's row through it, then
+    /// resumes: position, counters, signals and the order it had out. The runner reads
+    /// nothing else meanwhile.
     fn restore(&mut self, ctx: &mut Context<Self>) {
-        let Some(path) = self.deps.journal_path.clone() else {
-            return;
-        };
-        let journal = match Journal::open(&path) {
-            Ok(j) => j,
-            Err(e) => {
-                tracing::error!(bot = %self.name(), error = %e, "bot journal cannot be opened; the bot runs but its state will not survive a restart — check store.data_dir");
-                return;
+        let wanted = self.deps.journal_path.is_some();
+        let executor = self.deps.executor.clone();
+        let name = self.name().to_string();
+        let read = async move {
+            if !wanted {
+                return (None, None);
             }
+            let journal = executor.send(GetJournal).await.ok().flatten();
+            let row = match &journal {
+                Some(j) => Some(j.run("read a bot", move |j| j.load_bot(&name)).await),
+                None => None,
+            };
+            (journal, row)
         };
-        let row = journal.load_bot(self.name());
-        self.journal = Some(journal);
+        ctx.wait(read.into_actor(self).map(move |(journal, row), this, ctx| {
+            if wanted && journal.is_none() {
+                tracing::error!(bot = %this.name(), "bot journal unavailable; the bot runs but its state will not survive a restart — check store.data_dir");
+            }
+            this.journal = journal;
+            if let Some(row) = row {
+                this.resume(row, ctx);
+            }
+            let change = this.state.start();
+            this.stream(change);
+            this.save_in_background(ctx);
+        }));
+    }
+
+    fn resume(&mut self, row: Result<Option<String>, JournalError>, ctx: &mut Context<Self>) {
         let record = match row {
             Ok(Some(body)) => {
                 serde_json::from_str::<RunnerRecord>(&body).map_err(|e| e.to_string())
@@ -131,7 +160,8 @@ impl StrategyRunner {
     }
 
     /// Carries out a step of the bot: log, journal and push its notes, ask for its
-    /// streaming, save its record (before any order goes out), send its order.
+    /// streaming, save its record, send its order — only once the record naming it is
+    /// in the journal (write-ahead).
     fn carry_out(&mut self, effects: RunnerEffects, ctx: &mut Context<Self>) {
         for s in &effects.searches {
             tracing::info!(bot = %self.name(), reason = %s.reason, option_type = s.option_type.as_str(), underlying_price = s.underlying_price, "bot signal: choosing a contract");
@@ -140,9 +170,9 @@ impl StrategyRunner {
             self.note(note);
         }
         self.stream(effects.streaming);
-        self.save();
-        if let Some(ticket) = effects.send {
-            self.send(ticket, ctx);
+        match effects.send {
+            Some(ticket) => self.save_then_send(ticket, ctx),
+            None => self.save_in_background(ctx),
         }
     }
 
@@ -173,10 +203,10 @@ impl StrategyRunner {
             code: note.code,
             detail: note.detail,
         };
-        if let Some(journal) = self.journal.as_mut() {
-            if let Err(e) = journal.record_bot_event(&row) {
-                tracing::warn!(bot = %row.bot, error = %e, "bot event not journaled — check the disk");
-            }
+        if let Some(journal) = &self.journal {
+            // Queued now; a failure is counted and logged by the journal's thread.
+            let event = row.clone();
+            drop(journal.run("journal a bot event", move |j| j.record_bot_event(&event)));
         }
         let frame = mandi_protocol::client::to_bytes(
             &serde_json::json!({"type": "bot_event", "data": row}),
@@ -184,19 +214,71 @@ impl StrategyRunner {
         self.updates.push(&frame);
     }
 
-    /// Writes the bot's record when it changed.
-    fn save(&mut self) {
-        let Some(journal) = self.journal.as_mut() else {
-            return;
+    /// Queues the bot's record when it changed and is not being written already.
+    fn save_in_background(&mut self, ctx: &mut Context<Self>) {
+        if let Some((body, write)) = self.queue_save() {
+            ctx.spawn(
+                write
+                    .into_actor(self)
+                    .map(move |saved, this, _| this.on_saved(body, saved.is_ok())),
+            );
+        }
+    }
+
+    /// Writes the record naming the order's tag, then sends the order. A record the
+    /// journal cannot keep refuses the order instead (the bot hears why): after a crash
+    /// nobody would know it had been sent.
+    fn save_then_send(&mut self, ticket: OrderTicket, ctx: &mut Context<Self>) {
+        let Some((body, write)) = self.queue_save() else {
+            return self.send(ticket, ctx);
         };
-        let Some(body) = self.state.unsaved() else {
-            return;
-        };
-        match journal.save_bot(self.state.name(), &body, (self.deps.clock)()) {
-            Ok(()) => self.state.saved(body),
-            Err(e) => {
-                tracing::warn!(bot = %self.state.name(), error = %e, "bot state not journaled — check the disk")
+        self.state.set_in_flight(true);
+        let fut = write.into_actor(self).map(move |saved, this, ctx| {
+            this.state.set_in_flight(false);
+            this.on_saved(body, saved.is_ok());
+            match saved {
+                Ok(()) => this.send(ticket, ctx),
+                Err(e) => {
+                    let why = format!(
+                        "the bot's record cannot be journaled ({e}); the order was not sent"
+                    );
+                    this.answer(&ticket.pending, OrderAnswer::Refused(&why), ctx);
+                }
             }
+        });
+        // The bot waits for its record, as it does for its order's answer.
+        ctx.wait(fut);
+    }
+
+    /// Queues the record if it changed and is not on its way already: the body, and a
+    /// future saying whether the journal kept it.
+    fn queue_save(
+        &mut self,
+    ) -> Option<(
+        String,
+        impl std::future::Future<Output = Result<(), JournalError>> + 'static,
+    )> {
+        let journal = self.journal.as_ref()?;
+        let body = self.state.unsaved()?;
+        if self.saving.as_deref() == Some(body.as_str()) {
+            return None;
+        }
+        self.saving = Some(body.clone());
+        let (name, row, now) = (
+            self.state.name().to_string(),
+            body.clone(),
+            (self.deps.clock)(),
+        );
+        let write = journal.run("save a bot", move |j| j.save_bot(&name, &row, now));
+        Some((body, write))
+    }
+
+    fn on_saved(&mut self, body: String, kept: bool) {
+        if self.saving.as_deref() == Some(body.as_str()) {
+            self.saving = None;
+        }
+        if kept {
+            self.state.saved(body);
         }
     }
 
@@ -242,9 +324,6 @@ impl Actor for StrategyRunner {
         if !self.restored {
             self.restored = true;
             self.restore(ctx);
-            let change = self.state.start();
-            self.stream(change);
-            self.save();
         }
         // Time-driven rules (square-off, entry time-outs) fire even when no tick comes.
         ctx.run_interval(Duration::from_secs(1), |this, ctx| {
@@ -259,7 +338,8 @@ impl Actor for StrategyRunner {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        self.save();
+        // Queued for the journal's thread; nobody is left to hear how it went.
+        drop(self.queue_save());
     }
 }
 

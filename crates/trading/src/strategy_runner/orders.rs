@@ -58,7 +58,12 @@ impl StrategyRunner {
         }
     }
 
-    fn answer(&mut self, pending: &PendingOrder, answer: OrderAnswer<'_>, ctx: &mut Context<Self>) {
+    pub(super) fn answer(
+        &mut self,
+        pending: &PendingOrder,
+        answer: OrderAnswer<'_>,
+        ctx: &mut Context<Self>,
+    ) {
         let now = (self.deps.clock)();
         let effects = self
             .state

@@ -112,7 +112,7 @@ fn placements_decide_the_outcome_the_frames_and_the_streaming() {
 }
 
 #[test]
-fn a_resting_order_is_worked_by_ticks_and_its_symbol_released_when_flat() {
+fn a_resting_order_is_worked_by_ticks_and_its_symbol_released_after_the_window() {
     let mut state = ExecutorState::new(PaperSettings::default());
     let index = index();
     let limit = request(Side::Buy, OrderKind::Limit { price: 95.0 }, "t#1");
@@ -139,13 +139,160 @@ fn a_resting_order_is_worked_by_ticks_and_its_symbol_released_when_flat() {
 
     let sell = request(Side::Sell, OrderKind::Market, "t#2");
     let closed = state.place(&nifty_ce(), sell, Some(quote(CE, 96.0, 96.5, 3)), at(3));
-    assert_eq!(
-        names(&closed.commit.streaming.release),
-        [CE],
-        "flat: released"
+    assert!(
+        closed.commit.streaming.is_empty(),
+        "flat, but traded just now: kept"
     );
     let stats = state.stats();
     assert_eq!((stats.orders, stats.fills, stats.open_positions), (2, 2, 0));
+    assert!(state.expire(at(302)).is_empty(), "inside the window");
+    assert_eq!(
+        names(&state.expire(at(303)).release),
+        [CE],
+        "window over: released"
+    );
+    assert_eq!(state.stats().streaming, 0);
+}
+
+/// The stale-quote trap: a symbol traded flat and released long ago keeps its last
+/// quote; an order on it must wait for a live one rather than meet that one.
+#[test]
+fn an_order_on_a_released_symbol_with_a_stale_quote_waits_for_a_live_one() {
+    let mut state = ExecutorState::new(PaperSettings::default());
+    let ce = nifty_ce();
+    for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
+        let q = quote(CE, 100.0, 100.5, i as i64);
+        state.place(
+            &ce,
+            request(side, OrderKind::Market, "t"),
+            Some(q),
+            at(i as i64),
+        );
+    }
+    assert!(
+        !state.needs_first_quote(&ce, None, at(1)),
+        "a live quote, streaming"
+    );
+    assert!(
+        !state.needs_first_quote(&ce, None, at(60)),
+        "streaming inside the window: a stale quote there is the market's, not a trap"
+    );
+    state.expire(at(400));
+    assert!(
+        state.needs_first_quote(&ce, None, at(400)),
+        "released, quote stale"
+    );
+    // Someone else streams it: a live quote arrives without the executor asking.
+    state.on_ticks(&[quote(CE, 101.0, 101.5, 400)], &index(), at(400));
+    assert!(
+        !state.needs_first_quote(&ce, None, at(401)),
+        "released, quote live"
+    );
+    let carried = quote(CE, 101.0, 101.5, 500);
+    assert!(
+        !state.needs_first_quote(&ce, Some(&carried), at(900)),
+        "the caller's own quote"
+    );
+}
+
+#[test]
+fn limits_are_checked_against_the_newest_quote_and_refusals_counted() {
+    let settings = PaperSettings {
+        max_lots_per_order: 2,
+        max_price_deviation_pct: 20.0,
+        ..PaperSettings::default()
+    };
+    let mut state = ExecutorState::new(settings);
+    let ce = nifty_ce();
+    let far = request(Side::Buy, OrderKind::Limit { price: 50.0 }, "t");
+    assert!(
+        state.check_limits(&far, &ce, None, true).is_ok(),
+        "no last price: no band"
+    );
+    state.on_ticks(&[quote(CE, 100.0, 100.5, 0)], &index(), at(0));
+    assert!(
+        state.check_limits(&far, &ce, None, false).is_ok(),
+        "band not asked for"
+    );
+    let refused = state.check_limits(&far, &ce, None, true);
+    assert_eq!(refused.map_err(|e| e.code()), Err("price_out_of_band"));
+    // A newer quote carried by the caller moves the band.
+    let carried = quote(CE, 55.0, 55.5, 1);
+    assert!(state.check_limits(&far, &ce, Some(&carried), true).is_ok());
+    let big = OrderRequest {
+        lots: 3,
+        ..request(Side::Buy, OrderKind::Market, "t")
+    };
+    assert!(state.check_limits(&big, &ce, None, false).is_err());
+    assert_eq!(state.stats().refused_by_limits, 2);
+}
+
+#[test]
+fn a_call_taken_back_leaves_the_state_as_it_was() {
+    let mut state = ExecutorState::new(PaperSettings::default());
+    let ce = nifty_ce();
+    let limit = request(Side::Buy, OrderKind::Limit { price: 95.0 }, "t#1");
+    state.place(&ce, limit, Some(quote(CE, 100.0, 100.5, 0)), at(0));
+    let (orders, fills, stats) = (
+        state.orders(false),
+        state.book().fills().len(),
+        state.stats(),
+    );
+    let snapshot = state.book().snapshot();
+
+    struct TestCase {
+        name: &'static str,
+        call: fn(&mut ExecutorState) -> Commit,
+    }
+    let cases = [
+        TestCase {
+            name: "a market buy that fills",
+            call: |s| {
+                let buy = request(Side::Buy, OrderKind::Market, "t#2");
+                s.place(&nifty_ce(), buy, Some(quote(CE, 100.0, 100.5, 1)), at(1))
+                    .commit
+            },
+        },
+        TestCase {
+            name: "a tick that fills the resting limit",
+            call: |s| s.on_ticks(&[quote(CE, 94.0, 94.5, 1)], &index(), at(1)),
+        },
+        TestCase {
+            name: "a cancel",
+            call: |s| {
+                s.cancel(OrderId(1), at(1))
+                    .map(|c| c.commit)
+                    .unwrap_or_default()
+            },
+        },
+    ];
+    for case in cases {
+        let commit = (case.call)(&mut state);
+        assert!(!commit.events.is_empty(), "case `{}`", case.name);
+        let undo = commit
+            .undo
+            .expect("a call that did something can be taken back");
+        state.rollback(undo);
+        assert_eq!(state.book().snapshot(), snapshot, "case `{}`", case.name);
+        assert_eq!(state.orders(false), orders, "case `{}`", case.name);
+        assert_eq!(state.book().fills().len(), fills, "case `{}`", case.name);
+        assert_eq!(state.stats(), stats, "case `{}`", case.name);
+    }
+}
+
+#[test]
+fn a_limit_that_starts_resting_without_an_event_is_journaled() {
+    let mut state = ExecutorState::new(PaperSettings::default());
+    let limit = request(Side::Buy, OrderKind::Limit { price: 95.0 }, "t#1");
+    // Accepted on a stale quote: not yet resting.
+    state.place(&nifty_ce(), limit, Some(quote(CE, 100.0, 100.5, 0)), at(60));
+    let commit = state.on_ticks(&[quote(CE, 100.0, 100.5, 61)], &index(), at(61));
+    assert!(commit.events.is_empty(), "{:?}", commit.events);
+    assert_eq!(commit.changed, [OrderId(1)]);
+    assert!(commit.undo.is_some(), "a row to write");
+    assert!(commit.frames.is_empty());
+    let quiet = state.on_ticks(&[quote(CE, 100.0, 100.5, 62)], &index(), at(62));
+    assert!(quiet.undo.is_none(), "nothing changed: nothing to journal");
 }
 
 #[test]
@@ -206,7 +353,7 @@ fn an_order_waits_for_a_first_quote_only_when_none_is_known() {
         }
         let carried = case.carried.map(|s| quote(s, 1.0, 1.5, 0));
         assert_eq!(
-            state.needs_first_quote(CE, carried.as_ref()),
+            state.needs_first_quote(&nifty_ce(), carried.as_ref(), at(0)),
             case.waits,
             "case `{}`",
             case.name
