@@ -5,8 +5,11 @@
 #[derive(Clone, Debug)]
 pub struct BroadcastSettings {
     pub max_symbols_per_client: usize,
-    /// Per-session bound on queued bytes; a client past it is closed.
+    /// Per-session bound on queued bytes; a client past it is closed (4008).
     pub max_queued_bytes: usize,
+    /// A client whose queued data waits this long without being taken by its socket is
+    /// closed (4008) and its connection dropped, whether or not it ever reads again.
+    pub drain_deadline_ms: u64,
     pub heartbeat_interval_ms: u64,
     pub prices_push_interval_ms: u64,
     /// An instrument that has not ticked for this long (in its session) is `quiet`.

@@ -63,6 +63,13 @@ impl RunningApp {
 
     /// Stop the server and the simulator; used by tests and on shutdown.
     pub async fn stop(self) {
+        // WebSocket clients hear 1001 (going away) and their sessions end, so the graceful
+        // stop below does not wait out its timeout on them.
+        let _ = self
+            .runtime
+            .broadcaster
+            .send(mandi_fanout::broadcaster::CloseSessions)
+            .await;
         self.server.stop(true).await;
         if let Some(sim) = self.simulator {
             sim.stop().await;

@@ -1,18 +1,14 @@
-//! Messages the broadcaster takes, and the wake-up it sends to sessions.
+//! Messages the broadcaster takes. Sessions are woken through their outbox, not by
+//! message, so a session with a full socket costs the broadcaster no mailbox space.
 
 use std::sync::{Arc, Mutex};
 
-use actix::{Message, Recipient};
+use actix::Message;
 use mandi_domain::Mode;
 use mandi_protocol::client::Frame;
 use serde::Serialize;
 
 use super::outbox::Outbox;
-
-/// Broadcaster → session: your outbox has something; drain it.
-#[derive(Message, Debug, Clone, Copy)]
-#[rtype(result = "()")]
-pub struct OutboxReady;
 
 /// What a session registers for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,20 +19,31 @@ pub enum SessionKind {
     Prices,
 }
 
-/// A session opened. Returns its id.
+/// A session opened, under an id it chose (unique in the process), so it can name itself
+/// in `SessionClosed` even if it ends before any answer could reach it.
 #[derive(Message)]
-#[rtype(result = "u64")]
+#[rtype(result = "()")]
 pub struct SessionOpened {
+    pub session: u64,
     pub kind: SessionKind,
+    /// Filled by the broadcaster, drained by the session's socket writer, which registers
+    /// its wake-up in it.
     pub outbox: Arc<Mutex<Outbox>>,
-    pub notify: Recipient<OutboxReady>,
 }
 
-/// A session closed: forget it and release its subscriptions.
+/// The server is shutting down: close every session with 1001 (going away). Returns how
+/// many were told.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "usize")]
+pub struct CloseSessions;
+
+/// A session's connection is gone: forget it and release its subscriptions.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
 pub struct SessionClosed {
     pub session: u64,
+    /// Closed with 4008 for not draining its queue (counted in `slow_clients_closed`).
+    pub too_slow: bool,
 }
 
 /// A session asks for symbols. Unknown symbols come back; the rest get a `subscribed`
@@ -74,6 +81,7 @@ pub struct BroadcastStats {
     pub serializations: u64,
     /// Times a session was woken to drain its outbox (one wake-up may carry many frames).
     pub wakeups: u64,
+    /// Sessions closed with 4008, counted once their connection is gone.
     pub slow_clients_closed: u64,
     pub feed_state: &'static str,
     pub last_tick_at: Option<chrono::DateTime<chrono::Utc>>,

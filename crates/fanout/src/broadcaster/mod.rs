@@ -10,19 +10,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix::{
-    Actor, ActorFutureExt, AsyncContext, Context, Handler, MessageResult, Recipient, WrapFuture,
-};
+use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, MessageResult, WrapFuture};
 use chrono::Utc;
 use mandi_domain::MarketCalendar;
 
 pub use health::HealthBook;
 pub use mandi_domain::InstrumentStatus;
 pub use messages::{
-    BroadcastStats, ClientSubscribe, ClientUnsubscribe, GetBroadcastStats, GetInstrumentHealth,
-    GetPricesPayload, OutboxReady, SessionClosed, SessionKind, SessionOpened, TradingUpdate,
+    BroadcastStats, ClientSubscribe, ClientUnsubscribe, CloseSessions, GetBroadcastStats,
+    GetInstrumentHealth, GetPricesPayload, SessionClosed, SessionKind, SessionOpened,
+    TradingUpdate,
 };
-pub use outbox::{Outbox, PushOutcome};
+pub use outbox::{Outbox, PushOutcome, Wakeup};
 pub use state::{prices_payload, FanoutState};
 
 use crate::price_store::TicksPublished;
@@ -44,7 +43,6 @@ const PRICES_KEY: &str = "__prices__";
 struct SessionEntry {
     kind: SessionKind,
     outbox: Arc<Mutex<Outbox>>,
-    notify: Recipient<OutboxReady>,
 }
 
 pub struct Broadcaster {
@@ -55,7 +53,6 @@ pub struct Broadcaster {
     price_symbols: Vec<Arc<str>>,
     /// IST sessions per exchange; `always_open` in it makes every moment market hours.
     calendar: Arc<MarketCalendar>,
-    next_id: u64,
     sessions: HashMap<u64, SessionEntry>,
     fanout: FanoutState,
     health: HealthView,
@@ -79,7 +76,6 @@ impl Broadcaster {
             registry,
             price_symbols,
             calendar: calendar.clone(),
-            next_id: 1,
             sessions: HashMap::new(),
             fanout: FanoutState::default(),
             instrument_health: HealthBook::default(),
@@ -108,8 +104,9 @@ impl Broadcaster {
         format!("client-{session}").into()
     }
 
-    /// Queue into one session and wake it if it was idle. A session past its bound is
-    /// woken too: it sees `overflowed()` and closes itself with a clear close code.
+    /// Queue into one session and wake its writer if it was idle. A session past its bound
+    /// wakes its watchdog too: it closes the connection with 4008, and is counted in
+    /// `slow_clients_closed` once that connection is gone (`SessionClosed`).
     fn deliver(&mut self, session: u64, push: impl FnOnce(&mut Outbox) -> PushOutcome) {
         let Some(entry) = self.sessions.get(&session) else {
             return;
@@ -121,20 +118,14 @@ impl Broadcaster {
             return;
         }
         let outcome = push(&mut outbox);
+        // At most one wake-up is pending per session (the outbox tracks it), and waking
+        // costs no mailbox space, so a stuck socket cannot back anything up here.
+        let wakeup = outbox.wakeup(outcome);
         drop(outbox);
-        match outcome {
-            PushOutcome::Queued => {}
-            PushOutcome::Notify => {
-                self.stats.wakeups += 1;
-                // At most one wake-up is ever pending per session (the outbox tracks it),
-                // so this cannot grow the session's mailbox without bound.
-                entry.notify.do_send(OutboxReady);
-            }
-            PushOutcome::Overflow => {
-                self.stats.slow_clients_closed += 1;
-                entry.notify.do_send(OutboxReady);
-            }
+        if outcome == PushOutcome::Notify {
+            self.stats.wakeups += 1;
         }
+        wakeup.wake();
     }
 
     fn refresh_health(&mut self) {
@@ -322,20 +313,15 @@ impl Handler<GetInstrumentHealth> for Broadcaster {
 }
 
 impl Handler<SessionOpened> for Broadcaster {
-    type Result = u64;
+    type Result = ();
 
-    fn handle(&mut self, msg: SessionOpened, _: &mut Context<Self>) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        let kind = msg.kind;
-        self.sessions.insert(
-            id,
-            SessionEntry {
-                kind,
-                outbox: msg.outbox,
-                notify: msg.notify,
-            },
-        );
+    fn handle(&mut self, msg: SessionOpened, _: &mut Context<Self>) {
+        let (id, kind) = (msg.session, msg.kind);
+        let entry = SessionEntry {
+            kind,
+            outbox: msg.outbox,
+        };
+        self.sessions.insert(id, entry);
         match kind {
             SessionKind::Ticks => {
                 self.stats.clients += 1;
@@ -349,7 +335,22 @@ impl Handler<SessionOpened> for Broadcaster {
                 self.push_prices(id, frame);
             }
         }
-        id
+    }
+}
+
+impl Handler<CloseSessions> for Broadcaster {
+    type Result = usize;
+
+    fn handle(&mut self, _: CloseSessions, _: &mut Context<Self>) -> usize {
+        for entry in self.sessions.values() {
+            let wakeup = entry
+                .outbox
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .go_away();
+            wakeup.wake();
+        }
+        self.sessions.len()
     }
 }
 
@@ -357,6 +358,9 @@ impl Handler<SessionClosed> for Broadcaster {
     type Result = ();
 
     fn handle(&mut self, msg: SessionClosed, _: &mut Context<Self>) {
+        if msg.too_slow {
+            self.stats.slow_clients_closed += 1;
+        }
         if let Some(entry) = self.sessions.remove(&msg.session) {
             match entry.kind {
                 SessionKind::Ticks => self.stats.clients = self.stats.clients.saturating_sub(1),

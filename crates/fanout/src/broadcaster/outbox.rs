@@ -1,9 +1,11 @@
 //! A session's bounded outgoing queue, shared between the broadcaster (producer) and the
-//! session actor (consumer). Ticks are conflated per key: a slow reader skips stale
-//! intermediate prices but never sees them out of order.
+//! session's socket writer (consumer), with the wake-ups the producer owes the session.
+//! Ticks are conflated per key: a slow reader skips stale intermediate prices but never
+//! sees them out of order.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::task::Waker;
 
 use mandi_protocol::client::Frame;
 
@@ -26,9 +28,39 @@ pub struct Outbox {
     order: VecDeque<Arc<str>>,
     latest: HashMap<Arc<str>, Frame>,
     queued_bytes: usize,
+    /// A wake-up is owed or pending since the last drain; cleared by `drain`.
     notified: bool,
+    /// Past the byte bound: nothing more is queued and the session must close.
     overflowed: bool,
+    /// The server is shutting down: the session closes with 1001.
+    going_away: bool,
     conflated: u64,
+    /// How many times the consumer took everything; a watchdog that sees the same count
+    /// with data queued knows nothing was drained in between.
+    drains: u64,
+    /// The socket writer, woken when something is queued.
+    writer: Option<Waker>,
+    /// The session's watchdog, woken when the queue overflows.
+    watchdog: Option<Waker>,
+}
+
+/// The wake-ups one push owes, taken under the lock and fired after it is released.
+#[derive(Debug, Default)]
+#[must_use = "wake() it once the outbox lock is released"]
+pub struct Wakeup {
+    writer: Option<Waker>,
+    watchdog: Option<Waker>,
+}
+
+impl Wakeup {
+    pub fn wake(self) {
+        if let Some(w) = self.writer {
+            w.wake();
+        }
+        if let Some(w) = self.watchdog {
+            w.wake();
+        }
+    }
 }
 
 impl Outbox {
@@ -41,7 +73,55 @@ impl Outbox {
             queued_bytes: 0,
             notified: false,
             overflowed: false,
+            going_away: false,
             conflated: 0,
+            drains: 0,
+            writer: None,
+            watchdog: None,
+        }
+    }
+
+    /// The socket writer to wake when something is queued or the queue overflows.
+    pub fn register_writer(&mut self, waker: &Waker) {
+        register(&mut self.writer, waker);
+    }
+
+    /// The watchdog to wake when the queue overflows.
+    pub fn register_watchdog(&mut self, waker: &Waker) {
+        register(&mut self.watchdog, waker);
+    }
+
+    /// Wake the writer without queueing anything: protocol frames or a close are due.
+    pub fn wake_writer(&mut self) -> Wakeup {
+        Wakeup {
+            writer: self.writer.take(),
+            watchdog: None,
+        }
+    }
+
+    /// The server is going away: tell the writer to close the session.
+    pub fn go_away(&mut self) -> Wakeup {
+        self.going_away = true;
+        self.wake_writer()
+    }
+
+    pub fn going_away(&self) -> bool {
+        self.going_away
+    }
+
+    /// Whom a push with this outcome must wake: the writer on `Notify`, the writer and
+    /// the watchdog on `Overflow`.
+    pub fn wakeup(&mut self, outcome: PushOutcome) -> Wakeup {
+        match outcome {
+            PushOutcome::Queued => Wakeup::default(),
+            PushOutcome::Notify => Wakeup {
+                writer: self.writer.take(),
+                watchdog: None,
+            },
+            PushOutcome::Overflow => Wakeup {
+                writer: self.writer.take(),
+                watchdog: self.watchdog.take(),
+            },
         }
     }
 
@@ -102,7 +182,16 @@ impl Outbox {
         }
         self.queued_bytes = 0;
         self.notified = false;
+        self.drains += 1;
         out
+    }
+
+    pub fn drains(&self) -> u64 {
+        self.drains
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.control.is_empty() && self.order.is_empty()
     }
 
     pub fn overflowed(&self) -> bool {
@@ -118,6 +207,9 @@ impl Outbox {
     }
 
     fn outcome(&mut self) -> PushOutcome {
+        if self.overflowed {
+            return PushOutcome::Overflow;
+        }
         if self.queued_bytes > self.max_bytes {
             self.overflowed = true;
             return PushOutcome::Overflow;
@@ -128,6 +220,12 @@ impl Outbox {
             self.notified = true;
             PushOutcome::Notify
         }
+    }
+}
+
+fn register(slot: &mut Option<Waker>, waker: &Waker) {
+    if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        *slot = Some(waker.clone());
     }
 }
 
@@ -184,5 +282,50 @@ mod tests {
         o.push_control(b("0123456789"));
         assert_eq!(o.push_control(b("x")), PushOutcome::Overflow);
         assert!(o.overflowed());
+    }
+
+    struct Counter(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    fn counter() -> (Arc<Counter>, Waker) {
+        let c = Arc::new(Counter(Default::default()));
+        (c.clone(), Waker::from(c))
+    }
+
+    fn count(c: &Counter) -> usize {
+        c.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[test]
+    fn one_wake_up_per_drain_and_the_watchdog_only_on_overflow() {
+        let (writer, w) = counter();
+        let (watchdog, d) = counter();
+        let mut o = Outbox::new(10);
+        o.register_writer(&w);
+        o.register_watchdog(&d);
+        let outcome = o.push_control(b("abc"));
+        o.wakeup(outcome).wake();
+        let outcome = o.push_control(b("def"));
+        o.wakeup(outcome).wake();
+        assert_eq!((count(&writer), count(&watchdog)), (1, 0));
+
+        assert_eq!(o.drain().len(), 2);
+        assert_eq!(o.drains(), 1);
+        assert!(o.is_empty());
+        o.register_writer(&w);
+        let outcome = o.push_control(b("0123456789x"));
+        assert_eq!(outcome, PushOutcome::Overflow);
+        o.wakeup(outcome).wake();
+        assert_eq!((count(&writer), count(&watchdog)), (2, 1));
+        assert_eq!(
+            o.push_control(b("y")),
+            PushOutcome::Overflow,
+            "stays overflowed"
+        );
     }
 }

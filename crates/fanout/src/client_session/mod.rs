@@ -1,196 +1,219 @@
-//! `ClientSession`: one browser or bot WebSocket (`/ws` or `/ws/prices`). Parses commands,
-//! forwards them to the broadcaster, and drains its outbox onto the socket.
-//! The only file that uses the deprecated `actix-web-actors`, so moving to `actix-ws`
-//! touches this file alone.
+//! `ClientSession`: one browser or bot WebSocket (`/ws` or `/ws/prices`), with no actor.
+//! A reader task decodes the client's frames, forwards commands to the broadcaster and
+//! keeps the deadlines; the upgraded response's body (`SessionWriter`) drains the outbox
+//! onto the socket. Framing is ours (`frames`), so sizes are judged from frame headers and
+//! every protocol error ends the session with its close code.
+//!
+//! ```text
+//!  socket ──Payload──▶ Reader ──ClientSubscribe/Unsubscribe──▶ Broadcaster
+//!                        │ pong, ping, close, errors              │ ticks, status (Outbox)
+//!                        ▼                                        ▼
+//!                      ClientSession (shared) ◀──── SessionWriter (response body) ──▶ socket
+//! ```
 
-mod messages;
+mod connection;
+mod frames;
+mod reader;
 mod state;
+mod writer;
 
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::{Duration, Instant};
 
-use actix::{
-    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, ContextFutureSpawner, Handler,
-    StreamHandler, WrapFuture,
-};
-use actix_web::{HttpRequest, HttpResponse};
-use actix_web_actors::ws;
-use chrono::Utc;
+use actix::Addr;
+use actix_web::{web, HttpRequest, HttpResponse};
+use tokio::sync::oneshot;
 
-pub use messages::OutboxReady;
+pub use connection::remember_connection;
+pub use frames::close_code;
 pub use state::{Liveness, CLIENT_TIMEOUT, PING_INTERVAL};
+pub use writer::ClientTooSlow;
 
-use crate::broadcaster::{
-    Broadcaster, ClientSubscribe, ClientUnsubscribe, Outbox, SessionClosed, SessionKind,
-    SessionOpened,
-};
-use mandi_protocol::client::{self as client_protocol, ClientCommand, MAX_COMMAND_BYTES};
+use crate::broadcaster::{Broadcaster, Outbox, SessionClosed, SessionKind, SessionOpened};
+use crate::settings::BroadcastSettings;
+use connection::{ConnectionSlot, ConnectionSocket};
+use mandi_protocol::client::{Frame, MAX_COMMAND_BYTES};
+use reader::Reader;
+use state::{Closing, Due, Wire};
+use writer::SessionWriter;
 
-/// Close code for a client that stayed behind past its outbox bound.
-const CLOSE_TOO_SLOW: u16 = 4008;
+/// The limit a whole client message is held to, fragments included.
+const MAX_MESSAGE_BYTES: usize = MAX_COMMAND_BYTES;
+/// Session ids are chosen here, not by the broadcaster, so a session can name itself in
+/// `SessionClosed` whenever it ends.
+static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+/// Most a client socket's kernel send buffer holds (less if `max_queued_bytes` is less).
+/// Data there can no longer be conflated, and the kernel would autotune it to megabytes
+/// for a client that stopped reading before our outbox, with its bound and deadline, sees
+/// anything; 256 KiB still carries 2.5 MB/s over a 100 ms round trip.
+const MAX_SEND_BUFFER_BYTES: usize = 256 * 1024;
+/// Warn once if the server does not install `remember_connection`.
+static WARNED_NO_SOCKET: AtomicBool = AtomicBool::new(false);
 
+/// What the reader task and the response body share. Dropped when both are gone, which is
+/// when the connection really is closed: only then does the broadcaster hear of it.
 pub struct ClientSession {
-    kind: SessionKind,
-    broadcaster: Addr<Broadcaster>,
+    id: u64,
     outbox: Arc<Mutex<Outbox>>,
-    max_symbols: usize,
-    id: Option<u64>,
-    liveness: Liveness,
+    wire: Mutex<Wire>,
+    /// The TCP socket, to drop the connection even while actix waits on a full buffer.
+    socket: Option<Arc<ConnectionSocket>>,
+    broadcaster: Addr<Broadcaster>,
 }
 
 impl ClientSession {
-    pub fn new(
-        kind: SessionKind,
-        broadcaster: Addr<Broadcaster>,
-        max_symbols: usize,
-        max_queued_bytes: usize,
-    ) -> ClientSession {
-        ClientSession {
-            kind,
-            broadcaster,
-            outbox: Arc::new(Mutex::new(Outbox::new(max_queued_bytes))),
-            max_symbols,
-            id: None,
-            liveness: Liveness::new(Instant::now()),
-        }
-    }
-
     /// Upgrade an HTTP request into a session.
     pub fn start(
-        self,
+        kind: SessionKind,
         req: &HttpRequest,
-        stream: actix_web::web::Payload,
+        payload: web::Payload,
+        broadcaster: Addr<Broadcaster>,
+        settings: &BroadcastSettings,
     ) -> actix_web::Result<HttpResponse> {
-        ws::WsResponseBuilder::new(self, req, stream)
-            .frame_size(MAX_COMMAND_BYTES)
-            .start()
+        let mut response = actix_http::ws::handshake(req.head())?;
+        let id = NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed);
+        let outbox = Arc::new(Mutex::new(Outbox::new(settings.max_queued_bytes)));
+        let send_buffer = settings.max_queued_bytes.min(MAX_SEND_BUFFER_BYTES);
+        let (socket, done, gone) = connection_of(req, send_buffer);
+        // Sent before anything else from this session, so it reaches the broadcaster first.
+        broadcaster.do_send(SessionOpened {
+            session: id,
+            kind,
+            outbox: outbox.clone(),
+        });
+        let session = Arc::new(ClientSession {
+            id,
+            outbox,
+            wire: Mutex::new(Wire::default()),
+            socket,
+            broadcaster,
+        });
+        tracing::debug!(session = id, ?kind, "client session opened");
+        let reader = Reader::new(
+            session.clone(),
+            kind,
+            settings.max_symbols_per_client,
+            Duration::from_millis(settings.drain_deadline_ms),
+            Instant::now(),
+        );
+        actix_web::rt::spawn(reader.run(payload, done));
+        let body = SessionWriter::new(session, gone);
+        Ok(HttpResponse::from(response.message_body(body)?).map_into_boxed_body())
     }
 
-    fn command(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
-        let Some(session) = self.id else { return };
-        if self.kind == SessionKind::Prices {
-            // The terminal's socket is push-only; its clients send nothing we act on.
-            return;
+    fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        // Poisoned only if the broadcaster panicked mid-push; the queue is still whole and
+        // the broadcaster is being restarted, so keep the client connected.
+        self.outbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wire(&self) -> MutexGuard<'_, Wire> {
+        self.wire.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// For the writer: everything due now. Its waker is registered first, under the
+    /// outbox lock, so nothing queued or closed after this call goes unnoticed.
+    fn take_due(&self, waker: &Waker) -> (Due, Vec<Frame>) {
+        let mut outbox = self.outbox();
+        outbox.register_writer(waker);
+        let mut wire = self.wire();
+        if outbox.overflowed() {
+            wire.close(Closing::too_slow(reader::OVERFLOWED));
+        } else if outbox.going_away() {
+            wire.close(Closing::server_stopping());
         }
-        let cmd = match ClientCommand::parse(text, self.max_symbols) {
-            Ok(cmd) => cmd,
-            Err(e) => {
-                tracing::debug!(session, code = e.code, "client command refused");
-                ctx.text(client_protocol::error_message(e.code, &e.message));
+        let due = wire.take();
+        // Once closing, nothing more of the outbox is sent.
+        let frames = match wire.closing() {
+            Some(_) => Vec::new(),
+            None => outbox.drain(),
+        };
+        (due, frames)
+    }
+
+    /// Queue a message of our own (an error, a pong) behind what is already queued.
+    fn send_text(&self, msg: Frame) {
+        let wakeup = {
+            let mut outbox = self.outbox();
+            if outbox.overflowed() {
                 return;
             }
+            let outcome = outbox.push_control(msg);
+            outbox.wakeup(outcome)
         };
-        match cmd {
-            ClientCommand::Subscribe { symbols, mode } => {
-                self.broadcaster
-                    .send(ClientSubscribe { session, symbols, mode })
-                    .into_actor(self)
-                    .map(|res, _, ctx| {
-                        if let Ok(unknown) = res {
-                            if !unknown.is_empty() {
-                                let msg = format!(
-                                    "unknown symbol(s): {}; GET /api/instruments lists the known ones",
-                                    unknown.join(", ")
-                                );
-                                ctx.text(client_protocol::error_message("unknown_symbol", &msg));
-                            }
-                        }
-                    })
-                    .wait(ctx);
-            }
-            ClientCommand::Unsubscribe { symbols } => {
-                self.broadcaster
-                    .do_send(ClientUnsubscribe { session, symbols });
-            }
-            ClientCommand::Ping {} => ctx.text(client_protocol::pong_message(Utc::now())),
-        }
+        wakeup.wake();
     }
-}
 
-impl Actor for ClientSession {
-    type Context = ws::WebsocketContext<Self>;
+    fn with_wire(&self, f: impl FnOnce(&mut Wire)) {
+        f(&mut self.wire());
+        let wakeup = self.outbox().wake_writer();
+        wakeup.wake();
+    }
 
-    fn started(&mut self, ctx: &mut Self::Context) {
-        let opened = SessionOpened {
-            kind: self.kind,
-            outbox: self.outbox.clone(),
-            notify: ctx.address().recipient(),
-        };
-        // `wait` holds every other event until we have our id, so no command is
-        // handled by a session the broadcaster does not know yet.
-        self.broadcaster
-            .send(opened)
-            .into_actor(self)
-            .map(|res, this, ctx| match res {
-                Ok(id) => this.id = Some(id),
-                Err(_) => ctx.stop(),
-            })
-            .wait(ctx);
-        ctx.run_interval(PING_INTERVAL, |this, ctx| {
-            if this.liveness.is_dead(Instant::now()) {
-                ctx.stop();
-            } else {
-                ctx.ping(b"");
+    /// Begin closing (the first reason wins).
+    fn close(&self, closing: Closing) {
+        let session = self.id;
+        self.with_wire(|w| {
+            if w.close(closing) {
+                tracing::debug!(session, ?closing, "closing client session");
             }
         });
     }
 
-    fn stopped(&mut self, _: &mut Self::Context) {
-        if let Some(session) = self.id {
-            self.broadcaster.do_send(SessionClosed { session });
+    fn closing(&self) -> Option<Closing> {
+        self.wire().closing()
+    }
+
+    /// Drop the TCP connection now, whatever actix is waiting for.
+    fn abort(&self) {
+        if let Some(socket) = &self.socket {
+            socket.abort();
         }
     }
 }
 
-impl Handler<OutboxReady> for ClientSession {
-    type Result = ();
-
-    fn handle(&mut self, _: OutboxReady, ctx: &mut Self::Context) {
-        // Poisoned only if the broadcaster panicked mid-push; the queue is still whole and
-        // the broadcaster is being restarted, so keep the browser connected.
-        let (frames, overflowed) = {
-            let mut outbox = self.outbox.lock().unwrap_or_else(|e| e.into_inner());
-            (outbox.drain(), outbox.overflowed())
-        };
-        if overflowed {
-            ctx.close(Some(ws::CloseReason {
-                code: ws::CloseCode::Other(CLOSE_TOO_SLOW),
-                description: Some("client too slow: outgoing queue exceeded its bound".into()),
-            }));
-            ctx.stop();
-            return;
-        }
-        for frame in frames {
-            ctx.text(frame);
-        }
+/// The socket of the request's connection (its send buffer capped) and the signal that
+/// actix-http is done with that connection. Without `remember_connection` installed, the
+/// signal is the response body's drop, handed back to be moved into it.
+fn connection_of(
+    req: &HttpRequest,
+    send_buffer_bytes: usize,
+) -> (
+    Option<Arc<ConnectionSocket>>,
+    oneshot::Receiver<()>,
+    Option<oneshot::Sender<()>>,
+) {
+    if let Some((socket, done)) = req
+        .conn_data::<ConnectionSlot>()
+        .and_then(ConnectionSlot::claim)
+    {
+        socket.limit_send_buffer(send_buffer_bytes);
+        return (Some(socket), done, None);
     }
+    if !WARNED_NO_SOCKET.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            "the server does not install client_session::remember_connection: \
+             stalled websocket clients are closed only once they read"
+        );
+    }
+    let (gone, done) = oneshot::channel();
+    (None, done, Some(gone))
 }
 
-impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for ClientSession {
-    fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
-        self.liveness.seen(Instant::now());
-        match msg {
-            Ok(ws::Message::Text(text)) => self.command(&text, ctx),
-            Ok(ws::Message::Ping(p)) => ctx.pong(&p),
-            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
-            Ok(ws::Message::Binary(_)) | Ok(ws::Message::Continuation(_)) => {
-                ctx.text(client_protocol::error_message(
-                    "bad_request",
-                    "binary frames are not part of the protocol; send JSON text",
-                ));
-            }
-            Ok(ws::Message::Close(reason)) => {
-                ctx.close(reason);
-                ctx.stop();
-            }
-            Err(e) => {
-                // Oversized or malformed frames: tell the client, keep the session.
-                tracing::debug!(error = %e, "client websocket protocol error");
-                ctx.text(client_protocol::error_message(
-                    "bad_request",
-                    &e.to_string(),
-                ));
+impl Drop for ClientSession {
+    fn drop(&mut self) {
+        let too_slow = self.closing().is_some_and(|c| c.is_too_slow());
+        if too_slow {
+            if let Some(socket) = &self.socket {
+                socket.reset_on_close();
             }
         }
+        tracing::debug!(session = self.id, too_slow, "client session closed");
+        self.broadcaster.do_send(SessionClosed {
+            session: self.id,
+            too_slow,
+        });
     }
 }

@@ -134,6 +134,7 @@ impl MandiConfig {
         BroadcastSettings {
             max_symbols_per_client: b.max_symbols_per_client,
             max_queued_bytes: b.max_queued_bytes,
+            drain_deadline_ms: b.drain_deadline_ms,
             heartbeat_interval_ms: b.heartbeat_interval_ms,
             prices_push_interval_ms: b.prices_push_interval_ms,
             instrument_quiet_after_ms: b.instrument_quiet_after_ms,

@@ -89,6 +89,7 @@ pub struct SimulatorSection {
 pub struct BroadcastSection {
     pub max_symbols_per_client: usize,
     pub max_queued_bytes: usize,
+    pub drain_deadline_ms: u64,
     pub heartbeat_interval_ms: u64,
     pub prices_push_interval_ms: u64,
     pub instrument_quiet_after_ms: u64,

@@ -221,6 +221,13 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
             "use at least 4096 (1048576 is the default)",
         ));
     }
+    if b.drain_deadline_ms < 100 {
+        return Err(ConfigError::new(
+            "broadcast.drain_deadline_ms",
+            format!("{} ms leaves a client no time to read", b.drain_deadline_ms),
+            "use at least 100 (10000 is the default)",
+        ));
+    }
     if cfg.store.persist_interval_ms < 100 {
         return Err(ConfigError::new(
             "store.persist_interval_ms",

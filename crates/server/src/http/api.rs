@@ -47,14 +47,13 @@ fn session(
     stream: web::Payload,
     state: &AppState,
 ) -> actix_web::Result<HttpResponse> {
-    let b = &state.runtime.settings.broadcast;
-    ClientSession::new(
+    ClientSession::start(
         kind,
+        &req,
+        stream,
         state.runtime.broadcaster.clone(),
-        b.max_symbols_per_client,
-        b.max_queued_bytes,
+        &state.runtime.settings.broadcast,
     )
-    .start(&req, stream)
 }
 
 async fn prices(state: web::Data<AppState>) -> HttpResponse {

@@ -61,6 +61,9 @@ pub fn build(
             .configure(quotes::routes)
             .configure(trading::routes)
     })
+    // Lets a WebSocket session drop its TCP connection even while actix-http waits to
+    // flush to a client that stopped reading (see mandi_fanout::client_session).
+    .on_connect(mandi_fanout::client_session::remember_connection)
     .workers(workers)
     .disable_signals()
     .shutdown_timeout(2)

@@ -15,7 +15,7 @@ use mandi_protocol::client::Frame;
 pub use streaming::StreamingChange;
 use throttle::DropThrottle;
 
-use crate::paper_executor::TradingUpdate;
+use mandi_fanout::broadcaster::TradingUpdate;
 
 /// The client sockets' recipients of one sender, with its drop count.
 pub struct UpdateSink {
