@@ -1,7 +1,8 @@
 //! Instruments and helpers the brokers' unit tests share (test builds only): the three
 //! instruments the subscribe plans use, and the index, clock and case runner of the
-//! REST quote conversions.
+//! REST quote conversions, the credential-variable cases and the header lookup of a call.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -9,8 +10,8 @@ use mandi_domain::{Exchange, Instrument, Mode, Segment, TickSource, TickUpdate};
 use mandi_instruments::InstrumentIndex;
 use mandi_protocol::dhan::rest::RestError;
 
-use super::{Converted, QuoteBatch, QuoteEndpoint};
-use crate::settings::{Broker, UpstreamSettings};
+use super::{AuthError, Converted, HttpCall, QuoteBatch, QuoteEndpoint};
+use crate::settings::{Broker, Credentials, UpstreamSettings};
 use crate::upstream::UpstreamChange;
 
 fn inst(symbol: &str, segment: Segment, id: u32, token: u32) -> Instrument {
@@ -152,4 +153,40 @@ pub fn check_quotes(
         let got = got.map(by_symbol).map_err(|e| e.kind());
         assert_eq!(got, c.want.map(by_symbol), "{}", c.name);
     }
+}
+
+/// One environment for a broker's credential reader, and what it must give: the
+/// credentials, or an error naming this variable.
+pub struct EnvCase {
+    pub name: &'static str,
+    pub vars: &'static [(&'static str, &'static str)],
+    pub want: Result<Credentials, &'static str>,
+}
+
+/// Runs `cases` through `credentials`; an error must name its variable and the fix.
+pub fn check_env_cases(
+    credentials: impl Fn(&dyn Fn(&str) -> Option<String>) -> Result<Credentials, AuthError>,
+    cases: impl IntoIterator<Item = EnvCase>,
+) {
+    for c in cases {
+        let env: HashMap<&str, &str> = c.vars.iter().copied().collect();
+        let got = credentials(&|k| env.get(k).map(|v| v.to_string()));
+        match (got, c.want) {
+            (Ok(got), Ok(want)) => assert_eq!(got, want, "{}", c.name),
+            (Err(e), Err(var)) => {
+                let msg = e.to_string();
+                assert!(msg.starts_with(var), "{}: {msg}", c.name);
+                assert!(msg.contains("export"), "{}: names the fix: {msg}", c.name);
+            }
+            (got, want) => panic!("{}: got {got:?}, want {want:?}", c.name),
+        }
+    }
+}
+
+/// The value of header `name` on `call`.
+pub fn header<'a>(call: &'a HttpCall, name: &str) -> Option<&'a str> {
+    call.headers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.as_str())
 }

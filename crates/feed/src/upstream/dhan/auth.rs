@@ -53,15 +53,8 @@ pub fn token_expiry(access_token: &str) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
-
-    struct EnvCase {
-        name: &'static str,
-        vars: &'static [(&'static str, &'static str)],
-        want: Result<Credentials, &'static str>,
-    }
+    use crate::upstream::fixtures::{check_env_cases, EnvCase};
 
     #[test]
     fn credentials_from_env_cases() {
@@ -89,19 +82,7 @@ mod tests {
                 want: Err("DHAN_CLIENT_ID"),
             },
         ];
-        for c in cases {
-            let env: HashMap<&str, &str> = c.vars.iter().copied().collect();
-            let got = credentials(&|k| env.get(k).map(|v| v.to_string()));
-            match (got, c.want) {
-                (Ok(got), Ok(want)) => assert_eq!(got, want, "{}", c.name),
-                (Err(e), Err(var)) => {
-                    let msg = e.to_string();
-                    assert!(msg.starts_with(var), "{}: {msg}", c.name);
-                    assert!(msg.contains("export"), "{}: names the fix: {msg}", c.name);
-                }
-                (got, want) => panic!("{}: got {got:?}, want {want:?}", c.name),
-            }
-        }
+        check_env_cases(credentials, cases);
     }
 
     #[test]

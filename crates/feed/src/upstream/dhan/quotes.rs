@@ -114,20 +114,15 @@ mod tests {
     use mandi_domain::{DepthLevel, Mode, TickUpdate};
 
     use super::*;
-    use crate::upstream::fixtures::{check_quotes, quote_batch, rest_update, traded, QuoteCase};
+    use crate::upstream::fixtures::{
+        check_quotes, header, quote_batch, rest_update, traded, QuoteCase,
+    };
 
     fn credentials() -> Credentials {
         Credentials::Dhan {
             client_id: "1000000001".into(),
             access_token: "jwt".into(),
         }
-    }
-
-    fn header<'a>(call: &'a HttpCall, name: &str) -> Option<&'a str> {
-        call.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
     }
 
     #[test]

@@ -68,20 +68,13 @@ pub fn token_expiry(adopted_at: DateTime<Utc>) -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
+    use crate::upstream::fixtures::{check_env_cases, EnvCase};
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_default()
-    }
-
-    struct EnvCase {
-        name: &'static str,
-        vars: &'static [(&'static str, &'static str)],
-        want: Result<Credentials, &'static str>,
     }
 
     #[test]
@@ -102,19 +95,7 @@ mod tests {
                 want: Err("KITE_API_KEY"),
             },
         ];
-        for c in cases {
-            let env: HashMap<&str, &str> = c.vars.iter().copied().collect();
-            let got = credentials(&|k| env.get(k).map(|v| v.to_string()));
-            match (got, c.want) {
-                (Ok(got), Ok(want)) => assert_eq!(got, want, "{}", c.name),
-                (Err(e), Err(var)) => {
-                    let msg = e.to_string();
-                    assert!(msg.starts_with(var), "{}: {msg}", c.name);
-                    assert!(msg.contains("export"), "{}: names the fix: {msg}", c.name);
-                }
-                (got, want) => panic!("{}: got {got:?}, want {want:?}", c.name),
-            }
-        }
+        check_env_cases(credentials, cases);
     }
 
     #[test]

@@ -115,20 +115,15 @@ mod tests {
     use mandi_domain::{Mode, TickUpdate};
 
     use super::*;
-    use crate::upstream::fixtures::{check_quotes, quote_batch, rest_update, traded, QuoteCase};
+    use crate::upstream::fixtures::{
+        check_quotes, header, quote_batch, rest_update, traded, QuoteCase,
+    };
 
     fn credentials() -> Credentials {
         Credentials::Kite {
             api_key: "key".into(),
             access_token: "tok".into(),
         }
-    }
-
-    fn header<'a>(call: &'a HttpCall, name: &str) -> Option<&'a str> {
-        call.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
     }
 
     #[test]
