@@ -58,6 +58,12 @@ impl HealthInputs<'_> {
 }
 
 impl HealthBook {
+    /// Whether `symbol`'s state has been announced: a client subscribing to it later is
+    /// owed the current state itself, since the others heard it only on the change.
+    pub fn is_announced(&self, symbol: &str) -> bool {
+        self.announced.contains_key(symbol)
+    }
+
     /// Classify every watched symbol; returns the ones whose state changed since the
     /// last call (a newly watched symbol counts as changed).
     pub fn refresh(

@@ -433,7 +433,18 @@ impl Handler<ClientSubscribe> for Broadcaster {
             .collect();
         let snapshot = client_protocol::snapshot_message(&ticks);
         let ack = client_protocol::subscribed_message(&known, msg.mode);
-        self.deliver(msg.session, |o| o.push_controls([ack, snapshot]));
+        // Instrument states are announced on a change only: a symbol someone else already
+        // watches will not change for this client's sake, so it hears the state now. A
+        // symbol nobody watched is announced to everyone by the next health pass.
+        let inputs = self.health_inputs(Utc::now());
+        let states: Vec<client_protocol::Frame> = known
+            .iter()
+            .filter(|s| self.instrument_health.is_announced(s))
+            .map(|s| client_protocol::instrument_status_message(&inputs.status(s, &self.fanout)))
+            .collect();
+        drop(inputs);
+        let frames = [ack, snapshot].into_iter().chain(states);
+        self.deliver(msg.session, |o| o.push_controls(frames));
         MessageResult(unknown)
     }
 }

@@ -10,6 +10,7 @@ use awc::error::WsProtocolError;
 use awc::ws;
 use futures_util::{Sink, Stream, StreamExt};
 
+use super::nodelay::NoDelayConnector;
 use crate::auth_manager::{AuthManager, GetCredentials, ValidateToken};
 use crate::settings::UpstreamSettings;
 use crate::upstream;
@@ -47,6 +48,11 @@ pub async fn open(
     let url = upstream::feed_url(broker, &settings.ws_url, &credentials)?;
     let timeout = Duration::from_millis(settings.connect_timeout_ms.max(1));
     let client = awc::Client::builder()
+        .connector(
+            awc::Connector::new()
+                .connector(NoDelayConnector::default())
+                .timeout(timeout),
+        )
         .max_http_version(awc::http::Version::HTTP_11)
         .timeout(timeout)
         .finish();

@@ -8,6 +8,7 @@
 mod connect;
 mod frames;
 pub mod messages;
+mod nodelay;
 mod outbound;
 mod pacing;
 mod state;
