@@ -38,12 +38,12 @@ mod tests {
 
     #[actix_rt::test]
     async fn sockets_it_opens_have_nagle_off() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
         let connection = NoDelayConnector::default()
             .call(ConnectInfo::new("127.0.0.1".to_string()).set_port(port))
             .await
             .expect("connects on loopback");
-        assert!(connection.io_ref().nodelay().unwrap(), "TCP_NODELAY set");
+        assert!(connection.io_ref().nodelay().expect("read TCP_NODELAY"), "TCP_NODELAY set");
     }
 }
