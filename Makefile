@@ -34,8 +34,9 @@ bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9) a
 	$(CARGO) bench -p mandi-instruments --bench master -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-trading --bench strategy_latency
 
-# Where cargo puts the release binaries the load run starts.
-BENCH_TARGET := $(or $(CARGO_TARGET_DIR),target)
+# Where cargo puts the release binaries the load run starts (absolute: mandi is started from
+# a temporary directory).
+BENCH_TARGET := $(abspath $(or $(CARGO_TARGET_DIR),target))
 
 # 1,000 clients on each of two servers need ~3,000 descriptors: raise the limit in the recipe's
 # shell (a bash builtin), up to the hard limit where 65536 is not allowed.

@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("fanout/one_frame_into_1000_outboxes", |b| {
         b.iter(|| {
             for o in outboxes.iter_mut() {
-                black_box(o.push_latest(key.clone(), frame.clone()));
+                black_box(o.push_tick(key.clone(), frame.clone()));
             }
         })
     });

@@ -83,8 +83,8 @@ impl Generator {
     pub fn new(clock: RunClock, book: Arc<SendBook>) -> Generator {
         Generator {
             clock,
+            next_seq: book.first_seq(),
             book,
-            next_seq: 1,
         }
     }
 

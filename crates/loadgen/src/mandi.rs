@@ -40,7 +40,11 @@ impl MandiProcess {
             .with_context(|| format!("creating {}", dir.display()))?;
         let log_path = dir.join("mandi.log");
         let log = File::create(&log_path)?;
-        let mut cmd = Command::new(binary);
+        // mandi runs in its temp directory: a relative path would be looked up there.
+        let binary = binary
+            .canonicalize()
+            .unwrap_or_else(|_| binary.to_path_buf());
+        let mut cmd = Command::new(&binary);
         cmd.arg("run")
             .current_dir(&dir)
             .stdin(Stdio::null())

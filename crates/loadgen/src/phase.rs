@@ -70,7 +70,7 @@ impl<'b> Phase<'b> {
             Feeding::Alternate => targets.len().max(1) as u64,
             Feeding::Together => 1,
         };
-        let book = Arc::new(SendBook::with_capacity(max_ticks * per_turn));
+        let book = Arc::new(SendBook::next_range(max_ticks * per_turn));
         let mut groups = Vec::new();
         for (target, behaviours) in targets {
             let (url, port) = match target {

@@ -247,7 +247,7 @@ impl Handler<TicksPublished> for Broadcaster {
             let listeners: Vec<u64> = self.fanout.listeners(&tick.symbol).collect();
             for id in listeners {
                 let (k, b) = (tick.symbol.clone(), bytes.clone());
-                self.deliver(id, |o| o.push_latest(k, b));
+                self.deliver(id, |o| o.push_tick(k, b));
             }
             self.fanout.store(tick.clone(), bytes);
         }

@@ -1,13 +1,19 @@
 //! A session's bounded outgoing queue, shared between the broadcaster (producer) and the
 //! session's socket writer (consumer), with the wake-ups the producer owes the session.
-//! Ticks are conflated per key: a slow reader skips stale intermediate prices but never
-//! sees them out of order.
+//! A client that keeps up gets every tick in order. One that falls a quarter of its byte
+//! bound behind gets conflated ticks from then until its next drain: per instrument only
+//! the newest unsent price, never out of order.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::task::Waker;
 
 use mandi_protocol::client::Frame;
+
+/// Conflation starts once this fraction of the byte bound is queued: far enough behind
+/// that the client cannot be catching up within a write or two, well before the bound
+/// closes it.
+const CONFLATE_AT_FRACTION_OF_BOUND: usize = 4;
 
 /// What a push means for the producer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,9 +30,14 @@ pub enum PushOutcome {
 #[derive(Debug)]
 pub struct Outbox {
     max_bytes: usize,
+    /// Queued bytes past which ticks are conflated until the next drain.
+    conflate_after_bytes: usize,
     control: VecDeque<Frame>,
-    order: VecDeque<Arc<str>>,
-    latest: HashMap<Arc<str>, Frame>,
+    /// Ticks in the order they were queued, each with its instrument.
+    ticks: Vec<(Arc<str>, Frame)>,
+    /// While conflating: where each instrument's one queued tick sits in `ticks`.
+    slots: HashMap<Arc<str>, usize>,
+    conflating: bool,
     queued_bytes: usize,
     /// A wake-up is owed or pending since the last drain; cleared by `drain`.
     notified: bool,
@@ -67,9 +78,11 @@ impl Outbox {
     pub fn new(max_bytes: usize) -> Outbox {
         Outbox {
             max_bytes,
+            conflate_after_bytes: max_bytes / CONFLATE_AT_FRACTION_OF_BOUND,
             control: VecDeque::new(),
-            order: VecDeque::new(),
-            latest: HashMap::new(),
+            ticks: Vec::new(),
+            slots: HashMap::new(),
+            conflating: false,
             queued_bytes: 0,
             notified: false,
             overflowed: false,
@@ -125,20 +138,65 @@ impl Outbox {
         }
     }
 
-    /// Queue the newest message for `key`, replacing an unsent older one in place.
-    pub fn push_latest(&mut self, key: Arc<str>, msg: Frame) -> PushOutcome {
-        let len = msg.len();
-        match self.latest.insert(key.clone(), msg) {
-            Some(old) => {
-                self.conflated += 1;
-                self.queued_bytes = self.queued_bytes - old.len() + len;
+    /// Queue a tick for `key`. Ticks keep their order; once the client is far behind
+    /// (see the module doc) an unsent older tick for `key` is replaced in place instead.
+    pub fn push_tick(&mut self, key: Arc<str>, msg: Frame) -> PushOutcome {
+        if self.conflating {
+            if let Some(&at) = self.slots.get(&key) {
+                self.replace(at, msg);
+                return self.outcome();
             }
+            self.slots.insert(key.clone(), self.ticks.len());
+        }
+        self.queued_bytes += msg.len();
+        self.ticks.push((key, msg));
+        if !self.conflating && self.queued_bytes > self.conflate_after_bytes {
+            self.start_conflating();
+        }
+        self.outcome()
+    }
+
+    /// Queue the newest message for `key`, always replacing an unsent older one in place:
+    /// for state where only the latest matters (the price map of `/ws/prices`).
+    pub fn push_latest(&mut self, key: Arc<str>, msg: Frame) -> PushOutcome {
+        match self.ticks.iter().rposition(|(k, _)| *k == key) {
+            Some(at) => self.replace(at, msg),
             None => {
-                self.order.push_back(key);
-                self.queued_bytes += len;
+                if self.conflating {
+                    self.slots.insert(key.clone(), self.ticks.len());
+                }
+                self.queued_bytes += msg.len();
+                self.ticks.push((key, msg));
             }
         }
         self.outcome()
+    }
+
+    fn replace(&mut self, at: usize, msg: Frame) {
+        let old = std::mem::replace(&mut self.ticks[at].1, msg);
+        self.queued_bytes = self.queued_bytes - old.len() + self.ticks[at].1.len();
+        self.conflated += 1;
+    }
+
+    /// Keep only each instrument's newest queued tick (in the order of those ticks) and
+    /// conflate every later one into it until the next drain.
+    fn start_conflating(&mut self) {
+        let queued = std::mem::take(&mut self.ticks);
+        let before = queued.len();
+        let mut newest: HashMap<Arc<str>, usize> = HashMap::with_capacity(before);
+        for (i, (key, _)) in queued.iter().enumerate() {
+            newest.insert(key.clone(), i);
+        }
+        for (i, (key, msg)) in queued.into_iter().enumerate() {
+            if newest.get(&key) == Some(&i) {
+                self.slots.insert(key.clone(), self.ticks.len());
+                self.ticks.push((key, msg));
+            } else {
+                self.queued_bytes -= msg.len();
+            }
+        }
+        self.conflated += (before - self.ticks.len()) as u64;
+        self.conflating = true;
     }
 
     /// Queue a message that must not be conflated (status, snapshot, error).
@@ -162,24 +220,36 @@ impl Outbox {
         outcome
     }
 
-    /// Drop the unsent message for `key`: after an unsubscribe, a tick queued before it
+    /// Drop the unsent ticks for `key`: after an unsubscribe, a tick queued before it
     /// must not reach the client behind the acknowledgement.
     pub fn forget(&mut self, key: &str) {
-        if let Some(old) = self.latest.remove(key) {
-            self.queued_bytes -= old.len();
-            self.order.retain(|k| &**k != key);
+        let mut dropped = 0;
+        self.ticks.retain(|(k, msg)| {
+            let keep = &**k != key;
+            if !keep {
+                dropped += msg.len();
+            }
+            keep
+        });
+        if dropped == 0 {
+            return;
+        }
+        self.queued_bytes -= dropped;
+        if self.conflating {
+            self.slots.clear();
+            for (i, (k, _)) in self.ticks.iter().enumerate() {
+                self.slots.insert(k.clone(), i);
+            }
         }
     }
 
-    /// Take everything queued: control messages first, then ticks in first-queued order.
+    /// Take everything queued: control messages first, then ticks in queued order.
     pub fn drain(&mut self) -> Vec<Frame> {
-        let mut out = Vec::with_capacity(self.control.len() + self.order.len());
+        let mut out = Vec::with_capacity(self.control.len() + self.ticks.len());
         out.extend(self.control.drain(..));
-        for key in self.order.drain(..) {
-            if let Some(msg) = self.latest.remove(&key) {
-                out.push(msg);
-            }
-        }
+        out.extend(self.ticks.drain(..).map(|(_, msg)| msg));
+        self.slots.clear();
+        self.conflating = false;
         self.queued_bytes = 0;
         self.notified = false;
         self.drains += 1;
@@ -191,7 +261,7 @@ impl Outbox {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.control.is_empty() && self.order.is_empty()
+        self.control.is_empty() && self.ticks.is_empty()
     }
 
     pub fn overflowed(&self) -> bool {
@@ -238,31 +308,82 @@ mod tests {
     }
 
     #[test]
-    fn conflates_per_key_and_keeps_first_order() {
+    fn a_client_that_keeps_up_gets_every_tick_in_order() {
         let mut o = Outbox::new(1 << 20);
-        assert_eq!(o.push_latest("A".into(), b("a1")), PushOutcome::Notify);
-        assert_eq!(o.push_latest("B".into(), b("b1")), PushOutcome::Queued);
-        o.push_latest("A".into(), b("a2"));
+        assert_eq!(o.push_tick("A".into(), b("a1")), PushOutcome::Notify);
+        assert_eq!(o.push_tick("B".into(), b("b1")), PushOutcome::Queued);
+        o.push_tick("A".into(), b("a2"));
         o.push_control(b("status"));
-        assert_eq!(o.drain(), vec![b("status"), b("a2"), b("b1")]);
-        assert_eq!(o.conflated(), 1);
+        assert_eq!(o.drain(), vec![b("status"), b("a1"), b("b1"), b("a2")]);
+        assert_eq!(o.conflated(), 0);
         assert_eq!(o.queued_bytes(), 0);
         assert_eq!(
-            o.push_latest("A".into(), b("a3")),
+            o.push_tick("A".into(), b("a3")),
             PushOutcome::Notify,
             "drain re-arms"
         );
     }
 
     #[test]
+    fn a_client_far_behind_gets_the_newest_tick_per_key_until_it_drains() {
+        // Bound 40 bytes: conflation once more than 10 bytes are queued.
+        let mut o = Outbox::new(40);
+        for t in ["a1", "b1", "a2", "c1", "b2"] {
+            o.push_tick(t[..1].into(), b(t));
+        }
+        assert_eq!(
+            (o.queued_bytes(), o.conflated()),
+            (10, 0),
+            "at 10: in order"
+        );
+        o.push_tick("a".into(), b("a3"));
+        assert_eq!(o.queued_bytes(), 6, "c1 b2 a3 left when 10 was passed");
+        assert_eq!(o.conflated(), 3);
+        o.push_tick("a".into(), b("a4"));
+        o.push_tick("d".into(), b("d1"));
+        assert!(!o.overflowed(), "conflation keeps it under the bound");
+        assert_eq!(o.drain(), vec![b("c1"), b("b2"), b("a4"), b("d1")]);
+        assert_eq!(o.conflated(), 4);
+        o.push_tick("a".into(), b("a5"));
+        o.push_tick("a".into(), b("a6"));
+        assert_eq!(
+            o.drain(),
+            vec![b("a5"), b("a6")],
+            "in order again after a drain"
+        );
+    }
+
+    #[test]
+    fn latest_replaces_whatever_is_queued_for_its_key() {
+        let mut o = Outbox::new(1 << 20);
+        o.push_latest("P".into(), b("p1"));
+        o.push_latest("P".into(), b("p2"));
+        assert_eq!(o.drain(), vec![b("p2")]);
+        assert_eq!(o.conflated(), 1);
+    }
+
+    #[test]
     fn a_forgotten_key_is_not_sent() {
         let mut o = Outbox::new(1_000);
-        o.push_latest("A".into(), b("a1"));
-        o.push_latest("B".into(), b("b1"));
+        o.push_tick("A".into(), b("a1"));
+        o.push_tick("B".into(), b("b1"));
+        o.push_tick("A".into(), b("a2"));
         o.forget("A");
         o.push_control(b("ack"));
         assert_eq!(o.drain(), vec![b("ack"), b("b1")]);
         assert_eq!(o.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn forgetting_while_conflating_keeps_the_other_slots() {
+        let mut o = Outbox::new(16);
+        for t in ["a1", "b1", "c1", "a2", "b2"] {
+            o.push_tick(t[..1].into(), b(t));
+        }
+        o.forget("a");
+        o.push_tick("c".into(), b("c2"));
+        o.push_tick("b".into(), b("b3"));
+        assert_eq!(o.drain(), vec![b("b3"), b("c2")]);
     }
 
     #[test]

@@ -97,13 +97,18 @@ mod tests {
 
     #[actix_rt::test]
     async fn accepted_sockets_have_nagle_off_and_are_remembered() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("address");
         let _client = std::net::TcpStream::connect(addr).expect("connect");
         let (accepted, _) = listener.accept().await.expect("accept");
         let mut data = Extensions::new();
         remember_connection(&accepted, &mut data);
-        assert!(accepted.nodelay().expect("read TCP_NODELAY"), "TCP_NODELAY set");
+        assert!(
+            accepted.nodelay().expect("read TCP_NODELAY"),
+            "TCP_NODELAY set"
+        );
         let slot = data.get::<ConnectionSlot>().expect("slot kept");
         assert!(slot.claim().is_some(), "first claim gets the socket");
         assert!(slot.claim().is_none(), "only once");

@@ -44,6 +44,9 @@ mod tests {
             .call(ConnectInfo::new("127.0.0.1".to_string()).set_port(port))
             .await
             .expect("connects on loopback");
-        assert!(connection.io_ref().nodelay().expect("read TCP_NODELAY"), "TCP_NODELAY set");
+        assert!(
+            connection.io_ref().nodelay().expect("read TCP_NODELAY"),
+            "TCP_NODELAY set"
+        );
     }
 }
