@@ -24,6 +24,12 @@ async fn runtime_uses_configured_upstream_and_env_credentials() {
         ("MANDI__SIMULATOR__ENABLED", "false"),
         ("MANDI__UPSTREAM__WS_URL", &ws_url),
         ("MANDI__UPSTREAM__REST_URL", &rest_url),
+        // With the simulator off the broker's master is the default; keep the internet
+        // out of it (a closed loopback port: one warning, configured instruments only).
+        (
+            "MANDI__MASTER__BROKER_URL",
+            "http://127.0.0.1:9/api-scrip-master.csv",
+        ),
     ])
     .await;
     assert!(stack.app.simulator.is_none(), "no embedded simulator");

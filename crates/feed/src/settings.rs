@@ -74,6 +74,16 @@ pub struct UpstreamSettings {
     pub backoff_initial_ms: u64,
     pub backoff_max_ms: u64,
     pub backoff_factor: f64,
+    /// The least wait after the broker refused the credentials (retrying sooner only
+    /// collects refusals). Capped by `backoff_max_ms`.
+    pub auth_retry_floor_ms: u64,
+    /// The least wait after throttling (an HTTP 400 or 429 at the upgrade, Dhan 805).
+    /// Capped by `backoff_max_ms`, except after a 429 or a Dhan 805: there the broker
+    /// asked for the wait and it holds.
+    pub throttled_retry_floor_ms: u64,
+    /// The least wait when the account cannot use the feed (Dhan 806) or the config
+    /// cannot work: a slow probe until a human fixes it. Capped by `backoff_max_ms`.
+    pub fatal_retry_floor_ms: u64,
     /// Live socket, instruments in session, yet no market data for this long: the feed
     /// is stale (connected but mute) and is replaced. 0 turns the check off.
     pub stale_after_ms: u64,

@@ -334,6 +334,16 @@ fn credentials(broker: Broker) -> Credentials {
 }
 
 fn start_feed(broker: Broker, addr: SocketAddr, read_idle_timeout_ms: u64) -> Rig {
+    start_feed_capped(broker, addr, read_idle_timeout_ms, 200)
+}
+
+/// A feed whose backoff ceiling is `backoff_max_ms`: the retry floors are capped by it.
+fn start_feed_capped(
+    broker: Broker,
+    addr: SocketAddr,
+    read_idle_timeout_ms: u64,
+    backoff_max_ms: u64,
+) -> Rig {
     let settings = UpstreamSettings {
         broker,
         ws_url: format!("ws://{addr}"),
@@ -341,8 +351,11 @@ fn start_feed(broker: Broker, addr: SocketAddr, read_idle_timeout_ms: u64) -> Ri
         connect_timeout_ms: 2_000,
         read_idle_timeout_ms,
         backoff_initial_ms: 50,
-        backoff_max_ms: 200,
+        backoff_max_ms,
         backoff_factor: 2.0,
+        auth_retry_floor_ms: 60_000,
+        throttled_retry_floor_ms: 120_000,
+        fatal_retry_floor_ms: 600_000,
         stale_after_ms: 0,
         max_instruments_per_connection: 5000,
         max_connections: 1,
@@ -498,7 +511,8 @@ async fn dhan_ticks_then_reconnect_and_replay() {
 #[actix_rt::test]
 async fn dhan_807_means_login_required_without_a_storm() {
     let (up, addr, server) = start_upstream(Broker::Dhan, Behaviour::DhanDisconnect(807)).await;
-    let mut rig = start_feed(Broker::Dhan, addr, 30_000);
+    // The default ceiling: the 60 s auth floor fits under it.
+    let mut rig = start_feed_capped(Broker::Dhan, addr, 30_000, 60_000);
 
     let status = rig.status(FeedState::LoginRequired).await;
     let reason = status.reason.unwrap_or_default();
@@ -527,7 +541,7 @@ async fn dhan_807_means_login_required_without_a_storm() {
 #[actix_rt::test]
 async fn kite_403_on_upgrade_means_login_required() {
     let (up, addr, server) = start_upstream(Broker::Kite, Behaviour::RejectUpgrade(403)).await;
-    let mut rig = start_feed(Broker::Kite, addr, 30_000);
+    let mut rig = start_feed_capped(Broker::Kite, addr, 30_000, 60_000);
 
     let status = rig.status(FeedState::LoginRequired).await;
     assert!(status.reason.unwrap_or_default().contains("HTTP 403"));
@@ -610,6 +624,9 @@ async fn unreachable_profile_endpoint_is_unknown_not_an_auth_failure() {
         backoff_initial_ms: 50,
         backoff_max_ms: 200,
         backoff_factor: 2.0,
+        auth_retry_floor_ms: 60_000,
+        throttled_retry_floor_ms: 120_000,
+        fatal_retry_floor_ms: 600_000,
         stale_after_ms: 0,
         max_instruments_per_connection: 5000,
         max_connections: 1,

@@ -73,6 +73,8 @@ impl MandiProcess {
             // Instrument states stay "live" whatever the hour the benchmark runs at.
             ("MANDI__MARKET__ALWAYS_OPEN", "true"),
             ("MANDI__STRATEGIES__DIR", ""),
+            // The fake upstream serves no instrument master; never fetch the broker's.
+            ("MANDI__MASTER__SOURCE", "none"),
             ("DHAN_CLIENT_ID", CLIENT_ID),
             ("DHAN_ACCESS_TOKEN", ACCESS_TOKEN),
             // The log is a file: plain text, so it can be searched.

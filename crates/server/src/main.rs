@@ -14,12 +14,14 @@ mandi — supervised market-data runtime for Dhan and Kite
 usage:
   mandi run [--config PATH]             start the runtime and dashboard
   mandi sim [--config PATH] [--port N]  start only the broker simulator (default port 9100)
-  mandi check-config [--config PATH]    validate the configuration and print it
+  mandi check-config [--config PATH]    validate the configuration, print it and its resolved paths
   mandi --version
   mandi help
 
 PATH is a TOML file or a directory holding default.toml (and optionally local.toml).
-Environment overrides: MANDI__SECTION__KEY, e.g. MANDI__SERVER__PORT=8010.";
+Relative paths in a config file are from that file's directory.
+Environment overrides: MANDI__SECTION__KEY, e.g. MANDI__SERVER__PORT=8010 (relative paths
+in them are from the working directory).";
 
 const RUN_USAGE: &str = "\
 mandi run [--config PATH] — the runtime, its HTTP/WebSocket API and the dashboard
@@ -121,6 +123,22 @@ fn main() -> anyhow::Result<()> {
                 std::process::exit(2);
             }
             println!("{}", serde_json::to_string_pretty(&cfg)?);
+            // Where each path points and which layer set it, beside the JSON (stdout stays
+            // parseable).
+            eprintln!("paths (a config file's relative paths start at its directory; MANDI__ variables' at the working directory):");
+            for p in &cfg.resolved_paths {
+                let shown = match (p.key, p.resolved.as_str()) {
+                    ("master.source", "") => {
+                        "(empty: the simulator's master, or the broker's with the simulator off)"
+                    }
+                    (_, "") => "(none)",
+                    (_, path) => path,
+                };
+                eprintln!("  {} = {shown}  (from {})", p.key, p.origin);
+            }
+            if let Some(note) = cfg.strategies_dir_note() {
+                eprintln!("note: {note}");
+            }
             Ok(())
         }
         "run" => {

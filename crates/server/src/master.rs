@@ -1,8 +1,9 @@
 //! The instrument master at start-up: where `master.source` points (the embedded
-//! simulator, the broker's URL, or a file), loaded once before the runtime starts (from a
-//! fresh cached copy when there is one) and handed to the instrument directory, which
-//! downloads it again before each day's open. A master that cannot be had or is refused
-//! leaves the configured instruments, with one warning naming the fix.
+//! simulator while it runs, else the broker's official file, or a URL or file the
+//! operator names), loaded once before the runtime starts (from a fresh cached copy when
+//! there is one) and handed to the instrument directory, which downloads it again before
+//! each day's open. A master that cannot be had or is refused leaves the configured
+//! instruments, with one warning naming the fix.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::time::{Instant, SystemTime};
 
 use mandi_feed::instrument_directory::download::{DHAN_COMPACT_URL, KITE_INSTRUMENTS_URL};
 use mandi_feed::instrument_directory::{
-    kite_headers, load_now, MasterKind, MasterOrigin, MasterSettings, MasterSource,
+    kite_headers, load_now, MasterKind, MasterOrigin, MasterProvider, MasterSettings, MasterSource,
 };
 use mandi_protocol::master::MasterThresholds;
 use mandi_runtime::settings::{Broker, Credentials};
@@ -18,41 +19,58 @@ use mandi_runtime::supervisor::MasterPlan;
 
 use crate::config::MandiConfig;
 
-/// Where `master.source` points, resolved against the simulator's REST base, and whether
-/// that is the embedded simulator (whose master follows today's date: never cached).
-fn resolve(cfg: &MandiConfig, broker: Broker, sim_rest: Option<&str>) -> Option<(String, bool)> {
+/// `master.source` for no master at all: the configured instruments only.
+pub const NO_MASTER: &str = "none";
+
+/// Where `master.source` points, resolved against the simulator's REST base, and who
+/// publishes it. Empty means the embedded simulator's master while it runs, and the
+/// broker's official one (as `"broker"`) otherwise: a real account needs its derivatives.
+/// `None` for `"none"`.
+fn resolve(
+    cfg: &MandiConfig,
+    broker: Broker,
+    sim_rest: Option<&str>,
+) -> Option<(String, MasterProvider)> {
     let source = cfg.master.source.trim();
-    match (source, sim_rest) {
-        ("", Some(sim)) => Some((
+    Some(match (source, sim_rest) {
+        // The operator wants the configured instruments only.
+        (NO_MASTER, _) => return None,
+        ("", Some(sim)) => (
             match broker {
                 Broker::Dhan => format!("{sim}/api-data/api-scrip-master.csv"),
                 Broker::Kite => format!("{sim}/instruments"),
             },
-            true,
-        )),
-        ("", None) => None,
-        ("broker", _) => Some((
-            match broker {
-                // The broker's own files (`master.source = "broker"`).
-                Broker::Dhan => DHAN_COMPACT_URL,
-                Broker::Kite => KITE_INSTRUMENTS_URL,
-            }
-            .to_string(),
-            false,
-        )),
-        (other, _) => Some((other.to_string(), false)),
-    }
+            MasterProvider::Simulator,
+        ),
+        ("" | "broker", _) => (official_url(cfg, broker), MasterProvider::Broker),
+        (other, _) => (other.to_string(), MasterProvider::Configured),
+    })
 }
 
-/// How the instrument directory gets this config's master, or None when none is
-/// configured.
+/// The broker's own master: Dhan's compact CSV (public) or Kite's instruments dump
+/// (authenticated), unless `master.broker_url` names a mirror of it.
+fn official_url(cfg: &MandiConfig, broker: Broker) -> String {
+    let mirror = cfg.master.broker_url.trim();
+    if !mirror.is_empty() {
+        return mirror.to_string();
+    }
+    match broker {
+        Broker::Dhan => DHAN_COMPACT_URL,
+        Broker::Kite => KITE_INSTRUMENTS_URL,
+    }
+    .to_string()
+}
+
+/// How the instrument directory gets this config's master: the simulator's, the
+/// broker's, or the operator's; `None` only for `master.source = "none"`.
 pub fn master_settings(
     cfg: &MandiConfig,
     broker: Broker,
     sim_rest: Option<&str>,
     credentials: &Credentials,
 ) -> Option<MasterSettings> {
-    let (source, embedded) = resolve(cfg, broker, sim_rest)?;
+    let (source, provider) = resolve(cfg, broker, sim_rest)?;
+    let embedded = provider == MasterProvider::Simulator;
     let kind = match broker {
         Broker::Dhan => MasterKind::Dhan,
         Broker::Kite => MasterKind::Kite,
@@ -70,6 +88,7 @@ pub fn master_settings(
     Some(MasterSettings {
         kind,
         source,
+        provider,
         // The simulator's master is generated for today and costs milliseconds: a copy on
         // disk could only be out of date.
         data_dir: if embedded { None } else { data_dir },
@@ -89,6 +108,7 @@ pub async fn first_load(
     let settings = master_settings(cfg, broker, sim_rest, credentials)?;
     let started = Instant::now();
     let described = settings.source.describe();
+    let provider = settings.provider;
     let loaded = match load_now(
         &settings,
         Arc::new(cfg.instruments()),
@@ -117,9 +137,97 @@ pub async fn first_load(
             Ok(loaded)
         }
         Err(e) => {
-            tracing::warn!(source = %described, error = %e, fix = "check master.source (a reachable URL or a readable CSV in the broker's format); running on the configured instruments until the 08:35 IST refresh or POST /api/admin/master/reload", "instrument master not loaded");
+            let fix = match provider {
+                MasterProvider::Broker => "check the network (and, for Kite, the access token), or set master.source to a reachable URL or a CSV in the broker's format; running on the configured instruments, with no derivatives, until the 08:35 IST refresh or POST /api/admin/master/reload",
+                _ => "check master.source (a reachable URL or a readable CSV in the broker's format); running on the configured instruments until the 08:35 IST refresh or POST /api/admin/master/reload",
+            };
+            tracing::warn!(source = %described, provider = ?provider, error = %e, fix, "instrument master not loaded");
             Err(e)
         }
     };
     Some(MasterPlan { settings, loaded })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct SourceCase {
+        name: &'static str,
+        env: &'static [(&'static str, &'static str)],
+        simulator: bool,
+        /// `None`: no master.
+        want: Option<(&'static str, MasterProvider)>,
+    }
+
+    #[test]
+    fn the_master_by_default_and_on_request() {
+        let cases = [
+            SourceCase {
+                name: "simulator on: its master",
+                env: &[],
+                simulator: true,
+                want: Some((
+                    "http://127.0.0.1:9/api-data/api-scrip-master.csv",
+                    MasterProvider::Simulator,
+                )),
+            },
+            SourceCase {
+                name: "simulator off, dhan: the official compact CSV",
+                env: &[("MANDI__SIMULATOR__ENABLED", "false")],
+                simulator: false,
+                want: Some((DHAN_COMPACT_URL, MasterProvider::Broker)),
+            },
+            SourceCase {
+                name: "simulator off, kite: the instruments dump",
+                env: &[
+                    ("MANDI__SIMULATOR__ENABLED", "false"),
+                    ("MANDI__UPSTREAM__BROKER", "kite"),
+                ],
+                simulator: false,
+                want: Some((KITE_INSTRUMENTS_URL, MasterProvider::Broker)),
+            },
+            SourceCase {
+                name: "\"broker\" with the simulator on",
+                env: &[("MANDI__MASTER__SOURCE", "broker")],
+                simulator: true,
+                want: Some((DHAN_COMPACT_URL, MasterProvider::Broker)),
+            },
+            SourceCase {
+                name: "a mirror of the broker's file",
+                env: &[
+                    ("MANDI__SIMULATOR__ENABLED", "false"),
+                    (
+                        "MANDI__MASTER__BROKER_URL",
+                        "http://mirror.example/dhan.csv",
+                    ),
+                ],
+                simulator: false,
+                want: Some(("http://mirror.example/dhan.csv", MasterProvider::Broker)),
+            },
+            SourceCase {
+                name: "an operator's URL",
+                env: &[("MANDI__MASTER__SOURCE", "http://files.example/m.csv")],
+                simulator: false,
+                want: Some(("http://files.example/m.csv", MasterProvider::Configured)),
+            },
+            SourceCase {
+                name: "none: configured instruments only",
+                env: &[
+                    ("MANDI__SIMULATOR__ENABLED", "false"),
+                    ("MANDI__MASTER__SOURCE", "none"),
+                ],
+                simulator: false,
+                want: None,
+            },
+        ];
+        for c in cases {
+            let env = c.env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            let cfg = crate::config::load(None, env).unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            let sim = c.simulator.then_some("http://127.0.0.1:9");
+            let got = resolve(&cfg, cfg.broker(), sim);
+            let got = got.as_ref().map(|(s, p)| (s.as_str(), *p));
+            assert_eq!(got, c.want, "{}", c.name);
+        }
+    }
 }

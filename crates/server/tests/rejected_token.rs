@@ -39,8 +39,15 @@ fn rejected_token_means_one_attempt_one_line_and_no_secret_in_logs() {
             .env("MANDI__SERVER__PORT", run_port.to_string())
             .env("MANDI__SIMULATOR__ENABLED", "false")
             .env("MANDI__STORE__DATA_DIR", "")
+            // No bots on purpose (a missing strategies directory is a warning of its own).
+            .env("MANDI__STRATEGIES__DIR", "")
             .env("MANDI__UPSTREAM__WS_URL", format!("ws://{sim_addr}"))
             .env("MANDI__UPSTREAM__REST_URL", format!("http://{sim_addr}"))
+            // The broker's master (the default with the simulator off), from the simulator.
+            .env(
+                "MANDI__MASTER__SOURCE",
+                format!("http://{sim_addr}/api-data/api-scrip-master.csv"),
+            )
             .env("DHAN_CLIENT_ID", "1000000001")
             .env("DHAN_ACCESS_TOKEN", SECRET)
             .env("RUST_LOG", "debug")
@@ -68,8 +75,8 @@ fn rejected_token_means_one_attempt_one_line_and_no_secret_in_logs() {
         "no socket with a refused token"
     );
     assert_eq!(
-        counters["rest_requests_total"], 1,
-        "one profile check: {counters}"
+        counters["rest_requests_total"], 2,
+        "the master download and one profile check: {counters}"
     );
     let health = get_json(&run_addr, "/health").expect("health");
     assert_eq!(health["feed"]["connects"], 0);

@@ -53,6 +53,11 @@ fn last_prices_and_candles_survive_kill_9() {
         ("MANDI__SIMULATOR__ENABLED", "false"),
         ("MANDI__UPSTREAM__WS_URL", "ws://127.0.0.1:9"),
         ("MANDI__UPSTREAM__REST_URL", "http://127.0.0.1:9"),
+        // The broker's master (the default with the simulator off) is unreachable too.
+        (
+            "MANDI__MASTER__BROKER_URL",
+            "http://127.0.0.1:9/api-scrip-master.csv",
+        ),
         ("DHAN_CLIENT_ID", "1000000001"),
         ("DHAN_ACCESS_TOKEN", "unused-broker-unreachable"),
     ]);

@@ -32,9 +32,7 @@ use rand::{Rng, SeedableRng};
 
 pub use connect::MAX_FRAME_SIZE_BYTES;
 // The failure classes live with the broker knowledge that produces them.
-pub use crate::upstream::failure::{
-    Failure, FailureKind, AUTH_RETRY_FLOOR, FATAL_RETRY_FLOOR, THROTTLED_RETRY_FLOOR,
-};
+pub use crate::upstream::failure::{BrokerWait, Failure, FailureKind, RetryFloors};
 pub use outbound::{Outgoing, SocketSet};
 pub use pacing::MessagePacer;
 pub use state::{BackoffPolicy, ConnectionState, Counters, JITTER_FRACTION, STABLE_CONNECTION};

@@ -10,8 +10,8 @@ use mandi_domain::{Instrument, Mode};
 use super::messages::{FeedHealth, FeedState, FeedStatusChanged, UpstreamChange};
 use super::outbound::{Outgoing, SocketSet};
 use crate::settings::{Broker, UpstreamSettings};
-use crate::upstream::Failure;
 use crate::upstream::{subscribe_limits, SubscribeLimits};
+use crate::upstream::{Failure, RetryFloors};
 
 /// The reason an idle extra connection gives (it is not in use, so clients never see it).
 pub const IDLE_REASON: &str = "idle: carries no instruments";
@@ -29,12 +29,14 @@ pub const REPEAT_WARNING_INTERVAL: Duration = Duration::from_secs(600);
 /// Decode errors and dropped frames: at most one warning each per minute.
 pub const NOISY_WARNING_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Exponential backoff with jitter: `initial · factor^(n-1)`, capped at `max`.
+/// Exponential backoff with jitter: `initial · factor^(n-1)`, capped at `max`; a failure
+/// class's floor raises it, within `max` too unless the broker asked for the wait.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BackoffPolicy {
     pub initial: Duration,
     pub max: Duration,
     pub factor: f64,
+    pub floors: RetryFloors,
 }
 
 impl BackoffPolicy {
@@ -43,6 +45,11 @@ impl BackoffPolicy {
             initial: Duration::from_millis(s.backoff_initial_ms),
             max: Duration::from_millis(s.backoff_max_ms.max(s.backoff_initial_ms)),
             factor: s.backoff_factor,
+            floors: RetryFloors {
+                auth: Duration::from_millis(s.auth_retry_floor_ms),
+                throttled: Duration::from_millis(s.throttled_retry_floor_ms),
+                fatal: Duration::from_millis(s.fatal_retry_floor_ms),
+            },
         }
     }
 
@@ -349,10 +356,11 @@ impl ConnectionState {
         self.failures = self.failures.saturating_add(1);
         self.live_since = None;
         self.got_data = false;
-        let delay = self
-            .policy
-            .delay(self.failures, jitter)
-            .max(failure.kind.retry_floor());
+        let delay = failure.retry_delay(
+            self.policy.delay(self.failures, jitter),
+            &self.policy.floors,
+            self.policy.max,
+        );
         self.next_delay = delay;
         self.rest_refused = failure.rest_refused;
         let never_live = self.counters.connects == 0;
@@ -471,6 +479,7 @@ mod restart_tests {
             initial: Duration::from_millis(500),
             factor: 2.0,
             max: Duration::from_secs(60),
+            floors: RetryFloors::default(),
         };
         let mut s = ConnectionState::new(Broker::Dhan, policy);
         s.connected(Instant::now());
@@ -498,6 +507,7 @@ mod park_tests {
             initial: Duration::from_millis(500),
             factor: 2.0,
             max: Duration::from_secs(60),
+            floors: RetryFloors::default(),
         };
         let mut s = ConnectionState::new(Broker::Dhan, policy);
         assert!(s.connected(Instant::now()));
@@ -533,6 +543,7 @@ mod tests {
             initial: Duration::from_millis(1000),
             max: Duration::from_millis(60_000),
             factor: 2.0,
+            floors: RetryFloors::default(),
         }
     }
 
@@ -714,7 +725,10 @@ mod tests {
             !out.status_changed,
             "still LoginRequired, same reason: no new status event"
         );
-        assert_eq!(FailureKind::Auth.retry_floor(), Duration::from_secs(60));
+        assert_eq!(
+            FailureKind::Auth.retry_floor(&RetryFloors::default()),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct MasterStatus {
     pub kind: Option<MasterKind>,
     /// The configured path or URL.
     pub source: Option<String>,
+    /// Who publishes it: `broker` (the official master), `simulator` or `configured`.
+    pub provider: Option<super::MasterProvider>,
     /// How the loaded file was obtained, and the file itself (none for a download kept in
     /// no cache: it is removed once loaded).
     pub origin: Option<MasterOrigin>,

@@ -37,7 +37,7 @@ pub use messages::{
     GetInstrumentIndex, GetMasterStatus, GetSharedIndex, MasterStatus, RefreshMaster, ReloadError,
     ReloadMaster,
 };
-pub use reload::{load_now, InUse, MasterSettings, Reloaded};
+pub use reload::{load_now, InUse, MasterProvider, MasterSettings, Reloaded};
 
 /// Holds the shared index and hands it out.
 pub struct InstrumentDirectory {
@@ -121,6 +121,7 @@ impl InstrumentDirectory {
         let status = MasterStatus {
             kind: master.as_ref().map(|m| m.kind),
             source: master.as_ref().map(|m| m.source.describe()),
+            provider: master.as_ref().map(|m| m.provider),
             index_len: index.load().len(),
             ..MasterStatus::default()
         };

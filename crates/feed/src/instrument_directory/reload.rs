@@ -19,11 +19,25 @@ use mandi_instruments::{load_master_file, LoadError, LoadReport, MasterKind};
 /// Downloads kept in no cache so far in this process: names their temporary files.
 static NO_CACHE_DOWNLOADS: AtomicU64 = AtomicU64::new(0);
 
+/// Who publishes the master in use: the broker's official file (`master.source =
+/// "broker"`, and the default with the simulator off), the embedded simulator's, or a URL
+/// or file the operator named.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MasterProvider {
+    Broker,
+    Simulator,
+    #[default]
+    Configured,
+}
+
 /// How the directory gets its broker master.
 #[derive(Clone, Debug)]
 pub struct MasterSettings {
     pub kind: MasterKind,
     pub source: MasterSource,
+    /// Who publishes `source`, for `/health` (the URL alone may be a mirror).
+    pub provider: MasterProvider,
     /// Holds the cached copy of a downloaded master. `None` keeps no cache: each
     /// download goes to a temporary file, removed once loaded.
     pub data_dir: Option<PathBuf>,

@@ -38,6 +38,7 @@ fn scratch_file(name: &str, body: &str) -> PathBuf {
 fn settings(path: PathBuf) -> MasterSettings {
     MasterSettings {
         kind: MasterKind::Dhan,
+        provider: MasterProvider::Configured,
         source: MasterSource::File(path),
         data_dir: Some(std::env::temp_dir()),
         max_age_s: 3600,

@@ -40,7 +40,7 @@ pub use kite::{KiteCommand, KiteText};
 pub use quote::{Converted, QuoteBatch, QuoteEndpoint, QuoteRow};
 
 pub use change::UpstreamChange;
-pub use failure::{Failure, FailureKind};
+pub use failure::{BrokerWait, Failure, FailureKind, RetryFloors};
 pub use verdict::{AuthError, TokenStatus};
 
 use crate::settings::{Broker, Credentials, UpstreamSettings};

@@ -3,6 +3,7 @@
 
 mod access;
 mod load;
+mod paths;
 mod schema;
 mod validate;
 
@@ -14,7 +15,8 @@ use mandi_runtime::settings::{
 };
 
 pub use access::{ADMIN_TOKEN_VAR, API_KEYS_VAR};
-pub use load::{load, EMBEDDED_DEFAULT};
+pub use load::{load, load_in, EMBEDDED_DEFAULT};
+pub use paths::{PathOrigin, ResolvedPath, EMBEDDED_DEFAULT_DIR};
 pub use schema::*;
 
 /// A configuration problem: which key, what is wrong, how to fix it.
@@ -118,6 +120,9 @@ impl MandiConfig {
             backoff_initial_ms: up.backoff_initial_ms,
             backoff_max_ms: up.backoff_max_ms,
             backoff_factor: up.backoff_factor,
+            auth_retry_floor_ms: up.auth_retry_floor_ms,
+            throttled_retry_floor_ms: up.throttled_retry_floor_ms,
+            fatal_retry_floor_ms: up.fatal_retry_floor_ms,
             stale_after_ms: up.stale_after_ms,
             max_instruments_per_connection: or_broker(
                 up.max_instruments_per_connection,
@@ -150,6 +155,23 @@ impl MandiConfig {
         }
     }
 
+    /// Why `strategies.dir` starts no bot, when it starts none (`None` when it holds at
+    /// least one `*.toml`). Logged once at start and printed by `mandi check-config`, so
+    /// zero bots is never silent.
+    pub fn strategies_dir_note(&self) -> Option<StrategiesDirNote> {
+        let dir = self.strategies.dir.trim();
+        if dir.is_empty() {
+            return Some(StrategiesDirNote::Unset);
+        }
+        let path = std::path::PathBuf::from(dir);
+        if !path.is_dir() {
+            return Some(StrategiesDirNote::Missing(path));
+        }
+        mandi_trading::strategy_host::list_files(&path)
+            .is_empty()
+            .then_some(StrategiesDirNote::Empty(path))
+    }
+
     /// The paper account and its journal (`<store.data_dir>/paper-journal.sqlite`; no
     /// data dir keeps it in memory), with the strategy files of `strategies.dir` loaded
     /// and validated: a bad file stops start-up naming the file and the key.
@@ -162,6 +184,9 @@ impl MandiConfig {
             Some(d) => mandi_trading::strategy_host::load_dir(d)?,
             None => Vec::new(),
         };
+        if let Some(note) = self.strategies_dir_note() {
+            note.log();
+        }
         Ok(TradingSettings {
             paper: self.paper.clone(),
             journal_path: self
@@ -194,6 +219,59 @@ impl MandiConfig {
                 derivative: None,
             })
             .collect()
+    }
+}
+
+/// Why the strategies directory starts no bot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StrategiesDirNote {
+    /// `strategies.dir = ""`: no bots, on purpose.
+    Unset,
+    /// The directory does not exist (often a relative path read from the wrong place).
+    Missing(std::path::PathBuf),
+    /// It exists and holds no `*.toml`.
+    Empty(std::path::PathBuf),
+}
+
+impl StrategiesDirNote {
+    /// The one log line; a missing directory is a warning, the others are information.
+    pub fn log(&self) {
+        match self {
+            StrategiesDirNote::Unset => {
+                tracing::info!("strategies.dir is empty: no bots run")
+            }
+            StrategiesDirNote::Missing(dir) => tracing::warn!(
+                dir = %dir.display(),
+                fix = "create the directory, or set strategies.dir (a relative path is from the directory of the config file that sets it, or from the working directory in MANDI__STRATEGIES__DIR)",
+                "strategies directory not found: no bots run"
+            ),
+            StrategiesDirNote::Empty(dir) => tracing::info!(
+                dir = %dir.display(),
+                "strategies directory holds no *.toml file: no bots run until one is added"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for StrategiesDirNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StrategiesDirNote::Unset => f.write_str("strategies.dir is empty: no bots"),
+            StrategiesDirNote::Missing(d) => {
+                write!(
+                    f,
+                    "strategies directory {} does not exist: no bots",
+                    d.display()
+                )
+            }
+            StrategiesDirNote::Empty(d) => {
+                write!(
+                    f,
+                    "strategies directory {} holds no *.toml: no bots",
+                    d.display()
+                )
+            }
+        }
     }
 }
 

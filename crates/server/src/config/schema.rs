@@ -25,6 +25,10 @@ pub struct MandiConfig {
     pub strategies: StrategiesSection,
     pub prices: PricesSection,
     pub instruments: Vec<InstrumentEntry>,
+    /// Every path key as written and as resolved, with the layer that set it; filled by
+    /// the loader, never read from a file.
+    #[serde(skip)]
+    pub resolved_paths: Vec<super::paths::ResolvedPath>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -57,6 +61,11 @@ pub struct UpstreamSection {
     pub backoff_initial_ms: u64,
     pub backoff_factor: f64,
     pub backoff_max_ms: u64,
+    /// Least waits per failure class, capped by `backoff_max_ms` unless the broker
+    /// asked for the wait (Dhan 805, HTTP 429).
+    pub auth_retry_floor_ms: u64,
+    pub throttled_retry_floor_ms: u64,
+    pub fatal_retry_floor_ms: u64,
     pub stale_after_ms: u64,
     pub credentials_file: String,
     /// 0 = the broker's own limit (dhan 5, kite 3).
@@ -142,6 +151,9 @@ pub struct StrategiesSection {
 #[serde(deny_unknown_fields)]
 pub struct MasterSection {
     pub source: String,
+    /// Where the broker's official master is fetched from; empty = the broker's own URL.
+    #[serde(default)]
+    pub broker_url: String,
     /// A cached download younger than this is loaded at start without downloading.
     pub max_age_hours: u64,
     /// One whole download, request to last byte.

@@ -133,6 +133,11 @@ fn bad_values_name_the_key() {
             key: "master.max_age_hours",
         },
         TestCase {
+            name: "master mirror not a URL",
+            env: &[("MANDI__MASTER__BROKER_URL", "images.dhan.co/x.csv")],
+            key: "master.broker_url",
+        },
+        TestCase {
             name: "unknown price symbol",
             env: &[("MANDI__PRICES__SYMBOLS", "NIFTY,GOLD")],
             key: "prices.symbols[1]",
@@ -219,4 +224,233 @@ fn holidays_reach_the_calendar_and_bad_dates_name_the_key() {
     let err = load(Some(&bad), Vec::new()).expect_err("bad date");
     assert!(err.key.starts_with("market"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+struct PathCase {
+    name: &'static str,
+    /// Files written into the scratch config directory.
+    files: &'static [(&'static str, &'static str)],
+    /// What `--config` names, relative to the scratch directory ("" = no `--config`).
+    config: &'static str,
+    env: &'static [(&'static str, &'static str)],
+    key: &'static str,
+    /// The wanted path: `{cfg}` is the scratch config directory, `{cwd}` the working one.
+    want: &'static str,
+}
+
+#[test]
+fn relative_paths_resolve_against_the_layer_that_set_them() {
+    let cases = [
+        PathCase {
+            name: "compiled-in default: ./config/strategies",
+            files: &[],
+            config: "",
+            env: &[],
+            key: "strategies.dir",
+            want: "{cwd}/config/strategies",
+        },
+        PathCase {
+            name: "compiled-in default data dir: ./data",
+            files: &[],
+            config: "",
+            env: &[],
+            key: "store.data_dir",
+            want: "{cwd}/data",
+        },
+        PathCase {
+            name: "directory's default.toml sets it: from that directory",
+            files: &[("default.toml", "[strategies]\ndir = \"strategies\"\n")],
+            config: ".",
+            env: &[],
+            key: "strategies.dir",
+            want: "{cfg}/strategies",
+        },
+        PathCase {
+            name: "local.toml over default.toml",
+            files: &[
+                (
+                    "default.toml",
+                    "[store]\ndata_dir = \"a\"\npersist_interval_ms = 5000\n",
+                ),
+                ("local.toml", "[store]\ndata_dir = \"../state\"\n"),
+            ],
+            config: ".",
+            env: &[],
+            key: "store.data_dir",
+            want: "{cfg}/../state",
+        },
+        PathCase {
+            name: "a file named directly: its own directory",
+            files: &[(
+                "mine.toml",
+                "[upstream]\ncredentials_file = \"secrets/creds.env\"\n",
+            )],
+            config: "mine.toml",
+            env: &[],
+            key: "upstream.credentials_file",
+            want: "{cfg}/secrets/creds.env",
+        },
+        PathCase {
+            name: "a directory without the key: the compiled-in default's place",
+            files: &[("local.toml", "[server]\nport = 8001\n")],
+            config: ".",
+            env: &[],
+            key: "strategies.dir",
+            want: "{cwd}/config/strategies",
+        },
+        PathCase {
+            name: "environment beats the file, from the working directory",
+            files: &[("default.toml", "[strategies]\ndir = \"strategies\"\n")],
+            config: ".",
+            env: &[("MANDI__STRATEGIES__DIR", "bots")],
+            key: "strategies.dir",
+            want: "{cwd}/bots",
+        },
+        PathCase {
+            name: "absolute stays",
+            files: &[("default.toml", "[strategies]\ndir = \"/srv/bots\"\n")],
+            config: ".",
+            env: &[],
+            key: "strategies.dir",
+            want: "/srv/bots",
+        },
+        PathCase {
+            name: "empty stays empty",
+            files: &[],
+            config: "",
+            env: &[("MANDI__STORE__DATA_DIR", "")],
+            key: "store.data_dir",
+            want: "",
+        },
+        PathCase {
+            name: "a master file from the file's directory",
+            files: &[(
+                "default.toml",
+                "[master]\nsource = \"dhan.csv\"\nmax_age_hours = 12\ndownload_timeout_s = 120\n",
+            )],
+            config: ".",
+            env: &[],
+            key: "master.source",
+            want: "{cfg}/dhan.csv",
+        },
+        PathCase {
+            name: "the broker keyword is no path",
+            files: &[],
+            config: "",
+            env: &[("MANDI__MASTER__SOURCE", "broker")],
+            key: "master.source",
+            want: "broker",
+        },
+    ];
+    let root = std::env::temp_dir().join(format!("mandi-paths-{}", std::process::id()));
+    for (i, c) in cases.iter().enumerate() {
+        let cfg_dir = root.join(format!("case{i}")).join("conf");
+        let cwd = root.join(format!("case{i}")).join("elsewhere");
+        std::fs::create_dir_all(&cfg_dir).expect("config dir");
+        std::fs::create_dir_all(&cwd).expect("working dir");
+        for (name, text) in c.files {
+            std::fs::write(cfg_dir.join(name), text).expect("write config file");
+        }
+        let config_path = (!c.config.is_empty()).then(|| cfg_dir.join(c.config));
+        let cfg = load_in(config_path.as_deref(), env(c.env), &cwd)
+            .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+        let want = c
+            .want
+            .replace("{cfg}", &cfg_dir.display().to_string())
+            .replace("{cwd}", &cwd.display().to_string());
+        let want = if want.is_empty() {
+            String::new()
+        } else {
+            // Compare as the loader prints them: `..` taken out.
+            std::path::Path::new(&want)
+                .components()
+                .fold(std::path::PathBuf::new(), |mut p, part| {
+                    match part {
+                        std::path::Component::ParentDir => {
+                            p.pop();
+                        }
+                        std::path::Component::CurDir => {}
+                        other => p.push(other.as_os_str()),
+                    }
+                    p
+                })
+                .display()
+                .to_string()
+        };
+        let got = cfg
+            .resolved_paths
+            .iter()
+            .find(|p| p.key == c.key)
+            .unwrap_or_else(|| panic!("{}: {} reported", c.name, c.key));
+        assert_eq!(got.resolved, want, "{}", c.name);
+        let in_config = match c.key {
+            "strategies.dir" => &cfg.strategies.dir,
+            "store.data_dir" => &cfg.store.data_dir,
+            "upstream.credentials_file" => &cfg.upstream.credentials_file,
+            _ => &cfg.master.source,
+        };
+        assert_eq!(in_config, &want, "{}: the config itself holds it", c.name);
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_missing_or_empty_strategies_dir_is_noted() {
+    let root = std::env::temp_dir().join(format!("mandi-bots-note-{}", std::process::id()));
+    let empty = root.join("empty");
+    let full = root.join("full");
+    std::fs::create_dir_all(&empty).expect("empty dir");
+    std::fs::create_dir_all(&full).expect("full dir");
+    std::fs::write(
+        full.join("b.toml"),
+        "name = \"b\"\nunderlying = \"NIFTY\"\n",
+    )
+    .expect("bot file");
+    let missing = root.join("missing");
+    let cases = [
+        ("unset", String::new(), Some(StrategiesDirNote::Unset)),
+        (
+            "missing",
+            missing.display().to_string(),
+            Some(StrategiesDirNote::Missing(missing.clone())),
+        ),
+        (
+            "empty",
+            empty.display().to_string(),
+            Some(StrategiesDirNote::Empty(empty.clone())),
+        ),
+        ("one bot", full.display().to_string(), None),
+    ];
+    for (name, dir, want) in cases {
+        let cfg = load_env(&[("MANDI__STRATEGIES__DIR", dir.as_str())]).expect(name);
+        assert_eq!(cfg.strategies_dir_note(), want, "{name}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn retry_floors_reach_the_upstream_and_bad_ones_name_the_key() {
+    let cfg = load_env(&[
+        ("MANDI__UPSTREAM__THROTTLED_RETRY_FLOOR_MS", "5000"),
+        ("MANDI__UPSTREAM__AUTH_RETRY_FLOOR_MS", "1000"),
+    ])
+    .expect("valid floors");
+    let up = cfg.upstream_settings(None);
+    assert_eq!(
+        (
+            up.auth_retry_floor_ms,
+            up.throttled_retry_floor_ms,
+            up.fatal_retry_floor_ms
+        ),
+        (1000, 5000, 600_000)
+    );
+    for key in ["AUTH", "THROTTLED", "FATAL"] {
+        let var = format!("MANDI__UPSTREAM__{key}_RETRY_FLOOR_MS");
+        let err = load(None, vec![(var.clone(), "3600001".to_string())]).expect_err(&var);
+        assert_eq!(
+            err.key,
+            format!("upstream.{}_retry_floor_ms", key.to_lowercase()),
+            "{var}: {err}"
+        );
+    }
 }

@@ -8,6 +8,9 @@ use mandi_domain::Segment;
 use super::schema::MandiConfig;
 use super::ConfigError;
 
+/// The longest retry floor accepted, in milliseconds (one hour).
+const MAX_RETRY_FLOOR_MS: u64 = 3_600_000;
+
 pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
     super::access::check_origin_list("server.cors_origins", &cfg.server.cors_origins)?;
     super::access::check_origin_list("server.allowed_origins", &cfg.server.allowed_origins)?;
@@ -62,6 +65,23 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
             format!("{} is out of range", up.backoff_factor),
             "use a number from 1.0 to 10.0 (2.0 doubles the delay each attempt)",
         ));
+    }
+    // A floor past an hour would leave a feed down most of a session after one refusal.
+    for (key, value) in [
+        ("upstream.auth_retry_floor_ms", up.auth_retry_floor_ms),
+        (
+            "upstream.throttled_retry_floor_ms",
+            up.throttled_retry_floor_ms,
+        ),
+        ("upstream.fatal_retry_floor_ms", up.fatal_retry_floor_ms),
+    ] {
+        if value > MAX_RETRY_FLOOR_MS {
+            return Err(ConfigError::new(
+                key,
+                format!("{value} ms is more than an hour"),
+                "use 0 to 3600000 (it is capped by upstream.backoff_max_ms anyway, except after a wait the broker asked for)",
+            ));
+        }
     }
     let limits = mandi_feed::upstream::subscribe_limits(cfg.broker());
     for (key, value, most, what) in [
@@ -240,6 +260,16 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
     }
     positive("master.max_age_hours", cfg.master.max_age_hours)?;
     positive("master.download_timeout_s", cfg.master.download_timeout_s)?;
+    let mirror = cfg.master.broker_url.trim();
+    if !mirror.is_empty()
+        && !url::Url::parse(mirror).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    {
+        return Err(ConfigError::new(
+            "master.broker_url",
+            format!("\"{mirror}\" is not an http:// or https:// URL"),
+            "give the full URL of a mirror of the broker's master, or leave it empty for the broker's own",
+        ));
+    }
     validate_instruments(cfg)
 }
 

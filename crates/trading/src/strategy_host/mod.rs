@@ -23,7 +23,7 @@ use actix::{Actor, Addr, AsyncContext, Context, Handler, ResponseFuture};
 use mandi_domain::Tick;
 
 pub use bars::MinuteBars;
-pub use files::{load_dir, parse, StrategyFile, StrategyFileError};
+pub use files::{list as list_files, load_dir, parse, StrategyFile, StrategyFileError};
 pub use messages::{ExitBot, GetBots, ReloadStrategies};
 
 use crate::strategy_runner::{

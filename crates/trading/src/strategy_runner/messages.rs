@@ -46,4 +46,7 @@ pub struct BotStatus {
     /// (its mailbox full or gone); warned about, throttled.
     pub dropped_updates: u64,
     pub settings: serde_json::Value,
+    /// Why the bot cannot pick a contract (unknown underlying, no options in the
+    /// instrument master); `null` when it can.
+    pub unresolved: Option<String>,
 }

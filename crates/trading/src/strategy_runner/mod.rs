@@ -20,6 +20,7 @@ mod latency;
 mod messages;
 mod orders;
 mod record;
+mod resolvable;
 mod state;
 
 use std::path::PathBuf;
@@ -313,7 +314,14 @@ impl StrategyRunner {
             tick_latency: self.latency.summary(),
             dropped_updates: self.updates.dropped(),
             settings: serde_json::to_value(bot.settings()).unwrap_or_default(),
+            unresolved: self.unresolved(),
         }
+    }
+
+    /// Why the bot cannot pick a contract with the index as it is now, if it cannot.
+    fn unresolved(&self) -> Option<String> {
+        let today = mandi_domain::candles::ist_date((self.deps.clock)());
+        resolvable::unresolved(self.state.bot().settings(), &self.deps.index.load(), today)
     }
 }
 
@@ -323,6 +331,11 @@ impl Actor for StrategyRunner {
     fn started(&mut self, ctx: &mut Context<Self>) {
         if !self.restored {
             self.restored = true;
+            // Once per bot, not per supervised restart; /api/bots keeps saying it until a
+            // master that lists its contracts is loaded.
+            if let Some(reason) = self.unresolved() {
+                tracing::warn!(bot = %self.name(), %reason, "bot cannot resolve its underlying or contracts: it will not trade until they are known");
+            }
             self.restore(ctx);
         }
         // Time-driven rules (square-off, entry time-outs) fire even when no tick comes.

@@ -8,7 +8,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use mandi_protocol::master::MasterThresholds;
 
 use super::*;
-use crate::instrument_directory::reload::{self, MasterSettings};
+use crate::instrument_directory::reload::{self, MasterProvider, MasterSettings};
 
 const MASTER: &str = include_str!("../../../../protocol/src/master/fixtures/dhan_compact.csv");
 
@@ -54,6 +54,7 @@ fn serve(status: Arc<AtomicU16>, body: &'static str) -> String {
 fn settings(url: String, data_dir: PathBuf) -> MasterSettings {
     MasterSettings {
         kind: MasterKind::Dhan,
+        provider: MasterProvider::Configured,
         source: MasterSource::Url {
             url,
             headers: vec![("X-Test".into(), "secret".into())],

@@ -8,7 +8,7 @@ use mandi_protocol::dhan::DhanDisconnectReason;
 
 use super::BROKER;
 use crate::upstream::TokenStatus;
-use crate::upstream::{Failure, FailureKind};
+use crate::upstream::{BrokerWait, Failure, FailureKind};
 
 /// A close this soon after the upgrade, with no data yet, hints at the account.
 pub const EARLY_CLOSE: Duration = Duration::from_secs(10);
@@ -31,7 +31,7 @@ pub fn disconnect(code: u16) -> Failure {
         ),
         R::DataPlanInactive => (
             FailureKind::NotEntitled,
-            Some("activate the Data API plan on web.dhan.co; mandi retries every 10 minutes"),
+            Some("activate the Data API plan on web.dhan.co; mandi keeps probing every upstream.fatal_retry_floor_ms (at most upstream.backoff_max_ms)"),
         ),
         R::TokenExpired | R::AuthFailed | R::TokenInvalid => (FailureKind::Auth, Some(TOKEN_FIX)),
         R::ClientIdInvalid => (FailureKind::Auth, Some(CLIENT_FIX)),
@@ -43,11 +43,18 @@ pub fn disconnect(code: u16) -> Failure {
         R::InstrumentLimit => "too many instruments on one connection",
         other => other.description(),
     };
+    // 805 is Dhan telling us to back off (more may get the account blocked): its wait
+    // holds even past backoff_max_ms. Every other code waits within the cap.
+    let broker_wait = match reason {
+        R::TooManyConnections => BrokerWait::Unstated,
+        _ => BrokerWait::None,
+    };
     Failure {
         kind,
         reason: format!("dhan disconnect {code}: {what}"),
         fix,
         rest_refused: false,
+        broker_wait,
     }
 }
 
@@ -64,6 +71,7 @@ pub fn closed(detail: String, quiet_since_connect: Option<Duration>) -> Failure 
                 "check DHAN_ACCESS_TOKEN and that the Data API plan is active on web.dhan.co",
             ),
             rest_refused: false,
+            broker_wait: BrokerWait::None,
         };
     }
     Failure::network(detail)
@@ -80,7 +88,9 @@ pub fn upgrade_rejected(status: u16) -> Failure {
             "client id or access token rejected",
             Some(TOKEN_FIX),
         ),
-        // Seen in the field when the account had no Data API plan while REST worked.
+        // Seen in the field when the account had no Data API plan while REST worked. Not
+        // a wait Dhan asked for: the throttled floor applies within backoff_max_ms, so the
+        // socket is tried again soon after the account is fixed.
         400 => Failure::upgrade(
             broker,
             status,
@@ -108,6 +118,30 @@ mod tests {
         kind: FailureKind,
         state: FeedState,
         reason_has: &'static str,
+    }
+
+    #[test]
+    fn only_805_is_a_wait_dhan_asked_for() {
+        let cases = [
+            (
+                "805 too many connections",
+                disconnect(805),
+                BrokerWait::Unstated,
+            ),
+            (
+                "804 too many instruments",
+                disconnect(804),
+                BrokerWait::None,
+            ),
+            ("806 no data plan", disconnect(806), BrokerWait::None),
+            ("807 token expired", disconnect(807), BrokerWait::None),
+            ("upgrade 400", upgrade_rejected(400), BrokerWait::None),
+            ("upgrade 429", upgrade_rejected(429), BrokerWait::Unstated),
+            ("upgrade 403", upgrade_rejected(403), BrokerWait::None),
+        ];
+        for (name, failure, wait) in cases {
+            assert_eq!(failure.broker_wait, wait, "{name}");
+        }
     }
 
     #[test]
