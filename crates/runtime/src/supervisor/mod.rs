@@ -184,11 +184,13 @@ impl RuntimeSupervisor {
             let (paper, journal, index) = (t.paper.clone(), t.journal_path.clone(), index.clone());
             let (registry, updates) = (interest.clone(), vec![broadcaster.clone().recipient()]);
             let (clock, health) = (trading_clock.clone(), paper_health.clone());
+            let calendar = calendar.clone();
             start_resilient("paper_executor", restarts.clone(), move |_| {
                 PaperExecutor::new(paper, journal, index, clock)
                     .with_registry(registry)
                     .with_updates(updates)
                     .with_health(health)
+                    .with_calendar(calendar.clone())
             })
         };
         let strategies = {
