@@ -102,6 +102,7 @@ impl Broadcaster {
                 wakeups: 0,
                 slow_clients_closed: 0,
                 feed_state: FeedState::Connecting.as_str(),
+                feed_quality: mandi_domain::FeedQuality::Degraded,
                 last_tick_at: None,
             },
         }
@@ -151,6 +152,7 @@ impl Broadcaster {
         let (calendar, now) = (&self.calendar, Utc::now());
         self.feed_watch
             .refresh(&mut self.health, &streamed, calendar, thresholds, now);
+        self.stats.feed_quality = self.health.quality;
     }
 
     /// The feed's quality moves with time too (a mute socket turning stale, a session

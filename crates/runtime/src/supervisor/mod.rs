@@ -17,7 +17,6 @@ pub use mandi_supervision::{start_resilient, ActorRestarts, CrashActor, CrashKin
 pub use messages::StartError;
 pub use state::{
     combined_feed, grade, upstream_report, ConnectionReport, HealthReport, UpstreamReport,
-    STALE_AFTER_S,
 };
 
 use crate::market_clock::MarketClock;
@@ -359,8 +358,10 @@ impl RuntimeHandle {
             .last_update_at
             .map(|t| mandi_domain::time::seconds_since(t, now));
         Ok(HealthReport {
-            status: grade(feed.state, last_tick_age_s, market_open),
+            status: grade(broadcast.feed_quality),
+            // Refused polling serves nothing: not "using" it (clients hear login_required).
             using_rest_fallback: rest_fallback.active
+                && rest_fallback.refused.is_none()
                 && feed.state != mandi_feed::feed_connection::messages::FeedState::Live,
             last_tick_age_s,
             clients: broadcast.clients,

@@ -7,20 +7,19 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::market_clock::NextJob;
+use mandi_domain::FeedQuality;
 use mandi_fanout::broadcaster::{BroadcastStats, InstrumentStatus};
 use mandi_fanout::price_store::PriceStoreStats;
 use mandi_feed::auth_manager::AuthStatus;
-use mandi_feed::feed_connection::messages::{FeedHealth, FeedState};
+use mandi_feed::feed_connection::messages::FeedHealth;
 use mandi_feed::rest_fallback::FallbackStatus;
 use mandi_feed::subscription_registry::UpstreamCapacity;
 use mandi_supervision::RestartCount;
 
-/// A tick older than this while the feed claims to be live makes the report "degraded".
-pub const STALE_AFTER_S: f64 = 30.0;
-
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthReport {
-    /// "ok" when the feed is live and ticking, "degraded" otherwise.
+    /// "ok" when the feed's data is good or merely quiet (`broadcast.feed_quality`, the
+    /// same judgement clients hear), "degraded" otherwise.
     pub status: &'static str,
     /// Every upstream connection together: the one state clients see, counters summed.
     pub feed: FeedHealth,
@@ -161,14 +160,13 @@ pub fn combined_feed(capacity: &UpstreamCapacity, shards: &[FeedHealth]) -> Opti
     })
 }
 
-/// Grade the feed: live with a recent tick is ok. Outside market hours a quiet feed is
-/// expected, so only the connection state counts.
-pub fn grade(state: FeedState, last_tick_age_s: Option<f64>, market_open: bool) -> &'static str {
-    let fresh = last_tick_age_s.is_some_and(|age| age <= STALE_AFTER_S);
-    match (state, market_open) {
-        (FeedState::Live, false) => "ok",
-        (FeedState::Live, true) if fresh => "ok",
-        _ => "degraded",
+/// Grade the feed from the quality clients are told: data flowing (or a live socket
+/// outside every streamed session) is ok, and so is a short quiet spell; stale, degraded
+/// (reconnecting, REST polling) or down is not.
+pub fn grade(quality: FeedQuality) -> &'static str {
+    match quality {
+        FeedQuality::Good | FeedQuality::Quiet => "ok",
+        FeedQuality::Stale | FeedQuality::Degraded | FeedQuality::Down => "degraded",
     }
 }
 
@@ -176,6 +174,7 @@ pub fn grade(state: FeedState, last_tick_age_s: Option<f64>, market_open: bool) 
 mod tests {
     use super::*;
 
+    use mandi_feed::feed_connection::messages::FeedState;
     use mandi_feed::subscription_registry::ShardUsage;
 
     fn shard(shard: usize, state: FeedState, subscribed: usize, idle: bool) -> FeedHealth {
@@ -255,10 +254,15 @@ mod tests {
 
     #[test]
     fn grading() {
-        assert_eq!(grade(FeedState::Live, Some(1.0), true), "ok");
-        assert_eq!(grade(FeedState::Live, Some(31.0), true), "degraded");
-        assert_eq!(grade(FeedState::Live, None, true), "degraded");
-        assert_eq!(grade(FeedState::Live, None, false), "ok");
-        assert_eq!(grade(FeedState::Reconnecting, Some(0.1), true), "degraded");
+        let cases = [
+            (FeedQuality::Good, "ok"),
+            (FeedQuality::Quiet, "ok"),
+            (FeedQuality::Stale, "degraded"),
+            (FeedQuality::Degraded, "degraded"),
+            (FeedQuality::Down, "degraded"),
+        ];
+        for (quality, want) in cases {
+            assert_eq!(grade(quality), want, "{quality:?}");
+        }
     }
 }
