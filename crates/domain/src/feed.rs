@@ -1,6 +1,7 @@
-//! The upstream feed's connection state, as clients, bots and `/health` see it. Defined
-//! here, below every actor, so the feed that sets it and the fan-out that reports it share
-//! one vocabulary without depending on each other.
+//! The upstream feed's connection state, and the quality of the data it carries (a live
+//! socket that sends nothing is not `good`), as clients, bots and `/health` see them.
+//! Defined here, below every actor, so the feed that sets it and the fan-out that reports
+//! it share one vocabulary without depending on each other.
 
 use serde::{Deserialize, Serialize};
 

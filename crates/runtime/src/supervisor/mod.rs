@@ -358,7 +358,7 @@ impl RuntimeHandle {
             .last_update_at
             .map(|t| mandi_domain::time::seconds_since(t, now));
         Ok(HealthReport {
-            status: grade(broadcast.feed_quality),
+            status: grade(feed.state, broadcast.feed_quality),
             // Refused polling serves nothing: not "using" it (clients hear login_required).
             using_rest_fallback: rest_fallback.active
                 && rest_fallback.refused.is_none()

@@ -11,7 +11,7 @@ use mandi_domain::FeedQuality;
 use mandi_fanout::broadcaster::{BroadcastStats, InstrumentStatus};
 use mandi_fanout::price_store::PriceStoreStats;
 use mandi_feed::auth_manager::AuthStatus;
-use mandi_feed::feed_connection::messages::FeedHealth;
+use mandi_feed::feed_connection::messages::{FeedHealth, FeedState};
 use mandi_feed::rest_fallback::FallbackStatus;
 use mandi_feed::subscription_registry::UpstreamCapacity;
 use mandi_supervision::RestartCount;
@@ -162,11 +162,13 @@ pub fn combined_feed(capacity: &UpstreamCapacity, shards: &[FeedHealth]) -> Opti
 
 /// Grade the feed from the quality clients are told: data flowing (or a live socket
 /// outside every streamed session) is ok, and so is a short quiet spell; stale, degraded
-/// (reconnecting, REST polling) or down is not.
-pub fn grade(quality: FeedQuality) -> &'static str {
-    match quality {
-        FeedQuality::Good | FeedQuality::Quiet => "ok",
-        FeedQuality::Stale | FeedQuality::Degraded | FeedQuality::Down => "degraded",
+/// (reconnecting, REST polling) or down is not. `state` is the report's own feed state: the
+/// broadcaster hears of a change a moment after the feed, and the report must not say ok
+/// next to a feed that is not live.
+pub fn grade(state: FeedState, quality: FeedQuality) -> &'static str {
+    match (state, quality) {
+        (FeedState::Live, FeedQuality::Good | FeedQuality::Quiet) => "ok",
+        _ => "degraded",
     }
 }
 
@@ -174,7 +176,6 @@ pub fn grade(quality: FeedQuality) -> &'static str {
 mod tests {
     use super::*;
 
-    use mandi_feed::feed_connection::messages::FeedState;
     use mandi_feed::subscription_registry::ShardUsage;
 
     fn shard(shard: usize, state: FeedState, subscribed: usize, idle: bool) -> FeedHealth {
@@ -255,14 +256,15 @@ mod tests {
     #[test]
     fn grading() {
         let cases = [
-            (FeedQuality::Good, "ok"),
-            (FeedQuality::Quiet, "ok"),
-            (FeedQuality::Stale, "degraded"),
-            (FeedQuality::Degraded, "degraded"),
-            (FeedQuality::Down, "degraded"),
+            (FeedState::Live, FeedQuality::Good, "ok"),
+            (FeedState::Live, FeedQuality::Quiet, "ok"),
+            (FeedState::Live, FeedQuality::Stale, "degraded"),
+            (FeedState::Reconnecting, FeedQuality::Degraded, "degraded"),
+            (FeedState::LoginRequired, FeedQuality::Down, "degraded"),
+            (FeedState::Connecting, FeedQuality::Good, "degraded"),
         ];
-        for (quality, want) in cases {
-            assert_eq!(grade(quality), want, "{quality:?}");
+        for (state, quality, want) in cases {
+            assert_eq!(grade(state, quality), want, "{state:?} {quality:?}");
         }
     }
 }
