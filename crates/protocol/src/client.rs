@@ -220,16 +220,10 @@ impl HealthView {
         };
         match (self.quality, self.state) {
             (FeedQuality::Quiet | FeedQuality::Stale, FeedState::Live) => {
-                let what = format!("connected to {}", self.broker);
-                return frozen(&what);
+                return frozen(&format!("connected to {}", self.broker));
             }
             (FeedQuality::Stale, _) if !self.using_rest_fallback() => {
-                let what = self
-                    .reason
-                    .as_deref()
-                    .unwrap_or("upstream down")
-                    .to_string();
-                return frozen(&what);
+                return frozen(&self.state_message());
             }
             _ => {}
         }
@@ -244,6 +238,11 @@ impl HealthView {
                 "{why}; prices from REST polling (at most 1 request/s) until the socket is back{stalled}"
             );
         }
+        self.state_message()
+    }
+
+    /// What the connection alone says: the feed's reason, or its state in words.
+    fn state_message(&self) -> String {
         match (&self.reason, self.state) {
             (Some(r), _) => r.clone(),
             (None, FeedState::Live) => format!("streaming live from {}", self.broker),
@@ -511,6 +510,16 @@ mod tests {
                 false,
                 "stale",
                 "no market data",
+            ),
+            case(
+                "never connected, frozen",
+                view(S::Connecting, Q::Stale, false, None),
+                "connecting",
+                "stale",
+                false,
+                false,
+                "stale",
+                "connecting to dhan: no market data for 37 s",
             ),
         ];
         for c in cases {
