@@ -154,6 +154,19 @@ describe(`mandi dashboard at ${BASE_URL}`, { timeout: 120_000 }, () => {
       () => document.querySelector('#status-badge')?.dataset.state === 'live');
   });
 
+  it('shows one market pill per exchange, and data quality on the badge', async () => {
+    const EXCHANGES = ['NSE', 'BSE', 'MCX'];
+    // The simulator runs with market.always_open, so every exchange reads open.
+    await waitInPage(`pills ${EXCHANGES.join(', ')} open`, (names) => names.every((e) => {
+      const pill = document.querySelector(`#markets .pill[data-exchange="${e}"]`);
+      return pill && pill.dataset.market === 'open' && pill.textContent === `${e} open`;
+    }), EXCHANGES);
+    const single = await page.$$eval('#markets .pill:not([data-exchange])', (p) => p.length);
+    assert.equal(single, 0, 'no coarse "market open" pill left');
+    await waitInPage('#status-badge[data-quality="good"]',
+      () => document.querySelector('#status-badge')?.dataset.quality === 'good');
+  });
+
   it('has a row for each demo instrument', async () => {
     await waitInPage(`rows ${SYMBOLS.join(', ')}`,
       (syms) => syms.every((s) => document.querySelector(`tr[data-symbol="${s}"]`)), SYMBOLS);

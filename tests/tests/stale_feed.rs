@@ -1,9 +1,11 @@
 //! A connected-but-mute feed — socket open, WebSocket pings still arriving, no market
 //! data — is stale only while its instruments trade: inside market hours it is replaced
-//! within `upstream.stale_after_ms`; outside them (today a holiday on every exchange) it
-//! is left alone and the instrument reads `closed`, not `stale`.
+//! within `upstream.stale_after_ms`, and clients are told `quiet`, then `stale`, within
+//! `broadcast.feed_stale_after_s` on `connection_status`, the heartbeat and `/ws/prices`
+//! (not `live`/`good`/`active` on frozen prices); outside them (today a holiday on every
+//! exchange) it is left alone and the instrument reads `closed`, not `stale`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use mandi_domain::time::IST;
@@ -110,5 +112,81 @@ async fn mute_feed_outside_market_hours_is_not_flagged() {
     let health = get_json(&health_url).await;
     assert_eq!(health["feed"]["state"], "live");
     ws.close().await;
+    stack.stop().await;
+}
+
+#[actix_rt::test]
+async fn mute_feed_is_reported_stale_on_status_heartbeat_and_prices() {
+    let stack = start_stack(&[
+        ("MANDI__UPSTREAM__BROKER", "kite"),
+        // The socket stays up: what clients hear must come from the data, not a reconnect.
+        ("MANDI__UPSTREAM__STALE_AFTER_MS", "0"),
+        ("MANDI__SIMULATOR__KITE_HEARTBEAT_INTERVAL_MS", "200"),
+        ("MANDI__BROADCAST__FEED_QUIET_AFTER_S", "1"),
+        ("MANDI__BROADCAST__FEED_STALE_AFTER_S", "2"),
+        ("MANDI__BROADCAST__HEARTBEAT_INTERVAL_MS", "300"),
+    ])
+    .await;
+    let sim = stack.app.simulator.as_ref().expect("simulator").rest_url();
+    let mut ws = WsClient::connect(&stack.ws_url("/ws")).await;
+    let mut prices = WsClient::connect(&stack.ws_url("/ws/prices")).await;
+    ws.send_json(&json!({"action": "subscribe", "symbols": ["RELIANCE"]}))
+        .await;
+    ws.next_matching("connection_status good", DEADLINE, |v| {
+        v["type"] == "connection_status" && v["quality"] == "good"
+    })
+    .await;
+    prices
+        .next_matching("prices active", DEADLINE, |v| v["status"] == "active")
+        .await;
+
+    let muted_at = Instant::now();
+    mute_with_pings(&sim).await;
+    let is_status = |quality: &'static str| {
+        move |v: &Value| v["type"] == "connection_status" && v["quality"] == quality
+    };
+    let quiet = ws
+        .next_matching("connection_status quiet", DEADLINE, is_status("quiet"))
+        .await;
+    assert_eq!(quiet["mode"], "live", "the socket is still open: {quiet}");
+    let stale = ws
+        .next_matching("connection_status stale", DEADLINE, is_status("stale"))
+        .await;
+    let took = muted_at.elapsed();
+    // The threshold, plus one check interval, with room for a loaded machine; and not
+    // before the threshold (the last tick came just before the mute).
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_millis(2000 + 1000 + 1500),
+        "stale reported after {took:?}"
+    );
+    assert_eq!(stale["mode"], "live", "{stale}");
+    let message = stale["message"].as_str().unwrap_or_default();
+    assert!(message.contains("no market data"), "{stale}");
+    let beat = ws
+        .next_matching("a stale heartbeat", DEADLINE, |v| {
+            v["type"] == "heartbeat" && v["connection_health"]["connection_quality"] == "stale"
+        })
+        .await;
+    assert_eq!(beat["connection_health"]["is_healthy"], false, "{beat}");
+    assert!(
+        beat["connection_health"]["last_tick_seconds_ago"].as_f64() >= Some(2.0),
+        "{beat}"
+    );
+    prices
+        .next_matching("prices stale", DEADLINE, |v| v["status"] == "stale")
+        .await;
+    let health = get_json(&stack.url("/health")).await;
+    assert_eq!(health["feed"]["state"], "live", "the socket itself is fine");
+
+    // Data again: every channel says so.
+    let (status, _) = request_json("DELETE", &format!("{sim}/admin/faults"), None).await;
+    assert!((200..300).contains(&status));
+    ws.next_matching("connection_status good again", DEADLINE, is_status("good"))
+        .await;
+    prices
+        .next_matching("prices active again", DEADLINE, |v| v["status"] == "active")
+        .await;
+    ws.close().await;
+    prices.close().await;
     stack.stop().await;
 }

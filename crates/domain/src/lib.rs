@@ -17,7 +17,7 @@ pub use calendar::{
     CalendarSettings, DailySchedule, HolidayLists, MarketCalendar, MarketPhase, ScheduledJob,
 };
 pub use candle::Candle;
-pub use feed::FeedState;
+pub use feed::{feed_quality, FeedFacts, FeedQuality, FeedState};
 pub use health::{FeedCondition, HealthThresholds, InstrumentHealth, InstrumentStatus};
 pub use instrument::{Derivative, Exchange, Instrument, OptionType};
 pub use levels::{DayLevels, DayOhlc};

@@ -16,6 +16,11 @@ pub struct BroadcastSettings {
     pub instrument_quiet_after_ms: u64,
     /// ... and for this long `stale`: bots must not trade on it.
     pub instrument_stale_after_ms: u64,
+    /// No market data at all from the feed for this long, inside the session of some
+    /// streamed instrument, makes the connection `quiet` (socket live) ...
+    pub feed_quiet_after_s: u64,
+    /// ... and for this long `stale`, whatever the socket says.
+    pub feed_stale_after_s: u64,
 }
 
 /// Where the price store keeps its snapshot; `data_dir: None` keeps nothing on disk.

@@ -48,6 +48,11 @@ pub struct FallbackStatusChanged {
     /// Operator-facing, e.g. "websocket down: dhan disconnect 807: access token expired —
     /// polling REST quotes at 1 request/s until the socket is back".
     pub reason: String,
+    /// The broker refuses the poller's requests (token or account), so polling serves
+    /// nothing until a success: the refusal, operator-facing. Sent again (still active)
+    /// when it starts or ends, so clients see `login_required`, not "prices from REST".
+    #[serde(default)]
+    pub refused: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -179,6 +184,7 @@ mod tests {
         round_trip(FallbackStatusChanged {
             active: true,
             reason: "polling REST quotes".into(),
+            refused: Some("dhan REST 401: access token invalid".into()),
             at,
         });
         round_trip(Subscribe {

@@ -391,6 +391,8 @@ impl Rig {
                         u.exchange_time.is_some(),
                     )
                 })),
+                // Still in charge, only the broker's refusal started or ended.
+                Event::Status(s) if s.active => {}
                 Event::Status(s) => panic!("unexpected transition {s:?}"),
             }
         }
@@ -539,6 +541,15 @@ async fn refused_token_pauses_until_a_new_one(broker: Broker) {
     rig.fallback
         .do_send(feed(FeedState::LoginRequired, 1, Some("token expired")));
     rig.transition(true).await;
+    // Listeners hear the refusal (still active): clients must not be told "prices from REST".
+    let refused = rig.transition(true).await;
+    assert!(
+        refused
+            .refused
+            .as_deref()
+            .is_some_and(|r| r.contains("token rejected")),
+        "{refused:?}"
+    );
 
     let status = rig
         .status_when("the refusal", |s| s.requests_failed == 1)

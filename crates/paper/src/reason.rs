@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use mandi_domain::Exchange;
 use serde::{Deserialize, Serialize};
 
 use crate::{OrderId, OrderStatus};
@@ -74,6 +75,10 @@ pub enum RejectReason {
     /// Indices are watched, never traded.
     #[error("{symbol} is an index and cannot be traded")]
     NotTradable { symbol: Arc<str> },
+    /// Outside the instrument's exchange session (the runtime's calendar, which
+    /// `market.always_open` overrides): no exchange would take it, so neither do we.
+    #[error("{exchange:?} is closed; orders on it are taken during its session only")]
+    MarketClosed { exchange: Exchange },
     #[error("{field} {price} is not positive")]
     NonPositivePrice { field: PriceField, price: f64 },
     #[error("{field} {price} is not a multiple of the tick size {tick_size}")]
@@ -114,6 +119,7 @@ impl RejectReason {
             RejectReason::QuantityTooLarge { .. } => "quantity_too_large",
             RejectReason::BadInstrument { .. } => "bad_instrument",
             RejectReason::NotTradable { .. } => "not_tradable",
+            RejectReason::MarketClosed { .. } => "market_closed",
             RejectReason::NonPositivePrice { .. } => "non_positive_price",
             RejectReason::OffTick { .. } => "off_tick",
             RejectReason::LimitBeyondTrigger { .. } => "limit_beyond_trigger",

@@ -9,10 +9,12 @@ use crate::{OrderKind, OrderRequest, PriceField, RejectReason, Side};
 
 /// Check a request; on success, the quote it may be matched against. The checks run in
 /// a fixed order so a request with several faults always gets the same reason.
+/// `market_open`: the instrument's exchange is in its session (the caller's calendar).
 pub(crate) fn validate<'t>(
     request: &OrderRequest,
     instrument: &Instrument,
     quote: Option<&'t Tick>,
+    market_open: bool,
 ) -> Result<&'t Tick, RejectReason> {
     let tick_size = instrument.tick_size;
     if !(tick_size.is_finite() && tick_size > 0.0) || instrument.lot_size == 0 {
@@ -24,6 +26,11 @@ pub(crate) fn validate<'t>(
     if instrument.is_index() {
         return Err(RejectReason::NotTradable {
             symbol: instrument.symbol.clone(),
+        });
+    }
+    if !market_open {
+        return Err(RejectReason::MarketClosed {
+            exchange: instrument.exchange,
         });
     }
     if request.lots == 0 {

@@ -255,3 +255,40 @@ fn rejected_orders_still_take_an_id() {
     let fill_ids: Vec<String> = book.fills().iter().map(|f| f.fill_id.to_string()).collect();
     assert_eq!(fill_ids, ["PF-000001"]);
 }
+
+#[test]
+fn closed_market_rejects_every_kind_and_books_nothing() {
+    let inst = nifty_ce();
+    let limit = OrderKind::Limit { price: 100.1 };
+    for (name, kind) in [("market", OrderKind::Market), ("limit", limit)] {
+        let mut book = PaperBook::new(PaperSettings::default());
+        let q0 = quote(&inst, (100.0, 100.1, 100.05), 0);
+        let events =
+            book.submit_in_session(request(Side::Buy, kind, 1), &inst, Some(&q0), at(0), false);
+        match events.first() {
+            Some(PaperEvent::OrderRejected { reason, .. }) => {
+                assert_eq!(
+                    reason,
+                    &RejectReason::MarketClosed {
+                        exchange: inst.exchange
+                    },
+                    "{name}"
+                );
+                assert_eq!(reason.code(), "market_closed", "{name}");
+            }
+            got => panic!("{name}: got {got:?}"),
+        }
+        assert_eq!(
+            kinds(&events),
+            ["rejected"],
+            "{name}: no fill, nothing rests"
+        );
+        assert!(book.positions().next().is_none(), "{name}: no position");
+        let open =
+            book.submit_in_session(request(Side::Buy, kind, 1), &inst, Some(&q0), at(0), true);
+        assert!(
+            matches!(open.first(), Some(PaperEvent::OrderAccepted { .. })),
+            "{name}: the same order in session is taken: {open:?}"
+        );
+    }
+}

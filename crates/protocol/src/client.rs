@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use mandi_domain::time::IST;
-use mandi_domain::{FeedState, InstrumentStatus, Mode, Tick};
+use mandi_domain::{FeedQuality, FeedState, InstrumentStatus, Mode, Tick};
 use serde::{Deserialize, Serialize};
 
 /// Largest client text frame we parse; anything bigger is refused before parsing.
@@ -141,25 +141,45 @@ pub fn pong_message(now: DateTime<Utc>) -> Frame {
     to_bytes(&serde_json::json!({"type": "pong", "timestamp": ist_rfc3339(now)}))
 }
 
-/// What clients are told about feed health (`connection_status` and `heartbeat`).
+/// What clients are told about feed health (`connection_status`, `heartbeat` and the
+/// `/ws/prices` `status`). The broadcaster refreshes `quality`, `markets` and
+/// `data_age_s` on a clock, so a socket that stays open but carries nothing is reported
+/// `quiet` and then `stale`, not `good`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HealthView {
     pub state: FeedState,
     pub reason: Option<String>,
     pub broker: &'static str,
+    /// Any exchange is in its session (the coarse `market_status`; `markets` is per exchange).
     pub market_open: bool,
+    /// Each exchange's session, in display order: `("NSE", true)`.
+    pub markets: Vec<(&'static str, bool)>,
     pub last_tick_at: Option<DateTime<Utc>>,
-    /// The REST poller is serving prices while the socket is down.
+    /// The REST poller has taken over while the socket is down.
     pub fallback_active: bool,
+    /// ... and the broker refuses its requests too; its operator-facing reason.
+    pub fallback_refused: Option<String>,
+    /// The data's worth, judged by `mandi_domain::feed_quality`.
+    pub quality: FeedQuality,
+    /// Seconds without market data inside a session (for the message); `None` outside.
+    pub data_age_s: Option<f64>,
 }
 
 impl HealthView {
-    /// REST polling stands in for a socket that is not live.
+    /// REST polling serves prices in place of a socket that is not live.
     pub fn using_rest_fallback(&self) -> bool {
-        self.fallback_active && self.state != FeedState::Live
+        self.fallback_active && self.fallback_refused.is_none() && self.state != FeedState::Live
+    }
+
+    /// The socket is not live and the REST poller standing in is refused too.
+    fn refused_everywhere(&self) -> bool {
+        self.fallback_active && self.fallback_refused.is_some() && self.state != FeedState::Live
     }
 
     pub fn mode(&self) -> &'static str {
+        if self.refused_everywhere() {
+            return FeedState::LoginRequired.as_str();
+        }
         if self.using_rest_fallback() {
             return "rest_fallback";
         }
@@ -167,27 +187,62 @@ impl HealthView {
     }
 
     pub fn quality(&self) -> &'static str {
-        if self.using_rest_fallback() {
-            return "degraded";
-        }
-        match self.state {
-            FeedState::Live => "good",
-            FeedState::Connecting | FeedState::Reconnecting => "degraded",
-            FeedState::LoginRequired | FeedState::Stopped => "down",
-        }
+        self.quality.as_str()
+    }
+
+    /// Healthy only while data flows (or silence is normal): a quiet feed is not.
+    pub fn is_healthy(&self) -> bool {
+        self.quality == FeedQuality::Good
     }
 
     pub fn auth_required(&self) -> bool {
-        self.state == FeedState::LoginRequired
+        self.state == FeedState::LoginRequired || self.refused_everywhere()
+    }
+
+    /// The `/ws/prices` `status`: `active` while the data is good, otherwise the worst
+    /// of what the data and the connection say, so a frozen map never reads `active`.
+    pub fn prices_status(&self) -> &'static str {
+        match self.quality {
+            FeedQuality::Good => "active",
+            FeedQuality::Quiet | FeedQuality::Stale => self.quality.as_str(),
+            FeedQuality::Degraded | FeedQuality::Down => self.mode(),
+        }
     }
 
     fn message(&self) -> String {
+        if let (Some(refused), true) = (&self.fallback_refused, self.refused_everywhere()) {
+            let why = self.reason.as_deref().unwrap_or("websocket down");
+            return format!("broker login required: {why}; REST quotes refused too ({refused})");
+        }
+        let frozen = |what: &str| {
+            let age = self.data_age_s.unwrap_or_default();
+            format!("{what}: no market data for {age:.0} s while the market is open")
+        };
+        match (self.quality, self.state) {
+            (FeedQuality::Quiet | FeedQuality::Stale, FeedState::Live) => {
+                return frozen(&format!("connected to {}", self.broker));
+            }
+            (FeedQuality::Stale, _) if !self.using_rest_fallback() => {
+                return frozen(&self.state_message());
+            }
+            _ => {}
+        }
         if self.using_rest_fallback() {
             let why = self.reason.as_deref().unwrap_or("websocket down");
+            let stalled = if self.quality == FeedQuality::Stale {
+                "; no answer with prices lately"
+            } else {
+                ""
+            };
             return format!(
-                "{why}; prices from REST polling (at most 1 request/s) until the socket is back"
+                "{why}; prices from REST polling (at most 1 request/s) until the socket is back{stalled}"
             );
         }
+        self.state_message()
+    }
+
+    /// What the connection alone says: the feed's reason, or its state in words.
+    fn state_message(&self) -> String {
         match (&self.reason, self.state) {
             (Some(r), _) => r.clone(),
             (None, FeedState::Live) => format!("streaming live from {}", self.broker),
@@ -202,6 +257,23 @@ impl HealthView {
         self.last_tick_at
             .map(|t| mandi_domain::time::seconds_since(t, now))
     }
+
+    fn markets_json(&self) -> serde_json::Value {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .markets
+            .iter()
+            .map(|(name, open)| ((*name).to_string(), open_or_closed(*open).into()))
+            .collect();
+        serde_json::Value::Object(map)
+    }
+}
+
+fn open_or_closed(open: bool) -> &'static str {
+    if open {
+        "open"
+    } else {
+        "closed"
+    }
 }
 
 pub fn connection_status_message(h: &HealthView, now: DateTime<Utc>) -> Frame {
@@ -210,7 +282,8 @@ pub fn connection_status_message(h: &HealthView, now: DateTime<Utc>) -> Frame {
         "mode": h.mode(),
         "quality": h.quality(),
         "message": h.message(),
-        "market_status": if h.market_open { "open" } else { "closed" },
+        "market_status": open_or_closed(h.market_open),
+        "markets": h.markets_json(),
         "auth_required": h.auth_required(),
         "broker": h.broker,
         "timestamp": ist_rfc3339(now),
@@ -223,11 +296,12 @@ pub fn heartbeat_message(h: &HealthView, now: DateTime<Utc>) -> Frame {
         "timestamp": ist_rfc3339(now),
         "connection_health": {
             "state": h.mode(),
-            "is_healthy": h.state == FeedState::Live,
+            "is_healthy": h.is_healthy(),
             "connection_quality": h.quality(),
             "using_rest_fallback": h.using_rest_fallback(),
             "last_tick_seconds_ago": h.last_tick_seconds_ago(now),
-        }
+        },
+        "markets": h.markets_json(),
     }))
 }
 
@@ -314,14 +388,7 @@ mod tests {
 
     #[test]
     fn heartbeat_has_the_documented_fields() {
-        let h = HealthView {
-            state: FeedState::Live,
-            reason: None,
-            broker: "dhan",
-            market_open: true,
-            last_tick_at: Some(at()),
-            fallback_active: false,
-        };
+        let h = view(FeedState::Live, FeedQuality::Good, false, None);
         let v: serde_json::Value =
             serde_json::from_str(&heartbeat_message(&h, at())).unwrap_or_default();
         let ch = &v["connection_health"];
@@ -335,5 +402,153 @@ mod tests {
             assert!(ch.get(key).is_some(), "missing {key}");
         }
         assert_eq!(ch["is_healthy"], true);
+    }
+
+    fn view(
+        state: FeedState,
+        quality: FeedQuality,
+        fallback_active: bool,
+        refused: Option<&str>,
+    ) -> HealthView {
+        HealthView {
+            state,
+            reason: None,
+            broker: "dhan",
+            market_open: true,
+            markets: vec![("NSE", true), ("BSE", true), ("MCX", false)],
+            last_tick_at: Some(at()),
+            fallback_active,
+            fallback_refused: refused.map(str::to_owned),
+            quality,
+            data_age_s: Some(37.0),
+        }
+    }
+
+    struct StatusCase {
+        name: &'static str,
+        view: HealthView,
+        mode: &'static str,
+        quality: &'static str,
+        healthy: bool,
+        auth_required: bool,
+        prices: &'static str,
+        message_has: &'static str,
+    }
+
+    #[test]
+    fn status_heartbeat_and_prices_tell_the_same_story() {
+        use FeedQuality as Q;
+        use FeedState as S;
+        let case =
+            |name, view, mode, quality, healthy, auth_required, prices, message_has| StatusCase {
+                name,
+                view,
+                mode,
+                quality,
+                healthy,
+                auth_required,
+                prices,
+                message_has,
+            };
+        let cases = [
+            case(
+                "streaming",
+                view(S::Live, Q::Good, false, None),
+                "live",
+                "good",
+                true,
+                false,
+                "active",
+                "streaming live",
+            ),
+            case(
+                "connected but mute",
+                view(S::Live, Q::Stale, false, None),
+                "live",
+                "stale",
+                false,
+                false,
+                "stale",
+                "no market data for 37 s",
+            ),
+            case(
+                "quiet",
+                view(S::Live, Q::Quiet, false, None),
+                "live",
+                "quiet",
+                false,
+                false,
+                "quiet",
+                "no market data",
+            ),
+            case(
+                "rest serving",
+                view(S::LoginRequired, Q::Degraded, true, None),
+                "rest_fallback",
+                "degraded",
+                false,
+                true,
+                "rest_fallback",
+                "REST polling",
+            ),
+            case(
+                "rest refused too",
+                view(S::LoginRequired, Q::Down, true, Some("HTTP 401")),
+                "login_required",
+                "down",
+                false,
+                true,
+                "login_required",
+                "REST quotes refused too (HTTP 401)",
+            ),
+            case(
+                "reconnecting, frozen",
+                view(S::Reconnecting, Q::Stale, false, None),
+                "reconnecting",
+                "stale",
+                false,
+                false,
+                "stale",
+                "no market data",
+            ),
+            case(
+                "never connected, frozen",
+                view(S::Connecting, Q::Stale, false, None),
+                "connecting",
+                "stale",
+                false,
+                false,
+                "stale",
+                "connecting to dhan: no market data for 37 s",
+            ),
+        ];
+        for c in cases {
+            let status: serde_json::Value =
+                serde_json::from_str(&connection_status_message(&c.view, at())).unwrap_or_default();
+            let beat: serde_json::Value =
+                serde_json::from_str(&heartbeat_message(&c.view, at())).unwrap_or_default();
+            let health = &beat["connection_health"];
+            assert_eq!(status["mode"], c.mode, "{}: mode", c.name);
+            assert_eq!(status["quality"], c.quality, "{}: quality", c.name);
+            assert_eq!(status["auth_required"], c.auth_required, "{}", c.name);
+            assert_eq!(status["markets"]["MCX"], "closed", "{}: markets", c.name);
+            assert_eq!(status["markets"]["NSE"], "open", "{}: markets", c.name);
+            let message = status["message"].as_str().unwrap_or_default();
+            assert!(message.contains(c.message_has), "{}: {message}", c.name);
+            assert!(
+                !message.contains("REST polling") || c.mode == "rest_fallback",
+                "{}: {message}",
+                c.name
+            );
+            assert_eq!(health["state"], c.mode, "{}: heartbeat state", c.name);
+            assert_eq!(health["connection_quality"], c.quality, "{}", c.name);
+            assert_eq!(health["is_healthy"], c.healthy, "{}: is_healthy", c.name);
+            assert_eq!(
+                c.view.prices_status(),
+                c.prices,
+                "{}: prices status",
+                c.name
+            );
+        }
     }
 }

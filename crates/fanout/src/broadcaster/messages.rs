@@ -84,6 +84,8 @@ pub struct BroadcastStats {
     /// Sessions closed with 4008, counted once their connection is gone.
     pub slow_clients_closed: u64,
     pub feed_state: &'static str,
+    /// The feed's data quality as clients are told it (`good`, `quiet`, `stale`, ...).
+    pub feed_quality: mandi_domain::FeedQuality,
     pub last_tick_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

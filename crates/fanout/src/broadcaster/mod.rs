@@ -14,7 +14,7 @@ use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, MessageResult
 use chrono::Utc;
 use mandi_domain::MarketCalendar;
 
-pub use health::HealthBook;
+pub use health::{FeedWatch, HealthBook};
 pub use mandi_domain::InstrumentStatus;
 pub use messages::{
     BroadcastStats, ClientSubscribe, ClientUnsubscribe, CloseSessions, GetBroadcastStats,
@@ -58,6 +58,8 @@ pub struct Broadcaster {
     health: HealthView,
     /// Per-instrument states last announced to clients.
     instrument_health: HealthBook,
+    /// The feed's quality and sessions as last told to clients.
+    feed_watch: FeedWatch,
     stats: BroadcastStats,
 }
 
@@ -79,13 +81,18 @@ impl Broadcaster {
             sessions: HashMap::new(),
             fanout: FanoutState::default(),
             instrument_health: HealthBook::default(),
+            feed_watch: FeedWatch::default(),
             health: HealthView {
                 state: FeedState::Connecting,
                 reason: None,
                 broker,
                 market_open: calendar.always_open(),
+                markets: Vec::new(),
                 last_tick_at: None,
                 fallback_active: false,
+                fallback_refused: None,
+                quality: mandi_domain::FeedQuality::Degraded,
+                data_age_s: None,
             },
             stats: BroadcastStats {
                 clients: 0,
@@ -95,6 +102,7 @@ impl Broadcaster {
                 wakeups: 0,
                 slow_clients_closed: 0,
                 feed_state: FeedState::Connecting.as_str(),
+                feed_quality: mandi_domain::FeedQuality::Degraded,
                 last_tick_at: None,
             },
         }
@@ -128,8 +136,33 @@ impl Broadcaster {
         wakeup.wake();
     }
 
+    /// Re-judge the feed's quality and the sessions.
     fn refresh_health(&mut self) {
-        self.health.market_open = self.calendar.any_open(Utc::now());
+        let streamed = health::streamed_exchanges(
+            self.fanout
+                .known()
+                .chain(self.fanout.watched())
+                .chain(&self.price_symbols),
+            &self.index.load(),
+        );
+        let thresholds = mandi_domain::HealthThresholds {
+            quiet_after_s: self.settings.feed_quiet_after_s as f64,
+            stale_after_s: self.settings.feed_stale_after_s as f64,
+        };
+        let (calendar, now) = (&self.calendar, Utc::now());
+        self.feed_watch
+            .refresh(&mut self.health, &streamed, calendar, thresholds, now);
+        self.stats.feed_quality = self.health.quality;
+    }
+
+    /// The feed's quality moves with time too (a mute socket turning stale, a session
+    /// opening): tell every client when it changed.
+    fn announce_feed_health(&mut self) {
+        self.refresh_health();
+        if self.feed_watch.tell(&self.health) {
+            let status = client_protocol::connection_status_message(&self.health, Utc::now());
+            self.push_control_to_all(SessionKind::Ticks, status);
+        }
     }
 
     fn health_inputs(&self, now: chrono::DateTime<Utc>) -> health::HealthInputs<'_> {
@@ -181,7 +214,7 @@ impl Broadcaster {
         prices_payload(
             &self.price_symbols,
             &self.fanout,
-            self.health.state,
+            self.health.prices_status(),
             Utc::now(),
         )
     }
@@ -197,8 +230,9 @@ impl Actor for Broadcaster {
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
         let heartbeat = Duration::from_millis(self.settings.heartbeat_interval_ms);
+        self.refresh_health();
         ctx.run_interval(heartbeat, |this, _| {
-            this.refresh_health();
+            this.announce_feed_health();
             let msg = client_protocol::heartbeat_message(&this.health, Utc::now());
             this.push_control_to_all(SessionKind::Ticks, msg);
         });
@@ -206,6 +240,7 @@ impl Actor for Broadcaster {
         // session opening), so they are re-checked on a clock as well as on events.
         ctx.run_interval(INSTRUMENT_HEALTH_CHECK, |this, _| {
             this.announce_instrument_health();
+            this.announce_feed_health();
         });
         let prices = Duration::from_millis(self.settings.prices_push_interval_ms);
         ctx.run_interval(prices, |this, _| {
@@ -223,6 +258,7 @@ impl actix::Supervised for Broadcaster {
         // panic while an outbox was locked is healed where the lock is taken. Tell every
         // session the current state again in case the failure ate a status message.
         self.refresh_health();
+        self.feed_watch.tell(&self.health);
         let status = client_protocol::connection_status_message(&self.health, Utc::now());
         self.push_control_to_all(SessionKind::Ticks, status);
         tracing::info!(
@@ -272,6 +308,7 @@ impl Handler<FeedStatusChanged> for Broadcaster {
         self.health.reason = msg.reason;
         self.stats.feed_state = msg.state.as_str();
         self.refresh_health();
+        self.feed_watch.tell(&self.health);
         let status = client_protocol::connection_status_message(&self.health, msg.at);
         self.push_control_to_all(SessionKind::Ticks, status);
         self.announce_instrument_health();
@@ -283,7 +320,9 @@ impl Handler<FallbackStatusChanged> for Broadcaster {
 
     fn handle(&mut self, msg: FallbackStatusChanged, _: &mut Context<Self>) {
         self.health.fallback_active = msg.active;
+        self.health.fallback_refused = msg.refused;
         self.refresh_health();
+        self.feed_watch.tell(&self.health);
         let status = client_protocol::connection_status_message(&self.health, msg.at);
         self.push_control_to_all(SessionKind::Ticks, status);
         self.announce_instrument_health();

@@ -8,8 +8,6 @@ use chrono::{DateTime, Utc};
 use mandi_domain::{time::ist_naive_iso, Tick};
 use mandi_protocol::client::Frame;
 
-use mandi_domain::FeedState;
-
 /// The latest tick and its one serialized form.
 #[derive(Debug, Clone)]
 pub struct Latest {
@@ -84,12 +82,13 @@ impl FanoutState {
 }
 
 /// The broking terminal's payload: `{"NIFTY": 25760.85, ..., "timestamp": "..", "status": ".."}`.
-/// `status` is `active` while the feed is live, otherwise the feed state, so a terminal
-/// client can tell a frozen number from a live one.
+/// `status` is `active` while data flows, otherwise what is wrong (`quiet`, `stale`,
+/// `rest_fallback`, `login_required`, ...; see `HealthView::prices_status`), so a
+/// terminal client can tell a frozen number from a live one.
 pub fn prices_payload(
     symbols: &[Arc<str>],
     fanout: &FanoutState,
-    feed: FeedState,
+    status: &str,
     now: DateTime<Utc>,
 ) -> serde_json::Value {
     let mut map = BTreeMap::new();
@@ -102,11 +101,6 @@ pub fn prices_payload(
     }
     let mut obj: serde_json::Map<String, serde_json::Value> = map.into_iter().collect();
     obj.insert("timestamp".into(), ist_naive_iso(now).into());
-    let status = if feed == FeedState::Live {
-        "active"
-    } else {
-        feed.as_str()
-    };
     obj.insert("status".into(), status.into());
     serde_json::Value::Object(obj)
 }
@@ -137,12 +131,7 @@ mod tests {
         let mut t = Tick::empty("NIFTY".into(), Utc::now());
         t.ltp = 25_760.85;
         f.store(t, Frame::new());
-        let v = prices_payload(
-            &["NIFTY".into(), "SENSEX".into()],
-            &f,
-            FeedState::Live,
-            Utc::now(),
-        );
+        let v = prices_payload(&["NIFTY".into(), "SENSEX".into()], &f, "active", Utc::now());
         assert_eq!(v["NIFTY"], 25_760.85);
         assert!(v["SENSEX"].is_null(), "no tick yet is null, not 0");
         assert_eq!(v["status"], "active");

@@ -41,6 +41,8 @@ pub struct FallbackStatus {
     pub interval_ms: u64,
     /// Polling is held until then because the broker refused the credentials.
     pub paused_until: Option<DateTime<Utc>>,
+    /// The broker refuses the poller's requests (token or account): it serves nothing.
+    pub refused: Option<String>,
     /// Answers dropped because the price store's mailbox was full.
     pub responses_dropped: u64,
     /// Requested instruments the broker left out of its answers.

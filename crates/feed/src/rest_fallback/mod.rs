@@ -157,6 +157,10 @@ impl RestFallback {
         if let Some(line) = outcome.log {
             self.log(line);
         }
+        if let Some(event) = outcome.status {
+            // The refusal itself was logged once above (`Paused`), with its fix.
+            self.notify(event);
+        }
         if !outcome.updates.is_empty() {
             // try_send, never do_send: a slow price store must not grow our memory. A
             // dropped answer is superseded by the next one a second later.
@@ -218,6 +222,10 @@ impl RestFallback {
         } else {
             tracing::info!(broker = self.broker(), reason = %event.reason, "rest fallback stopped");
         }
+        self.notify(event);
+    }
+
+    fn notify(&self, event: FallbackStatusChanged) {
         for recipient in &self.status {
             recipient.do_send(event.clone());
         }

@@ -172,6 +172,8 @@ pub struct AnswerOutcome {
     /// For the price store (empty when the answer belongs to an earlier takeover).
     pub updates: Vec<TickUpdate>,
     pub log: Option<LogLine>,
+    /// The poller started or stopped being refused: tell the fallback's listeners.
+    pub status: Option<FallbackStatusChanged>,
 }
 
 /// Everything the fallback knows between messages.
@@ -190,6 +192,9 @@ pub struct FallbackState {
     in_flight: Option<u64>,
     /// Held after the broker refused the credentials.
     paused_until: Option<Instant>,
+    /// The broker refused the current takeover's last request (token or account): the
+    /// poller serves nothing. Cleared by a success or a new takeover.
+    refused: Option<String>,
     /// The pause warning of the current episode was logged; a success ends the episode.
     pause_warned: bool,
     last_error_log: Option<Instant>,
@@ -216,6 +221,7 @@ impl FallbackState {
             set: PollSet::new(broker),
             in_flight: None,
             paused_until: None,
+            refused: None,
             pause_warned: false,
             last_error_log: None,
             suppressed: 0,
@@ -327,6 +333,7 @@ impl FallbackState {
                 let base = self.settings.base_interval();
                 self.bucket
                     .set_interval((self.bucket.interval() / 2).max(base));
+                let status = self.set_refused(current.then_some(None), wall);
                 return AnswerOutcome {
                     updates: if current {
                         converted.updates
@@ -334,6 +341,7 @@ impl FallbackState {
                         Vec::new()
                     },
                     log: None,
+                    status,
                 };
             }
             Err(failure) => failure,
@@ -341,6 +349,8 @@ impl FallbackState {
         self.requests_failed += 1;
         let error = failure.to_string();
         self.last_error = Some(error.clone());
+        let refused = matches!(failure.class(), FailureClass::Token | FailureClass::Access);
+        let status = self.set_refused((current && refused).then(|| Some(error.clone())), wall);
         let log = match failure.class() {
             class @ (FailureClass::Token | FailureClass::Access) => {
                 let retry_in = Duration::from_millis(self.settings.auth_retry_ms);
@@ -373,7 +383,28 @@ impl FallbackState {
         AnswerOutcome {
             updates: Vec::new(),
             log,
+            status,
         }
+    }
+
+    /// Record whether the broker refuses the poller (`change: None` leaves it as is);
+    /// returns the event to publish when that flips.
+    fn set_refused(
+        &mut self,
+        change: Option<Option<String>>,
+        at: DateTime<Utc>,
+    ) -> Option<FallbackStatusChanged> {
+        let refused = change?;
+        if refused.is_some() == self.refused.is_some() {
+            return None;
+        }
+        self.refused = refused;
+        Some(FallbackStatusChanged {
+            active: self.is_active(),
+            reason: self.reason.clone().unwrap_or_default(),
+            refused: self.refused.clone(),
+            at,
+        })
     }
 
     /// The price store's mailbox was full: the answer was dropped (the next replaces it).
@@ -404,6 +435,7 @@ impl FallbackState {
             market_open: self.market_open,
             interval_ms: u64::try_from(self.bucket.interval().as_millis()).unwrap_or(u64::MAX),
             paused_until,
+            refused: self.refused.clone(),
             responses_dropped: self.responses_dropped,
             rows_missing: self.rows_missing,
             rows_rejected: self.rows_rejected,
@@ -430,7 +462,14 @@ impl FallbackState {
         };
         self.since = Some(at);
         self.reason = Some(reason.clone());
-        FallbackStatusChanged { active, reason, at }
+        // A new takeover (or a hand-back) starts with no refusal on record.
+        self.refused = None;
+        FallbackStatusChanged {
+            active,
+            reason,
+            refused: None,
+            at,
+        }
     }
 
     /// `Some(held back since the last line)` when a line may be logged now.

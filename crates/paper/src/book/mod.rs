@@ -63,18 +63,34 @@ impl PaperBook {
         }
     }
 
-    /// Submit an order priced off `quote` (the latest tick of `instrument`).
-    ///
-    /// Market orders fill now or are rejected; limits fill now if marketable, else
-    /// rest; stops rest until triggered. A market order on a quote the stale guard
-    /// refuses is rejected (not left to fill later at a price the caller never saw); a
-    /// marketable limit on such a quote is accepted, refused a fill, and rests.
+    /// Submit an order priced off `quote` (the latest tick of `instrument`), its market
+    /// taken as open: for replays and callers without a calendar. The runtime uses
+    /// [`PaperBook::submit_in_session`].
     pub fn submit(
         &mut self,
         request: OrderRequest,
         instrument: &Instrument,
         quote: Option<&Tick>,
         now: DateTime<Utc>,
+    ) -> Vec<PaperEvent> {
+        self.submit_in_session(request, instrument, quote, now, true)
+    }
+
+    /// Submit an order priced off `quote` (the latest tick of `instrument`).
+    /// `market_open` says whether `instrument`'s exchange is in its session at `now`;
+    /// outside it the order is rejected `market_closed`.
+    ///
+    /// Market orders fill now or are rejected; limits fill now if marketable, else
+    /// rest; stops rest until triggered. A market order on a quote the stale guard
+    /// refuses is rejected (not left to fill later at a price the caller never saw); a
+    /// marketable limit on such a quote is accepted, refused a fill, and rests.
+    pub fn submit_in_session(
+        &mut self,
+        request: OrderRequest,
+        instrument: &Instrument,
+        quote: Option<&Tick>,
+        now: DateTime<Utc>,
+        market_open: bool,
     ) -> Vec<PaperEvent> {
         let mut events = Vec::new();
         if let Some(tick) = quote {
@@ -93,7 +109,7 @@ impl PaperBook {
             instrument.lot_size,
             now,
         );
-        let tick = match validate(&request, instrument, quote) {
+        let tick = match validate(&request, instrument, quote, market_open) {
             Ok(tick) => tick,
             Err(reason) => {
                 self.reject(order, reason, now, &mut events);

@@ -17,7 +17,6 @@ pub use mandi_supervision::{start_resilient, ActorRestarts, CrashActor, CrashKin
 pub use messages::StartError;
 pub use state::{
     combined_feed, grade, upstream_report, ConnectionReport, HealthReport, UpstreamReport,
-    STALE_AFTER_S,
 };
 
 use crate::market_clock::MarketClock;
@@ -184,11 +183,13 @@ impl RuntimeSupervisor {
             let (paper, journal, index) = (t.paper.clone(), t.journal_path.clone(), index.clone());
             let (registry, updates) = (interest.clone(), vec![broadcaster.clone().recipient()]);
             let (clock, health) = (trading_clock.clone(), paper_health.clone());
+            let calendar = calendar.clone();
             start_resilient("paper_executor", restarts.clone(), move |_| {
                 PaperExecutor::new(paper, journal, index, clock)
                     .with_registry(registry)
                     .with_updates(updates)
                     .with_health(health)
+                    .with_calendar(calendar.clone())
             })
         };
         let strategies = {
@@ -357,8 +358,10 @@ impl RuntimeHandle {
             .last_update_at
             .map(|t| mandi_domain::time::seconds_since(t, now));
         Ok(HealthReport {
-            status: grade(feed.state, last_tick_age_s, market_open),
+            status: grade(feed.state, broadcast.feed_quality),
+            // Refused polling serves nothing: not "using" it (clients hear login_required).
             using_rest_fallback: rest_fallback.active
+                && rest_fallback.refused.is_none()
                 && feed.state != mandi_feed::feed_connection::messages::FeedState::Live,
             last_tick_age_s,
             clients: broadcast.clients,

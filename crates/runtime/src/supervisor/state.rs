@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::market_clock::NextJob;
+use mandi_domain::FeedQuality;
 use mandi_fanout::broadcaster::{BroadcastStats, InstrumentStatus};
 use mandi_fanout::price_store::PriceStoreStats;
 use mandi_feed::auth_manager::AuthStatus;
@@ -15,12 +16,10 @@ use mandi_feed::rest_fallback::FallbackStatus;
 use mandi_feed::subscription_registry::UpstreamCapacity;
 use mandi_supervision::RestartCount;
 
-/// A tick older than this while the feed claims to be live makes the report "degraded".
-pub const STALE_AFTER_S: f64 = 30.0;
-
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthReport {
-    /// "ok" when the feed is live and ticking, "degraded" otherwise.
+    /// "ok" when the feed's data is good or merely quiet (`broadcast.feed_quality`, the
+    /// same judgement clients hear), "degraded" otherwise.
     pub status: &'static str,
     /// Every upstream connection together: the one state clients see, counters summed.
     pub feed: FeedHealth,
@@ -161,13 +160,14 @@ pub fn combined_feed(capacity: &UpstreamCapacity, shards: &[FeedHealth]) -> Opti
     })
 }
 
-/// Grade the feed: live with a recent tick is ok. Outside market hours a quiet feed is
-/// expected, so only the connection state counts.
-pub fn grade(state: FeedState, last_tick_age_s: Option<f64>, market_open: bool) -> &'static str {
-    let fresh = last_tick_age_s.is_some_and(|age| age <= STALE_AFTER_S);
-    match (state, market_open) {
-        (FeedState::Live, false) => "ok",
-        (FeedState::Live, true) if fresh => "ok",
+/// Grade the feed from the quality clients are told: data flowing (or a live socket
+/// outside every streamed session) is ok, and so is a short quiet spell; stale, degraded
+/// (reconnecting, REST polling) or down is not. `state` is the report's own feed state: the
+/// broadcaster hears of a change a moment after the feed, and the report must not say ok
+/// next to a feed that is not live.
+pub fn grade(state: FeedState, quality: FeedQuality) -> &'static str {
+    match (state, quality) {
+        (FeedState::Live, FeedQuality::Good | FeedQuality::Quiet) => "ok",
         _ => "degraded",
     }
 }
@@ -255,10 +255,16 @@ mod tests {
 
     #[test]
     fn grading() {
-        assert_eq!(grade(FeedState::Live, Some(1.0), true), "ok");
-        assert_eq!(grade(FeedState::Live, Some(31.0), true), "degraded");
-        assert_eq!(grade(FeedState::Live, None, true), "degraded");
-        assert_eq!(grade(FeedState::Live, None, false), "ok");
-        assert_eq!(grade(FeedState::Reconnecting, Some(0.1), true), "degraded");
+        let cases = [
+            (FeedState::Live, FeedQuality::Good, "ok"),
+            (FeedState::Live, FeedQuality::Quiet, "ok"),
+            (FeedState::Live, FeedQuality::Stale, "degraded"),
+            (FeedState::Reconnecting, FeedQuality::Degraded, "degraded"),
+            (FeedState::LoginRequired, FeedQuality::Down, "degraded"),
+            (FeedState::Connecting, FeedQuality::Good, "degraded"),
+        ];
+        for (state, quality, want) in cases {
+            assert_eq!(grade(state, quality), want, "{state:?} {quality:?}");
+        }
     }
 }

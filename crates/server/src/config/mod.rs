@@ -144,6 +144,8 @@ impl MandiConfig {
             prices_push_interval_ms: b.prices_push_interval_ms,
             instrument_quiet_after_ms: b.instrument_quiet_after_ms,
             instrument_stale_after_ms: b.instrument_stale_after_ms,
+            feed_quiet_after_s: b.feed_quiet_after_s,
+            feed_stale_after_s: b.feed_stale_after_s,
         }
     }
 

@@ -103,6 +103,8 @@ pub struct BroadcastSection {
     pub prices_push_interval_ms: u64,
     pub instrument_quiet_after_ms: u64,
     pub instrument_stale_after_ms: u64,
+    pub feed_quiet_after_s: u64,
+    pub feed_stale_after_s: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

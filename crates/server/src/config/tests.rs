@@ -95,6 +95,14 @@ fn bad_values_name_the_key() {
             key: "broadcast.heartbeat_interval_ms",
         },
         TestCase {
+            name: "feed stale before quiet",
+            env: &[
+                ("MANDI__BROADCAST__FEED_QUIET_AFTER_S", "20"),
+                ("MANDI__BROADCAST__FEED_STALE_AFTER_S", "10"),
+            ],
+            key: "broadcast.feed_stale_after_s",
+        },
+        TestCase {
             name: "factor",
             env: &[("MANDI__UPSTREAM__BACKOFF_FACTOR", "0.5")],
             key: "upstream.backoff_factor",

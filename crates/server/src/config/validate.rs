@@ -230,6 +230,17 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
             "set it at least as large as broadcast.instrument_quiet_after_ms (30000 is typical)",
         ));
     }
+    positive("broadcast.feed_quiet_after_s", b.feed_quiet_after_s)?;
+    if b.feed_stale_after_s < b.feed_quiet_after_s {
+        return Err(ConfigError::new(
+            "broadcast.feed_stale_after_s",
+            format!(
+                "{} is below feed_quiet_after_s {}",
+                b.feed_stale_after_s, b.feed_quiet_after_s
+            ),
+            "set it at least as large as broadcast.feed_quiet_after_s (30 is typical)",
+        ));
+    }
     positive(
         "broadcast.max_symbols_per_client",
         b.max_symbols_per_client as u64,

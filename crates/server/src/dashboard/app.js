@@ -21,6 +21,8 @@ const BADGE_LABELS = {
   live: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', rest_fallback: 'REST fallback',
   login_required: 'Login required', stopped: 'Stopped', disconnected: 'Disconnected',
 };
+// Data-quality labels that override the connection's: an open socket carrying nothing.
+const QUALITY_LABELS = { quiet: 'Quiet', stale: 'Stale' };
 
 // Test hooks: ticks = tick messages received; reconnects = successful re-opens after a drop.
 window.__mandi = { ticks: 0, reconnects: 0, tradingUpdates: 0 };
@@ -146,7 +148,7 @@ function setBadge(state, message, quality) {
   const badge = $('status-badge');
   badge.dataset.state = state;
   badge.dataset.quality = quality || 'unknown';
-  badge.textContent = BADGE_LABELS[state] || state;
+  badge.textContent = QUALITY_LABELS[quality] || BADGE_LABELS[state] || state;
   badge.title = message || BADGE_LABELS[state] || state;
 }
 
@@ -160,13 +162,34 @@ function applyStatus(msg) {
   window.__mandi.status = msg;
   setBadge(msg.mode, msg.message, msg.quality);
   if (msg.broker) $('broker').textContent = msg.broker;
-  if (msg.market_status) {
-    $('market-status').dataset.market = msg.market_status;
-    $('market-status').textContent = `market ${msg.market_status}`;
-  }
-  // Anything short of a live feed gets the server's one-line reason in plain sight, not just a tooltip.
+  applyMarkets(msg.markets);
+  // Anything short of a live feed with data flowing gets the server's one-line reason in
+  // plain sight, not just a tooltip.
   const why = msg.message || (msg.auth_required ? 'Broker login required.' : '');
-  showNotice(msg.mode === 'live' && !msg.auth_required ? '' : why);
+  const fine = msg.mode === 'live' && !msg.auth_required && !QUALITY_LABELS[msg.quality];
+  showNotice(fine ? '' : why);
+}
+
+// One pill per exchange ({"NSE": "open", "MCX": "closed"}), so an open MCX never makes
+// NSE look open.
+function applyMarkets(markets) {
+  if (!markets || typeof markets !== 'object') return;
+  const box = $('markets');
+  const entries = Object.entries(markets);
+  if (!entries.length) return;
+  box.querySelectorAll('.pill:not([data-exchange])').forEach((p) => p.remove());
+  for (const [exchange, state] of entries) {
+    let pill = box.querySelector(`[data-exchange="${CSS.escape(exchange)}"]`);
+    if (!pill) {
+      pill = document.createElement('span');
+      pill.className = 'pill';
+      pill.dataset.exchange = exchange;
+      box.appendChild(pill);
+    }
+    pill.dataset.market = state;
+    pill.textContent = `${exchange} ${state}`;
+    pill.title = `${exchange} session (IST): ${state}`;
+  }
 }
 
 function applyHeartbeat(msg) {
@@ -177,6 +200,7 @@ function applyHeartbeat(msg) {
   el.dataset.healthy = String(h.is_healthy !== false);
   el.title = `feed ${h.state || '?'} · quality ${h.connection_quality || '?'}` +
     (h.using_rest_fallback ? ' · using REST fallback' : '');
+  applyMarkets(msg.markets);
 }
 
 // ---------- socket ----------

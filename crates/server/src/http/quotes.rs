@@ -1,6 +1,7 @@
 //! `GET /api/quotes?symbols=NIFTY,NIFTY-Dec2026-24750-CE`: the last tick of each symbol,
 //! in the keys a Dhan bot reads from its tick cache (`ltp`, `bid_price`, `ask_price`,
-//! `bid_qty`, `ask_qty`, `volume`, `oi`, `last_update`, `security_id`), with its age. It
+//! `bid_qty`, `ask_qty`, `volume`, `oi`, `last_update`, `security_id`), with its age; a
+//! side of the book the feed did not send (LTP mode, an index) is `null`, not `0.0`. It
 //! is served from the price store, never from the broker, so a bot that polls it every
 //! second per position causes no "Too many requests".
 
@@ -75,10 +76,10 @@ async fn quotes(
                         "security_id": inst.security_id,
                         "exchange_segment": inst.segment,
                         "ltp": t.ltp,
-                        "bid_price": t.bid,
-                        "ask_price": t.ask,
-                        "bid_qty": t.bid_qty,
-                        "ask_qty": t.ask_qty,
+                        "bid_price": side(t.bid, t.bid_qty).map(|(p, _)| p),
+                        "ask_price": side(t.ask, t.ask_qty).map(|(p, _)| p),
+                        "bid_qty": side(t.bid, t.bid_qty).map(|(_, q)| q),
+                        "ask_qty": side(t.ask, t.ask_qty).map(|(_, q)| q),
                         "volume": t.volume,
                         "oi": t.oi,
                         "last_update": t.received_time,
@@ -96,4 +97,28 @@ async fn quotes(
         "missing": missing,
         "unknown": unknown.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
     }))
+}
+
+/// One side of the book as `(price, qty)`, or `None` when the feed sent none: a price of
+/// 0 is the tick's "absent", never a real bid or ask.
+fn side(price: f64, qty: u32) -> Option<(f64, u32)> {
+    (price.is_finite() && price > 0.0).then_some((price, qty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::side;
+
+    #[test]
+    fn absent_sides_are_none() {
+        let cases = [
+            ("ltp mode, no depth", 0.0, 0, None),
+            ("a real bid", 101.5, 75, Some((101.5, 75))),
+            ("a price with no size yet", 101.5, 0, Some((101.5, 0))),
+            ("garbage", f64::NAN, 3, None),
+        ];
+        for (name, price, qty, want) in cases {
+            assert_eq!(side(price, qty), want, "{name}");
+        }
+    }
 }

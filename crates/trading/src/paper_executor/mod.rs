@@ -27,7 +27,7 @@ use actix::{
     Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handler, MessageResult,
     Recipient, ResponseActFuture, WrapFuture,
 };
-use mandi_domain::Instrument;
+use mandi_domain::{Instrument, MarketCalendar};
 use mandi_paper::{Order, PaperSettings};
 use mandi_protocol::master::fast_hash::FastMap;
 use tokio::sync::oneshot;
@@ -79,6 +79,9 @@ pub struct PaperExecutor {
     registry: Option<Interest>,
     updates: UpdateSink,
     clock: Clock,
+    /// Exchange sessions: an order outside its instrument's is rejected `market_closed`
+    /// (`market.always_open` opens every moment). `None` takes every moment as open.
+    calendar: Option<Arc<MarketCalendar>>,
     restored: bool,
 }
 
@@ -103,8 +106,21 @@ impl PaperExecutor {
             registry: None,
             updates: UpdateSink::new(EXECUTOR_SUBSCRIBER, Vec::new()),
             clock,
+            calendar: None,
             restored: false,
         }
+    }
+
+    /// Reject orders outside their instrument's exchange session.
+    pub fn with_calendar(mut self, calendar: Arc<MarketCalendar>) -> Self {
+        self.calendar = Some(calendar);
+        self
+    }
+
+    fn market_open(&self, instrument: &Instrument, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.calendar
+            .as_ref()
+            .is_none_or(|c| c.is_open(instrument.exchange, now))
     }
 
     pub fn with_registry(mut self, registry: Interest) -> Self {
@@ -175,9 +191,11 @@ impl PaperExecutor {
         {
             return done(Err(PlaceError::OutOfLimits(e)));
         }
+        let now = (self.clock)();
+        let market_open = self.market_open(instrument, now);
         let placed = self
             .state
-            .place(instrument, msg.request, msg.quote, (self.clock)());
+            .place(instrument, msg.request, msg.quote, now, market_open);
         let outcome = placed.outcome;
         Box::pin(
             self.journal_commit(placed.commit)
@@ -288,9 +306,11 @@ impl Handler<PlaceOrder> for PaperExecutor {
             return done(Err(PlaceError::OutOfLimits(e)));
         }
         let now = (self.clock)();
-        if !self
-            .state
-            .needs_first_quote(&instrument, msg.quote.as_ref(), now)
+        // A closed market rejects the order at once: no quote to wait for.
+        if !self.market_open(&instrument, now)
+            || !self
+                .state
+                .needs_first_quote(&instrument, msg.quote.as_ref(), now)
         {
             return self.place_now(instrument, msg, false, ctx);
         }

@@ -167,20 +167,23 @@ impl ExecutorState {
     }
 
     /// Submits `request` on `instrument`, priced off the newer of the caller's `carried`
-    /// quote and the executor's own.
+    /// quote and the executor's own; `market_open` is its exchange's session at `now`.
     pub fn place(
         &mut self,
         instrument: &Instrument,
         request: OrderRequest,
         carried: Option<Tick>,
         now: DateTime<Utc>,
+        market_open: bool,
     ) -> Placed {
         if let Some(q) = carried.filter(|q| q.symbol == instrument.symbol) {
             self.keep_newer(&q);
         }
         let undo = self.undo_point(std::slice::from_ref(&instrument.symbol));
         let quote = self.quotes.get(&instrument.symbol).cloned();
-        let events = self.book.submit(request, instrument, quote.as_ref(), now);
+        let events =
+            self.book
+                .submit_in_session(request, instrument, quote.as_ref(), now, market_open);
         let order_id = events.iter().find_map(|e| match e {
             PaperEvent::OrderAccepted { order, .. } | PaperEvent::OrderRejected { order, .. } => {
                 Some(order.order_id)

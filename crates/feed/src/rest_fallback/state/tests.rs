@@ -424,3 +424,28 @@ fn a_token_refused_over_rest_too_is_not_polled() {
         "not on time either"
     );
 }
+
+#[test]
+fn a_refusal_is_announced_once_and_its_end_too() {
+    let t0 = Instant::now();
+    let mut s = polling(RestFallbackSettings::default(), 1, t0);
+    let retry = Duration::from_secs(60);
+    let poll = sent(s.next_poll(t0));
+    let out = s.on_answer(poll.epoch, Err(refused(401, "DH-901")), t0, wall());
+    let event = out.status.expect("the first refusal is announced");
+    assert!(event.active, "still the fallback in charge: {event:?}");
+    assert!(event.refused.is_some(), "names the refusal: {event:?}");
+    assert!(s.status(t0, wall()).refused.is_some());
+
+    let poll = sent(s.next_poll(t0 + retry));
+    let out = s.on_answer(poll.epoch, Err(refused(401, "DH-901")), t0 + retry, wall());
+    assert_eq!(out.status, None, "a second refusal changes nothing");
+
+    let poll = sent(s.next_poll(t0 + retry * 2));
+    let out = s.on_answer(poll.epoch, Ok(rows(1)), t0 + retry * 2, wall());
+    let event = out.status.expect("serving again is announced");
+    assert_eq!(event.refused, None);
+    let poll = sent(s.next_poll(t0 + retry * 3));
+    let out = s.on_answer(poll.epoch, Ok(rows(1)), t0 + retry * 3, wall());
+    assert_eq!(out.status, None, "success after success changes nothing");
+}

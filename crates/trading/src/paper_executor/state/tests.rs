@@ -82,6 +82,7 @@ fn placements_decide_the_outcome_the_frames_and_the_streaming() {
             request(Side::Buy, case.kind, "t#1"),
             carried,
             now,
+            true,
         );
         let outcome = placed.outcome.expect("every order is accepted or rejected");
         assert_eq!(outcome.order.status, case.status, "case `{}`", case.name);
@@ -116,7 +117,13 @@ fn a_resting_order_is_worked_by_ticks_and_its_symbol_released_after_the_window()
     let mut state = ExecutorState::new(PaperSettings::default());
     let index = index();
     let limit = request(Side::Buy, OrderKind::Limit { price: 95.0 }, "t#1");
-    let placed = state.place(&nifty_ce(), limit, Some(quote(CE, 100.0, 100.5, 0)), at(0));
+    let placed = state.place(
+        &nifty_ce(),
+        limit,
+        Some(quote(CE, 100.0, 100.5, 0)),
+        at(0),
+        true,
+    );
     assert_eq!(names(&placed.commit.streaming.subscribe), [CE]);
 
     let other = state.on_ticks(&[quote("BANKNIFTY", 1.0, 1.5, 1)], &index, at(1));
@@ -138,7 +145,13 @@ fn a_resting_order_is_worked_by_ticks_and_its_symbol_released_after_the_window()
     assert_eq!(state.stats().fills, 1);
 
     let sell = request(Side::Sell, OrderKind::Market, "t#2");
-    let closed = state.place(&nifty_ce(), sell, Some(quote(CE, 96.0, 96.5, 3)), at(3));
+    let closed = state.place(
+        &nifty_ce(),
+        sell,
+        Some(quote(CE, 96.0, 96.5, 3)),
+        at(3),
+        true,
+    );
     assert!(
         closed.commit.streaming.is_empty(),
         "flat, but traded just now: kept"
@@ -167,6 +180,7 @@ fn an_order_on_a_released_symbol_with_a_stale_quote_waits_for_a_live_one() {
             request(side, OrderKind::Market, "t"),
             Some(q),
             at(i as i64),
+            true,
         );
     }
     assert!(
@@ -232,7 +246,7 @@ fn a_call_taken_back_leaves_the_state_as_it_was() {
     let mut state = ExecutorState::new(PaperSettings::default());
     let ce = nifty_ce();
     let limit = request(Side::Buy, OrderKind::Limit { price: 95.0 }, "t#1");
-    state.place(&ce, limit, Some(quote(CE, 100.0, 100.5, 0)), at(0));
+    state.place(&ce, limit, Some(quote(CE, 100.0, 100.5, 0)), at(0), true);
     let (orders, fills, stats) = (
         state.orders(false),
         state.book().fills().len(),
@@ -249,8 +263,14 @@ fn a_call_taken_back_leaves_the_state_as_it_was() {
             name: "a market buy that fills",
             call: |s| {
                 let buy = request(Side::Buy, OrderKind::Market, "t#2");
-                s.place(&nifty_ce(), buy, Some(quote(CE, 100.0, 100.5, 1)), at(1))
-                    .commit
+                s.place(
+                    &nifty_ce(),
+                    buy,
+                    Some(quote(CE, 100.0, 100.5, 1)),
+                    at(1),
+                    true,
+                )
+                .commit
             },
         },
         TestCase {
@@ -285,7 +305,13 @@ fn a_limit_that_starts_resting_without_an_event_is_journaled() {
     let mut state = ExecutorState::new(PaperSettings::default());
     let limit = request(Side::Buy, OrderKind::Limit { price: 95.0 }, "t#1");
     // Accepted on a stale quote: not yet resting.
-    state.place(&nifty_ce(), limit, Some(quote(CE, 100.0, 100.5, 0)), at(60));
+    state.place(
+        &nifty_ce(),
+        limit,
+        Some(quote(CE, 100.0, 100.5, 0)),
+        at(60),
+        true,
+    );
     let commit = state.on_ticks(&[quote(CE, 100.0, 100.5, 61)], &index(), at(61));
     assert!(commit.events.is_empty(), "{:?}", commit.events);
     assert_eq!(commit.changed, [OrderId(1)]);
@@ -300,7 +326,13 @@ fn a_stale_spell_is_committed_once_per_order() {
     let mut state = ExecutorState::new(PaperSettings::default());
     let index = index();
     let limit = request(Side::Buy, OrderKind::Limit { price: 95.0 }, "t#1");
-    state.place(&nifty_ce(), limit, Some(quote(CE, 100.0, 100.5, 0)), at(0));
+    state.place(
+        &nifty_ce(),
+        limit,
+        Some(quote(CE, 100.0, 100.5, 0)),
+        at(0),
+        true,
+    );
     // Crossing quotes stamped long before `now`: refused, and said once.
     let first = state.on_ticks(&[quote(CE, 94.0, 94.5, 10)], &index, at(60));
     assert_eq!(frame_types(&first), ["fill_refused"]);
@@ -368,7 +400,13 @@ fn a_wait_streams_the_symbol_until_it_ends() {
     assert_eq!(names(&state.begin_wait(&symbol).subscribe), [CE]);
     // The quote came; the order rests, so its symbol stays when the wait ends.
     let limit = request(Side::Buy, OrderKind::Limit { price: 95.0 }, "t#1");
-    let placed = state.place(&nifty_ce(), limit, Some(quote(CE, 100.0, 100.5, 0)), at(0));
+    let placed = state.place(
+        &nifty_ce(),
+        limit,
+        Some(quote(CE, 100.0, 100.5, 0)),
+        at(0),
+        true,
+    );
     assert!(placed.commit.streaming.is_empty());
     assert!(state.end_wait(CE).is_empty());
 }
@@ -377,7 +415,13 @@ fn a_wait_streams_the_symbol_until_it_ends() {
 fn a_cancel_commits_and_releases_and_a_second_one_is_refused() {
     let mut state = ExecutorState::new(PaperSettings::default());
     let limit = request(Side::Buy, OrderKind::Limit { price: 95.0 }, "t#1");
-    let placed = state.place(&nifty_ce(), limit, Some(quote(CE, 100.0, 100.5, 0)), at(0));
+    let placed = state.place(
+        &nifty_ce(),
+        limit,
+        Some(quote(CE, 100.0, 100.5, 0)),
+        at(0),
+        true,
+    );
     let id = placed.outcome.map(|o| o.order.order_id).expect("placed");
     let cancelled = state.cancel(id, at(1)).expect("open order cancels");
     assert_eq!(
@@ -405,6 +449,7 @@ fn the_latest_order_of_a_tag_comes_with_its_fills() {
             request(Side::Buy, kind, "bot#1"),
             Some(q),
             at(i as i64),
+            true,
         );
     }
     let (order, fills) = state.order_by_tag("bot#1").expect("tagged");
