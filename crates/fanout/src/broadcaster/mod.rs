@@ -37,6 +37,9 @@ use mandi_protocol::client::{self as client_protocol, HealthView};
 const MAILBOX_CAPACITY: usize = 8192;
 /// How often per-instrument states are re-evaluated.
 const INSTRUMENT_HEALTH_CHECK: Duration = Duration::from_secs(1);
+/// Most ticks queued before the writers owed a wake-up are woken, however long the burst:
+/// bounds the latency a burst adds to its first tick.
+const MAX_DEFERRED_TICKS: usize = 64;
 /// The key under which a `/ws/prices` session's one pending payload is conflated.
 const PRICES_KEY: &str = "__prices__";
 
@@ -60,6 +63,10 @@ pub struct Broadcaster {
     instrument_health: HealthBook,
     /// The feed's quality and sessions as last told to clients.
     feed_watch: FeedWatch,
+    /// Writers owed a wake-up for ticks queued in this burst (see `TicksPublished`).
+    deferred_wakeups: Vec<Wakeup>,
+    /// Ticks queued since the deferred wake-ups were last fired.
+    deferred_ticks: usize,
     stats: BroadcastStats,
 }
 
@@ -79,6 +86,8 @@ impl Broadcaster {
             price_symbols,
             calendar: calendar.clone(),
             sessions: HashMap::new(),
+            deferred_wakeups: Vec::new(),
+            deferred_ticks: 0,
             fanout: FanoutState::default(),
             instrument_health: HealthBook::default(),
             feed_watch: FeedWatch::default(),
@@ -116,24 +125,45 @@ impl Broadcaster {
     /// wakes its watchdog too: it closes the connection with 4008, and is counted in
     /// `slow_clients_closed` once that connection is gone (`SessionClosed`).
     fn deliver(&mut self, session: u64, push: impl FnOnce(&mut Outbox) -> PushOutcome) {
-        let Some(entry) = self.sessions.get(&session) else {
-            return;
-        };
+        if let Some(wakeup) = self.queue(session, push) {
+            wakeup.wake();
+        }
+    }
+
+    /// Queue into one session; the wake-up it is owed, if any, is the caller's to fire.
+    fn queue(
+        &mut self,
+        session: u64,
+        push: impl FnOnce(&mut Outbox) -> PushOutcome,
+    ) -> Option<Wakeup> {
+        let entry = self.sessions.get(&session)?;
         // A lock poisoned by a panic elsewhere still guards a consistent queue (every
         // push completes before it can fail), so take it over rather than go deaf.
         let mut outbox = entry.outbox.lock().unwrap_or_else(|e| e.into_inner());
         if outbox.overflowed() {
-            return;
+            return None;
         }
         let outcome = push(&mut outbox);
         // At most one wake-up is pending per session (the outbox tracks it), and waking
         // costs no mailbox space, so a stuck socket cannot back anything up here.
         let wakeup = outbox.wakeup(outcome);
         drop(outbox);
-        if outcome == PushOutcome::Notify {
-            self.stats.wakeups += 1;
+        match outcome {
+            PushOutcome::Queued => None,
+            PushOutcome::Notify => {
+                self.stats.wakeups += 1;
+                Some(wakeup)
+            }
+            PushOutcome::Overflow => Some(wakeup),
         }
-        wakeup.wake();
+    }
+
+    /// Wake every writer owed a wake-up by the ticks queued so far.
+    fn fire_deferred_wakeups(&mut self) {
+        self.deferred_ticks = 0;
+        for wakeup in self.deferred_wakeups.drain(..) {
+            wakeup.wake();
+        }
     }
 
     /// Re-judge the feed's quality and the sessions.
@@ -254,6 +284,8 @@ impl Actor for Broadcaster {
 
 impl actix::Supervised for Broadcaster {
     fn restarting(&mut self, _: &mut Context<Self>) {
+        // The burst's `FireWakeups` went with the old context.
+        self.fire_deferred_wakeups();
         // Sessions, their outboxes and interests are kept, so no browser notices; a
         // panic while an outbox was locked is healed where the lock is taken. Tell every
         // session the current state again in case the failure ate a status message.
@@ -273,7 +305,12 @@ mandi_supervision::crash_handler!(Broadcaster);
 impl Handler<TicksPublished> for Broadcaster {
     type Result = ();
 
-    fn handle(&mut self, msg: TicksPublished, _: &mut Context<Self>) {
+    /// Sessions' writers run on the server's worker threads, and waking an idle one costs
+    /// a system call and a context switch. While a burst of frames waits in the mailbox,
+    /// the wake-ups wait for the end of it (or for `MAX_DEFERRED_TICKS`): a writer woken
+    /// once takes the whole burst in one write.
+    fn handle(&mut self, msg: TicksPublished, ctx: &mut Context<Self>) {
+        let first_of_burst = self.deferred_ticks == 0;
         for tick in msg.ticks.iter() {
             self.stats.ticks_in += 1;
             self.stats.serializations += 1;
@@ -283,10 +320,33 @@ impl Handler<TicksPublished> for Broadcaster {
             let listeners: Vec<u64> = self.fanout.listeners(&tick.symbol).collect();
             for id in listeners {
                 let (k, b) = (tick.symbol.clone(), bytes.clone());
-                self.deliver(id, |o| o.push_tick(k, b));
+                if let Some(wakeup) = self.queue(id, |o| o.push_tick(k, b)) {
+                    self.deferred_wakeups.push(wakeup);
+                }
             }
             self.fanout.store(tick.clone(), bytes);
+            self.deferred_ticks += 1;
         }
+        if self.deferred_ticks >= MAX_DEFERRED_TICKS {
+            self.fire_deferred_wakeups();
+        } else if first_of_burst {
+            // Runs once the mailbox is empty: actix handles every queued message before
+            // the context's own items.
+            ctx.notify(FireWakeups);
+        }
+    }
+}
+
+/// The end of a burst of ticks: wake the writers it queued for.
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+struct FireWakeups;
+
+impl Handler<FireWakeups> for Broadcaster {
+    type Result = ();
+
+    fn handle(&mut self, _: FireWakeups, _: &mut Context<Self>) {
+        self.fire_deferred_wakeups();
     }
 }
 

@@ -1,7 +1,7 @@
 //! A session's bounded outgoing queue, shared between the broadcaster (producer) and the
 //! session's socket writer (consumer), with the wake-ups the producer owes the session.
-//! A client that keeps up gets every tick in order. One that falls a quarter of its byte
-//! bound behind gets conflated ticks from then until its next drain: per instrument only
+//! A client that keeps up gets every tick in order. One that falls half its byte bound
+//! behind gets conflated ticks from then until its next drain: per instrument only
 //! the newest unsent price, never out of order.
 
 use std::collections::{HashMap, VecDeque};
@@ -13,7 +13,7 @@ use mandi_protocol::client::Frame;
 /// Conflation starts once this fraction of the byte bound is queued: far enough behind
 /// that the client cannot be catching up within a write or two, well before the bound
 /// closes it.
-const CONFLATE_AT_FRACTION_OF_BOUND: usize = 4;
+const CONFLATE_AT_FRACTION_OF_BOUND: usize = 2;
 
 /// What a push means for the producer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,8 +326,8 @@ mod tests {
 
     #[test]
     fn a_client_far_behind_gets_the_newest_tick_per_key_until_it_drains() {
-        // Bound 40 bytes: conflation once more than 10 bytes are queued.
-        let mut o = Outbox::new(40);
+        // Bound 20 bytes: conflation once more than 10 bytes are queued.
+        let mut o = Outbox::new(20);
         for t in ["a1", "b1", "a2", "c1", "b2"] {
             o.push_tick(t[..1].into(), b(t));
         }
@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn forgetting_while_conflating_keeps_the_other_slots() {
-        let mut o = Outbox::new(16);
+        let mut o = Outbox::new(8);
         for t in ["a1", "b1", "c1", "a2", "b2"] {
             o.push_tick(t[..1].into(), b(t));
         }

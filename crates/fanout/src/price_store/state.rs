@@ -36,10 +36,10 @@ pub struct PriceBook {
 }
 
 impl PriceBook {
-    /// Merge a frame's updates; returns the resulting ticks of the instruments that changed,
-    /// in frame order (an instrument updated twice in one frame appears once, latest state).
+    /// Merge a batch of updates (one or more frames); returns the merged tick after each
+    /// accepted update, in order, so a client that keeps up sees every one.
     pub fn apply(&mut self, updates: &[TickUpdate]) -> Vec<Tick> {
-        let mut changed: Vec<Arc<str>> = Vec::with_capacity(updates.len());
+        let mut published = Vec::with_capacity(updates.len());
         for u in updates {
             let tick = self
                 .ticks
@@ -51,6 +51,12 @@ impl PriceBook {
             }
             self.updates += 1;
             self.last_update_at = Some(u.received_time);
+            // Until a price is known (Dhan sends previous close before the first quote)
+            // there is nothing a client could act on; the merged fields go out with the
+            // first price.
+            if tick.ltp > 0.0 {
+                published.push(tick.clone());
+            }
             if u.ltp.is_some() {
                 let at = u.exchange_time.unwrap_or(u.received_time);
                 let (ltp, volume) = (tick.ltp, tick.volume);
@@ -59,16 +65,8 @@ impl PriceBook {
                     .or_default()
                     .record(at, ltp, volume);
             }
-            if !changed.contains(&u.symbol) {
-                changed.push(u.symbol.clone());
-            }
         }
-        // Until a price is known (Dhan sends previous close before the first quote) there
-        // is nothing a client could act on; the merged fields go out with the first price.
-        changed
-            .iter()
-            .filter_map(|s| self.ticks.get(s).filter(|t| t.ltp > 0.0).cloned())
-            .collect()
+        published
     }
 
     /// Instruments with a tick.
@@ -250,15 +248,15 @@ mod tests {
     }
 
     #[test]
-    fn latest_tick_wins_and_changes_are_reported_once() {
+    fn every_update_is_published_in_order_and_the_latest_wins() {
         let mut book = PriceBook::default();
         let out = book.apply(&[
             upd("A", 10.0, 1, at(4, 0, 1)),
             upd("B", 20.0, 1, at(4, 0, 1)),
             upd("A", 11.0, 2, at(4, 0, 2)),
         ]);
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].ltp, 11.0);
+        let published: Vec<(&str, f64)> = out.iter().map(|t| (&*t.symbol, t.ltp)).collect();
+        assert_eq!(published, [("A", 10.0), ("B", 20.0), ("A", 11.0)]);
         assert_eq!(book.get("A").map(|t| t.ltp), Some(11.0));
     }
 

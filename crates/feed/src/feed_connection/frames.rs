@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use actix::prelude::SendError;
-use actix::{Context, StreamHandler};
+use actix::{AsyncContext, Context, StreamHandler};
 use awc::error::WsProtocolError;
 use awc::ws;
 use chrono::{DateTime, Utc};
@@ -16,6 +16,10 @@ use super::FeedConnection;
 use crate::upstream::{self, Conversion, Skipped};
 use crate::upstream::{Failure, FailureKind};
 
+/// Most updates held for one `TicksReceived`: a Kite frame of 3000 packets goes out on its
+/// own; small frames are batched up to this.
+const MAX_UPDATES_PER_MESSAGE: usize = 512;
+
 impl FeedConnection {
     pub(super) fn on_binary(
         &mut self,
@@ -24,7 +28,8 @@ impl FeedConnection {
         ctx: &mut Context<Self>,
     ) {
         let broker = self.settings.broker;
-        let mut updates = Vec::new();
+        let mut updates = std::mem::take(&mut self.pending);
+        let queued_before = updates.len();
         let mut packets = 0u64;
         // One lock per frame, not per packet; a master swap applies from the next frame.
         let index = self.index.load();
@@ -36,7 +41,11 @@ impl FeedConnection {
             self.decode_error(e.kind, &e.message, bytes.len());
         }
         self.state.data_seen(packets, Instant::now());
-        self.emit(updates, received_time);
+        if updates.len() > queued_before && self.pending_since.is_none() {
+            self.pending_since = Some(received_time);
+        }
+        self.pending = updates;
+        self.hold_ticks(ctx);
         if let Some(mut failure) = end.disconnect {
             if failure.kind == FailureKind::TooManyInstruments {
                 // Which connection, and how full it was, is the operator's first question.
@@ -62,6 +71,28 @@ impl FeedConnection {
             Ok(None) => {}
             Err(Skipped::UnknownInstrument) => self.state.unknown_instrument(),
             Err(Skipped::BadPrice) => self.state.rejected_price(),
+        }
+    }
+
+    /// The frames of one read go to the price store together: actix hands a stream's
+    /// items to the actor up to 16 at a time, then runs the context's queued items, so a
+    /// `FlushTicks` queued now runs right after this turn's frames. A burst costs the
+    /// price store, the broadcaster and the trading actors one message each, not one per
+    /// frame; a lone frame goes out as soon as the stream has nothing more.
+    fn hold_ticks(&mut self, ctx: &mut Context<Self>) {
+        if self.pending.len() >= MAX_UPDATES_PER_MESSAGE {
+            self.flush_ticks();
+        } else if !self.pending.is_empty() && !self.flush_scheduled {
+            self.flush_scheduled = true;
+            ctx.notify(FlushTicks);
+        }
+    }
+
+    /// Send what the frames read so far carried.
+    pub(super) fn flush_ticks(&mut self) {
+        let updates = std::mem::take(&mut self.pending);
+        if let Some(since) = self.pending_since.take() {
+            self.emit(updates, since);
         }
     }
 
@@ -109,6 +140,20 @@ impl FeedConnection {
 
     fn on_text(&mut self, text: &[u8]) {
         upstream::text_frame(self.settings.broker, &String::from_utf8_lossy(text));
+    }
+}
+
+/// The end of a turn's frames: send their updates on.
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+pub(super) struct FlushTicks;
+
+impl actix::Handler<FlushTicks> for FeedConnection {
+    type Result = ();
+
+    fn handle(&mut self, _: FlushTicks, _: &mut Context<Self>) {
+        self.flush_scheduled = false;
+        self.flush_ticks();
     }
 }
 

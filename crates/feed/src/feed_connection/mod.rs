@@ -25,8 +25,9 @@ use actix::{
 use awc::error::WsProtocolError;
 use awc::ws;
 use bytes::Bytes;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use mandi_domain::MarketCalendar;
+use mandi_domain::TickUpdate;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -80,6 +81,12 @@ pub struct FeedConnection {
     calendar: Option<Arc<MarketCalendar>>,
     /// A timer will send what the pace held back; per socket, like every timer.
     drain_scheduled: bool,
+    /// Updates of the frames read in this turn, sent on as one `TicksReceived` when the
+    /// stream yields (`frames`), with the first frame's receive time.
+    pending: Vec<TickUpdate>,
+    pending_since: Option<DateTime<Utc>>,
+    /// A `FlushTicks` is queued behind the frames being read.
+    flush_scheduled: bool,
 }
 
 impl FeedConnection {
@@ -108,6 +115,9 @@ impl FeedConnection {
             rng: SmallRng::seed_from_u64(seed()),
             calendar: None,
             drain_scheduled: false,
+            pending: Vec::new(),
+            pending_since: None,
+            flush_scheduled: false,
         }
     }
 
@@ -236,6 +246,8 @@ impl FeedConnection {
     /// The one exit for every failure: classify, tell auth if it is about the token,
     /// log one line, publish the new state, and stop so supervision restarts us.
     fn fail(&mut self, failure: Failure, ctx: &mut Context<Self>) {
+        // What the socket delivered before it failed goes out before the failure is told.
+        self.flush_ticks();
         let jitter = self.rng.gen::<f64>();
         let Some(outcome) = self.state.failed(&failure, Instant::now(), jitter) else {
             return;
@@ -292,8 +304,10 @@ impl Actor for FeedConnection {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        // Timers died with the previous socket.
+        // Timers died with the previous socket, and a queued `FlushTicks` with them.
         self.drain_scheduled = false;
+        self.flush_scheduled = false;
+        self.flush_ticks();
         if !self.needed() {
             if self.state.park() {
                 self.publish();
