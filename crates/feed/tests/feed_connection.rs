@@ -68,6 +68,9 @@ enum Behaviour {
     Serve,
     /// Like `Serve`, but first send a garbage frame and a packet for an unknown id.
     ServeWithJunk,
+    /// Like `Serve`, then `BURST` more ticks of the first instrument, one message each,
+    /// back to back, their prices counting up.
+    ServeBurst,
     /// Send a Dhan code-50 packet with this reason right after the upgrade, then close.
     DhanDisconnect(u16),
     /// Refuse the upgrade with this HTTP status.
@@ -161,7 +164,10 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
                             });
                             ctx.binary(unknown.encode());
                         }
-                        answer_dhan(&text, ctx)
+                        answer_dhan(&text, ctx);
+                        if self.up.behaviour == Behaviour::ServeBurst {
+                            burst_dhan(&text, ctx);
+                        }
                     }
                     Broker::Kite => answer_kite(&text, ctx),
                 }
@@ -197,6 +203,30 @@ fn answer_dhan(text: &str, ctx: &mut ws::WebsocketContext<Session>) {
                 security_id,
             },
             ltp: price_of(security_id) as f32,
+            ltt: 0,
+        });
+        ctx.binary(packet.encode());
+    }
+}
+
+/// Ticks in a burst (`Behaviour::ServeBurst`).
+const BURST: u32 = 300;
+
+/// `BURST` ticker packets for the first subscribed instrument, one message each.
+fn burst_dhan(text: &str, ctx: &mut ws::WebsocketContext<Session>) {
+    let Ok(req) = dhan::parse_request(text) else {
+        return;
+    };
+    let Some(&(segment, security_id)) = req.instruments.first() else {
+        return;
+    };
+    for n in 1..=BURST {
+        let packet = DhanPacket::Ticker(DhanTicker {
+            instrument: DhanInstrument {
+                segment: segment.code(),
+                security_id,
+            },
+            ltp: (1000 + n) as f32,
             ltt: 0,
         });
         ctx.binary(packet.encode());
@@ -658,5 +688,37 @@ async fn junk_frames_are_counted_and_the_socket_kept() {
     );
     assert!(health.unknown_instruments >= 1);
     assert_eq!(up.upgrades.load(Ordering::SeqCst), 1);
+    server.stop(false).await;
+}
+
+#[actix_rt::test]
+async fn a_burst_of_frames_reaches_the_price_store_whole_and_in_order() {
+    let (_up, addr, server) = start_upstream(Broker::Dhan, Behaviour::ServeBurst).await;
+    let mut rig = start_feed(Broker::Dhan, addr, 30_000);
+    rig.status(FeedState::Live).await;
+    rig.replay();
+    // Frames read together go on as one message; none may be lost or reordered.
+    let deadline = Instant::now() + DEADLINE;
+    let mut burst = Vec::new();
+    let mut messages = 0;
+    while burst.len() < BURST as usize {
+        if let Event::Ticks(t) = rig.next(deadline, "the burst").await {
+            messages += 1;
+            // NIFTY's subscription carries the burst (RELIANCE's, in another mode, one
+            // of its own).
+            burst.extend(
+                t.updates
+                    .iter()
+                    .filter(|u| &*u.symbol == "NIFTY")
+                    .filter_map(|u| u.ltp)
+                    .filter(|&p| p > 1000.0 && p <= f64::from(1000 + BURST)),
+            );
+        }
+    }
+    let expected: Vec<f64> = (1..=BURST).map(|n| f64::from(1000 + n)).collect();
+    assert_eq!(
+        burst, expected,
+        "every tick, in order, in {messages} messages"
+    );
     server.stop(false).await;
 }
