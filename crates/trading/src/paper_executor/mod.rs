@@ -276,10 +276,13 @@ impl Handler<PlaceOrder> for PaperExecutor {
     /// up to [`FIRST_QUOTE_WAIT`] for a quote, so the order meets a real price instead of
     /// a `no_quote` or `stale_quote` rejection. Limits that need no price are checked
     /// before the wait, the price band after it.
-    fn handle(&mut self, msg: PlaceOrder, ctx: &mut Context<Self>) -> Self::Result {
-        let Some(instrument) = self.index.load().by_symbol(&msg.symbol).cloned() else {
+    fn handle(&mut self, mut msg: PlaceOrder, ctx: &mut Context<Self>) -> Self::Result {
+        let Some(instrument) = self.index.load().resolve(&msg.symbol).cloned() else {
             return done(Err(PlaceError::UnknownSymbol(msg.symbol.to_string())));
         };
+        // An order named by a broker trading symbol is booked, streamed and journaled
+        // under the canonical one, so a position keeps one name whichever broker is on.
+        msg.symbol = instrument.symbol.clone();
         if let Err(e) =
             self.state
                 .check_limits(&msg.request, &instrument, msg.quote.as_ref(), false)
