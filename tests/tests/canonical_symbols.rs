@@ -12,9 +12,11 @@ async fn start(broker: &str, data: &str) -> Stack {
         ("MANDI__STORE__DATA_DIR", data),
     ])
     .await;
-    wait_for(&format!("a NIFTY price under {broker}"), DEADLINE, || async {
-        get_json(&stack.url("/prices")).await["NIFTY"].as_f64()
-    })
+    wait_for(
+        &format!("a NIFTY price under {broker}"),
+        DEADLINE,
+        || async { get_json(&stack.url("/prices")).await["NIFTY"].as_f64() },
+    )
     .await;
     stack
 }
@@ -70,7 +72,11 @@ async fn a_position_opened_under_dhan_is_held_and_closed_under_kite() {
     dhan.stop().await;
 
     let kite = start("kite", &data).await;
-    assert_eq!(held(&kite, &symbol).await, quantity, "the same position under Kite");
+    assert_eq!(
+        held(&kite, &symbol).await,
+        quantity,
+        "the same position under Kite"
+    );
     let chain = get_json(&kite.url("/api/option-chain?underlying=NIFTY&strikes=1")).await;
     assert!(
         chain["rows"]
@@ -101,7 +107,11 @@ async fn a_position_opened_under_dhan_is_held_and_closed_under_kite() {
         .flatten()
         .filter_map(|t| t["symbol"].as_str())
         .collect();
-    assert_eq!(symbols, [symbol.as_str(), symbol.as_str()], "one name in the journal");
+    assert_eq!(
+        symbols,
+        [symbol.as_str(), symbol.as_str()],
+        "one name in the journal"
+    );
     kite.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -52,17 +52,62 @@ mod tests {
         let call = Some((25_750.0, OptionType::Call));
         let put = Some((25_750.0, OptionType::Put));
         let cases = [
-            TestCase { name: "call in the money", contract: contract(call), close: 25_812.37, want: Some(62.37) },
-            TestCase { name: "call out of the money", contract: contract(call), close: 25_700.0, want: Some(0.0) },
-            TestCase { name: "call at the money", contract: contract(call), close: 25_750.0, want: Some(0.0) },
-            TestCase { name: "put in the money", contract: contract(put), close: 25_700.5, want: Some(49.5) },
-            TestCase { name: "put out of the money", contract: contract(put), close: 25_800.0, want: Some(0.0) },
-            TestCase { name: "future at the close", contract: contract(None), close: 25_812.37, want: Some(25_812.37) },
-            TestCase { name: "no close", contract: contract(call), close: 0.0, want: None },
-            TestCase { name: "not a number", contract: contract(put), close: f64::NAN, want: None },
+            TestCase {
+                name: "call in the money",
+                contract: contract(call),
+                close: 25_812.37,
+                want: Some(62.37),
+            },
+            TestCase {
+                name: "call out of the money",
+                contract: contract(call),
+                close: 25_700.0,
+                want: Some(0.0),
+            },
+            TestCase {
+                name: "call at the money",
+                contract: contract(call),
+                close: 25_750.0,
+                want: Some(0.0),
+            },
+            TestCase {
+                name: "put in the money",
+                contract: contract(put),
+                close: 25_700.5,
+                want: Some(49.5),
+            },
+            TestCase {
+                name: "put out of the money",
+                contract: contract(put),
+                close: 25_800.0,
+                want: Some(0.0),
+            },
+            TestCase {
+                name: "future at the close",
+                contract: contract(None),
+                close: 25_812.37,
+                want: Some(25_812.37),
+            },
+            TestCase {
+                name: "no close",
+                contract: contract(call),
+                close: 0.0,
+                want: None,
+            },
+            TestCase {
+                name: "not a number",
+                contract: contract(put),
+                close: f64::NAN,
+                want: None,
+            },
         ];
         for case in cases {
-            assert_eq!(settlement_price(&case.contract, case.close), case.want, "{}", case.name);
+            assert_eq!(
+                settlement_price(&case.contract, case.close),
+                case.want,
+                "{}",
+                case.name
+            );
         }
     }
 }

@@ -74,7 +74,12 @@ fn held_contracts_settle_at_the_close() {
         let mut book = PaperBook::new(PaperSettings::default());
         let (bid, ask) = case.touch;
         let q = quote(inst, (bid, ask, bid), 0);
-        let opened = book.submit(request(case.side, OrderKind::Market, 2), inst, Some(&q), at(0));
+        let opened = book.submit(
+            request(case.side, OrderKind::Market, 2),
+            inst,
+            Some(&q),
+            at(0),
+        );
         let entry = fills(&opened)[0].clone();
         let cash_before = book.cash();
 
@@ -83,7 +88,12 @@ fn held_contracts_settle_at_the_close() {
         let fill = fills(&events)[0].clone();
         assert_eq!(
             (fill.side, fill.price, fill.quantity, fill.liquidity),
-            (case.want_side, case.want_price, entry.quantity, Liquidity::Settlement),
+            (
+                case.want_side,
+                case.want_price,
+                entry.quantity,
+                Liquidity::Settlement
+            ),
             "{name}"
         );
         assert_eq!(
@@ -91,8 +101,16 @@ fn held_contracts_settle_at_the_close() {
             (SETTLEMENT_REASON, SETTLEMENT_TAG),
             "{name}"
         );
-        assert_eq!(fill.charges.total > 0.0, case.want_charged, "{name}: {:?}", fill.charges);
-        let order = book.order(fill.order_id).cloned().expect("settlement order");
+        assert_eq!(
+            fill.charges.total > 0.0,
+            case.want_charged,
+            "{name}: {:?}",
+            fill.charges
+        );
+        let order = book
+            .order(fill.order_id)
+            .cloned()
+            .expect("settlement order");
         assert_eq!(order.status, OrderStatus::Filled, "{name}");
 
         let position = book.position(&inst.symbol).cloned().expect("position");
@@ -110,7 +128,10 @@ fn held_contracts_settle_at_the_close() {
         );
 
         // Settled once: a second call finds nothing to settle.
-        assert!(book.settle_expired(inst, case.close, at(101)).is_empty(), "{name}");
+        assert!(
+            book.settle_expired(inst, case.close, at(101)).is_empty(),
+            "{name}"
+        );
     }
 }
 
@@ -119,9 +140,18 @@ fn open_orders_of_an_expired_contract_are_cancelled() {
     let inst = nifty_ce();
     let mut book = PaperBook::new(PaperSettings::default());
     let q = quote(&inst, (120.0, 120.1, 120.0), 0);
-    book.submit(request(Side::Buy, OrderKind::Limit { price: 90.0 }, 1), &inst, Some(&q), at(0));
+    book.submit(
+        request(Side::Buy, OrderKind::Limit { price: 90.0 }, 1),
+        &inst,
+        Some(&q),
+        at(0),
+    );
     let events = book.settle_expired(&inst, 25_100.0, at(100));
-    assert_eq!(kinds(&events), ["cancelled"], "no position: only the cancel");
+    assert_eq!(
+        kinds(&events),
+        ["cancelled"],
+        "no position: only the cancel"
+    );
     assert_eq!(book.open_orders().count(), 0);
 }
 
@@ -130,8 +160,20 @@ fn cash_instruments_and_missing_closes_settle_nothing() {
     let mut book = PaperBook::new(PaperSettings::default());
     let ce = nifty_ce();
     let q = quote(&ce, (120.0, 120.1, 120.0), 0);
-    book.submit(request(Side::Buy, OrderKind::Market, 1), &ce, Some(&q), at(0));
-    assert!(book.settle_expired(&ce, f64::NAN, at(100)).is_empty(), "no close");
-    assert!(book.settle_expired(&common::reliance(), 2_500.0, at(100)).is_empty(), "cash");
+    book.submit(
+        request(Side::Buy, OrderKind::Market, 1),
+        &ce,
+        Some(&q),
+        at(0),
+    );
+    assert!(
+        book.settle_expired(&ce, f64::NAN, at(100)).is_empty(),
+        "no close"
+    );
+    assert!(
+        book.settle_expired(&common::reliance(), 2_500.0, at(100))
+            .is_empty(),
+        "cash"
+    );
     assert_eq!(book.position(&ce.symbol).map(|p| p.net_quantity), Some(65));
 }

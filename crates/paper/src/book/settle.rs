@@ -120,13 +120,10 @@ impl PaperBook {
         };
         self.cash -= charges.total;
         self.charges += &charges;
-        let position = self
-            .positions
-            .get_mut(&instrument.symbol)
-            .map(|p| {
-                p.apply(side, quantity, price, charges.total);
-                p.clone()
-            });
+        let position = self.positions.get_mut(&instrument.symbol).map(|p| {
+            p.apply(side, quantity, price, charges.total);
+            p.clone()
+        });
         events.push(PaperEvent::OrderFilled { fill: fill.clone() });
         self.fills.push(fill);
         if let Some(position) = position {

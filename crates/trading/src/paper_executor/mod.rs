@@ -27,6 +27,7 @@ use actix::{
     Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handler, MessageResult,
     Recipient, ResponseActFuture, WrapFuture,
 };
+use mandi_domain::calendar::MarketCalendar;
 use mandi_domain::Instrument;
 use mandi_paper::{Order, PaperSettings};
 use mandi_protocol::master::fast_hash::FastMap;
@@ -45,6 +46,7 @@ use crate::outbound::UpdateSink;
 use mandi_fanout::price_store::TicksPublished;
 use mandi_feed::backplane::Interest;
 use mandi_instruments::SharedIndex;
+pub use state::expiry_close;
 use state::ExecutorState;
 
 /// The registry subscriber id of the executor's own subscriptions.
@@ -80,6 +82,10 @@ pub struct PaperExecutor {
     updates: UpdateSink,
     clock: Clock,
     restored: bool,
+    /// Session closes, for when an expiring contract stops trading and settles.
+    calendar: MarketCalendar,
+    /// Due contracts already warned about for want of an underlying price.
+    unpriced_warned: std::collections::BTreeSet<Arc<str>>,
 }
 
 impl PaperExecutor {
@@ -104,7 +110,16 @@ impl PaperExecutor {
             updates: UpdateSink::new(EXECUTOR_SUBSCRIBER, Vec::new()),
             clock,
             restored: false,
+            calendar: MarketCalendar::default(),
+            unpriced_warned: Default::default(),
         }
+    }
+
+    /// The exchanges' calendar (holidays only matter for an expiry listed on a closed
+    /// day; the default knows the sessions and weekends).
+    pub fn with_calendar(mut self, calendar: MarketCalendar) -> Self {
+        self.calendar = calendar;
+        self
     }
 
     pub fn with_registry(mut self, registry: Interest) -> Self {
@@ -204,6 +219,37 @@ impl PaperExecutor {
     }
 }
 
+impl PaperExecutor {
+    /// Settles held contracts whose expiry session has closed, journaled like any
+    /// call. Waits for the journal's book: settling a book not yet loaded would fork it.
+    fn settle_expired(&mut self, ctx: &mut Context<Self>) {
+        if !self.book_loaded {
+            return;
+        }
+        let index = self.index.load();
+        let now = (self.clock)();
+        let (commit, unpriced) = self.state.settle_expired(&index, &self.calendar, now);
+        for u in unpriced {
+            if self.unpriced_warned.insert(u.symbol.clone()) {
+                tracing::warn!(symbol = %u.symbol, underlying = %u.underlying, "expired contract not settled: no price of its underlying yet; it settles once the underlying streams (check that it is a configured instrument)");
+            }
+        }
+        if commit.undo.is_none() {
+            return;
+        }
+        for event in &commit.events {
+            if let mandi_paper::PaperEvent::OrderFilled { fill } = event {
+                self.unpriced_warned.remove(&fill.symbol);
+                tracing::info!(symbol = %fill.symbol, side = ?fill.side, quantity = fill.quantity, price = fill.price, charges = fill.charges.total, "expired contract settled at the close");
+            }
+        }
+        ctx.wait(
+            self.journal_commit(commit)
+                .map(|_, this, _| this.publish_stats()),
+        );
+    }
+}
+
 /// An answer that is ready now.
 fn done<T: 'static>(value: T) -> Act<T> {
     Box::pin(actix::fut::ready(value))
@@ -220,12 +266,15 @@ impl Actor for PaperExecutor {
             // Nothing is placed before the book is the journal's.
             ctx.wait(self.load_book().map(|_, _, _| ()));
         }
-        ctx.run_interval(STREAMING_CHECK, |this, _| {
+        ctx.run_interval(STREAMING_CHECK, |this, ctx| {
             let change = this.state.expire((this.clock)());
             if !change.is_empty() {
                 this.stream(change);
                 this.publish_stats();
             }
+            // The end-of-day hook: a contract held past its expiry's close settles on
+            // the first check after it, so no book carries one into the next day.
+            this.settle_expired(ctx);
         });
     }
 }
