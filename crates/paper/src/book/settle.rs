@@ -106,7 +106,7 @@ impl PaperBook {
             quantity,
             price,
             liquidity: Liquidity::Settlement,
-            charges: charges.clone(),
+            charges,
             tag: order.tag.clone(),
             reason: order.reason.clone(),
             filled_at: now,
