@@ -91,11 +91,34 @@ impl Day {
 
     /// Moves the clock and pins, without waiting for the feed (it may be silent).
     async fn pin_at(&self, at: DateTime<Utc>, quotes: &[(&str, QuotePin)]) {
+        // The simulator knows a contract by its Dhan trading symbol, which for a monthly
+        // is mandi's alias of the canonical symbol. Looked up before the clock moves, so
+        // no quote of the old pin is stamped with the new time meanwhile.
+        let mut named = Vec::new();
+        for (symbol, pin) in quotes {
+            named.push((self.broker_symbol(symbol).await, *pin));
+        }
         self.clock.set(at);
         let sim = self.sim();
-        sim.pin_quotes(quotes.iter().map(|(s, p)| (*s, *p)))
+        sim.pin_quotes(named.iter().map(|(s, p)| (s.as_str(), *p)))
             .await
             .unwrap_or_else(|e| panic!("pin {quotes:?}: {e}"));
+    }
+
+    /// The broker's trading symbol of `symbol`: its alias, or the symbol itself.
+    async fn broker_symbol(&self, symbol: &str) -> String {
+        let url = self
+            .stack
+            .url(&format!("/api/instruments/search?q={symbol}&limit=5"));
+        let found = get_json(&url).await;
+        found["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|h| h["symbol"] == symbol)
+            .and_then(|h| h["broker_symbol"].as_str())
+            .unwrap_or(symbol)
+            .to_string()
     }
 
     async fn events(&self) -> Vec<Value> {

@@ -10,6 +10,7 @@ use mandi_domain::{Exchange, Instrument, Segment};
 use mandi_protocol::master::MasterRow;
 use thiserror::Error;
 
+use crate::aliases::AliasIndex;
 use crate::chain::{ChainIndex, ChainRow};
 use crate::merge::MergeReport;
 use crate::names::{NameIndex, Names};
@@ -35,6 +36,8 @@ pub struct SearchHit {
     pub instrument: Arc<Instrument>,
     /// Dhan's display name, when the instrument came from a Dhan master.
     pub display_name: Option<Arc<str>>,
+    /// The broker's trading symbol, when it differs from the canonical symbol.
+    pub broker_symbol: Option<Arc<str>>,
 }
 
 /// Lookups by every identifier a broker or client uses.
@@ -44,6 +47,10 @@ pub struct InstrumentIndex {
     instruments: Vec<Arc<Instrument>>,
     /// Parallel to `instruments`.
     display_names: Vec<Option<Arc<str>>>,
+    /// Parallel to `instruments`: the master's broker trading symbol where it differs
+    /// from the canonical symbol.
+    broker_symbols: Vec<Option<Arc<str>>>,
+    aliases: AliasIndex,
     /// Only non-zero ids: zero means "not listed on this broker".
     by_dhan: FastMap<(u8, u32), u32>,
     by_kite: FastMap<u32, u32>,
@@ -81,6 +88,7 @@ impl InstrumentIndex {
         let total = config.len() + master.len();
         index.instruments.reserve_exact(total);
         index.display_names.reserve_exact(total);
+        index.broker_symbols.reserve_exact(total);
         // A Dhan master has no Kite tokens and a Kite master no Dhan ids: size each map
         // for the keys it will hold.
         let ids =
@@ -101,6 +109,29 @@ impl InstrumentIndex {
     /// The preferred instrument with this symbol (see `names` field docs).
     pub fn by_symbol(&self, symbol: &str) -> Option<&Arc<Instrument>> {
         self.find_symbol(symbol, |_| true)
+    }
+
+    /// The instrument a client means by `name`: the preferred one with this canonical
+    /// symbol, else the preferred one whose broker trading symbol (`NIFTY26D0825750PE`,
+    /// `NIFTY-Dec2026-25750-PE`) it is, in any case. Edges (subscribe, orders, REST
+    /// lookups) resolve through this and carry on with the instrument's own symbol.
+    pub fn resolve(&self, name: &str) -> Option<&Arc<Instrument>> {
+        self.by_symbol(name).or_else(|| {
+            self.aliases
+                .lookup(&self.broker_symbols, name)
+                .map(|p| &self.instruments[p as usize])
+        })
+    }
+
+    /// The broker trading symbol of an instrument from a master, where it differs from
+    /// the canonical one.
+    pub fn broker_symbol(&self, inst: &Instrument) -> Option<&Arc<str>> {
+        let position = if inst.security_id != 0 {
+            self.by_dhan.get(&dhan_key(inst))
+        } else {
+            self.by_kite.get(&inst.kite_token)
+        }?;
+        self.broker_symbols.get(*position as usize)?.as_ref()
     }
 
     /// Every instrument with this symbol, the preferred one first.
@@ -143,14 +174,29 @@ impl InstrumentIndex {
     }
 
     /// Up to `limit` instruments whose symbol or display name starts with `prefix`
-    /// (any case), ordered by the matching name, each instrument once.
+    /// (any case), ordered by the matching name, each instrument once; then those whose
+    /// broker trading symbol does, in alias order.
     pub fn search(&self, prefix: &str, limit: usize) -> Vec<SearchHit> {
-        self.names
-            .search(self.name_view(), prefix, limit)
+        let mut found = self.names.search(self.name_view(), prefix, limit);
+        if found.len() < limit {
+            let more = self
+                .aliases
+                .search(&self.broker_symbols, prefix, limit + found.len());
+            for p in more {
+                if found.len() == limit {
+                    break;
+                }
+                if !found.contains(&p) {
+                    found.push(p);
+                }
+            }
+        }
+        found
             .into_iter()
             .map(|i| SearchHit {
                 instrument: self.instruments[i as usize].clone(),
                 display_name: self.display_names[i as usize].clone(),
+                broker_symbol: self.broker_symbols[i as usize].clone(),
             })
             .collect()
     }
@@ -260,7 +306,7 @@ impl InstrumentIndex {
                     symbol: inst.symbol.to_string(),
                 });
             }
-            self.push(Arc::new(inst), None);
+            self.push(Arc::new(inst), None, None);
         }
         Ok(symbols)
     }
@@ -301,12 +347,17 @@ impl InstrumentIndex {
             return;
         }
         report.master_added += 1;
-        self.push(row.instrument, row.display_name);
+        self.push(row.instrument, row.display_name, row.broker_symbol);
     }
 
     /// Appends one instrument whose ids are known to be free. Names are indexed in
     /// `finish`, all at once.
-    fn push(&mut self, inst: Arc<Instrument>, display_name: Option<Arc<str>>) {
+    fn push(
+        &mut self,
+        inst: Arc<Instrument>,
+        display_name: Option<Arc<str>>,
+        broker_symbol: Option<Arc<str>>,
+    ) {
         let position = self.instruments.len() as u32;
         if inst.security_id != 0 {
             self.by_dhan.insert(dhan_key(&inst), position);
@@ -316,12 +367,16 @@ impl InstrumentIndex {
         }
         self.instruments.push(inst);
         self.display_names.push(display_name);
+        self.broker_symbols.push(broker_symbol);
     }
 
     fn finish(&mut self) {
         let instruments = &self.instruments;
         let names = NameIndex::build(self.name_view(), |p| rank_of(&instruments[p as usize], p));
         self.names = names;
+        self.aliases = AliasIndex::build(&self.broker_symbols, |p| {
+            rank_of(&instruments[p as usize], p)
+        });
         self.chains = ChainIndex::build(&self.instruments);
     }
 

@@ -1,7 +1,9 @@
 //! The instrument index every actor reads: config instruments merged over a broker master,
-//! looked up by symbol, Dhan id or Kite token, searched by name, grouped into option
-//! chains, and shared behind one swappable handle. Pure: files in, index out.
+//! looked up by symbol (or a broker's trading symbol, an alias), Dhan id or Kite token,
+//! searched by name, grouped into option chains, and shared behind one swappable handle.
+//! Pure: files in, index out.
 
+mod aliases;
 mod chain;
 mod index;
 mod load;

@@ -16,6 +16,8 @@ pub enum Liquidity {
     Taker,
     /// A standing limit the market moved through, filled at its limit.
     Maker,
+    /// The exchange closed the position at its expiry's settlement price.
+    Settlement,
 }
 
 /// One executed fill. An order fills in one step but may produce two fills: the lots

@@ -30,6 +30,11 @@
 //!
 //! **Sequencing.** Resting orders see a new quote before orders submitted on it do.
 //!
+//! **Expiry.** A future or option still held when its expiry's session closes is settled
+//! by [`PaperBook::settle_expired`] at [`settlement_price`] (intrinsic value for an
+//! option, the underlying's close for a future): one fill of liquidity `settlement`,
+//! reason `expiry_settlement`, with its charges.
+//!
 //! **Accounting.** Average-cost positions; realized PnL gross of charges; charges per fill
 //! under Indian rules ([`ChargeRates`]), rounded to the paisa. No margin is modelled: cash
 //! may go negative and shorts need no collateral.
@@ -46,6 +51,7 @@ mod price;
 mod quote;
 mod reason;
 mod settings;
+mod settlement;
 mod summary;
 mod validate;
 
@@ -62,4 +68,5 @@ pub use price::{is_on_tick, round_paise, PRICE_TOLERANCE_INR};
 pub use quote::{quote_age_ms, quote_refusal};
 pub use reason::{CancelError, PriceField, RefuseReason, RejectReason, RestoreError};
 pub use settings::PaperSettings;
+pub use settlement::{settlement_price, SETTLEMENT_REASON, SETTLEMENT_TAG};
 pub use summary::{mark_price, AccountSummary, Marks};

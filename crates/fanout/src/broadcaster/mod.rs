@@ -483,7 +483,9 @@ impl Handler<ClientSubscribe> for Broadcaster {
         let mut unknown = Vec::new();
         let mut known: Vec<Arc<str>> = Vec::new();
         for s in msg.symbols {
-            match self.index.load().by_symbol(&s) {
+            // A broker trading symbol is an alias: the client is subscribed under the
+            // canonical symbol, which its ticks carry.
+            match self.index.load().resolve(&s) {
                 Some(inst) if !known.contains(&inst.symbol) => known.push(inst.symbol.clone()),
                 Some(_) => {}
                 None => unknown.push(s),

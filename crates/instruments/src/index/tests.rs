@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use mandi_domain::{Derivative, Exchange, OptionType};
-use mandi_protocol::master::{parse_dhan_master, MasterThresholds};
+use mandi_protocol::master::{parse_dhan_master, parse_kite_instruments, MasterThresholds};
 
 use super::*;
 
@@ -29,6 +29,7 @@ fn row(instrument: Instrument, display: Option<&str>) -> MasterRow {
     MasterRow {
         instrument: Arc::new(instrument),
         display_name: display.map(Arc::from),
+        broker_symbol: None,
     }
 }
 
@@ -834,5 +835,88 @@ fn dhan_fixture_through_the_index() {
         idx.by_dhan(Segment::BseCurrency.code(), 1_026_077)
             .map(|i| i.tick_size),
         Some(0.0025)
+    );
+}
+
+/// The same contract from a Dhan and a Kite master: one canonical symbol, and each
+/// broker's trading symbol resolves to it and is found by search.
+#[test]
+fn broker_symbols_resolve_to_the_canonical_symbol() {
+    let dhan = include_bytes!("../../../protocol/src/master/fixtures/dhan_compact.csv");
+    let kite = include_bytes!("../../../protocol/src/master/fixtures/kite_instruments.csv");
+    let dhan = parse_dhan_master(&dhan[..], &MasterThresholds::default()).expect("dhan loads");
+    let kite = parse_kite_instruments(&kite[..], &MasterThresholds::default()).expect("kite loads");
+    let (dhan, _) = merged(Vec::new(), dhan.rows);
+    let (kite, _) = merged(Vec::new(), kite.rows);
+    struct TestCase<'a> {
+        name: &'static str,
+        index: &'a InstrumentIndex,
+        asked: &'static str,
+        want: Option<&'static str>,
+    }
+    let (dhan, kite) = (&dhan, &kite);
+    let cases = [
+        TestCase {
+            name: "dhan canonical",
+            index: dhan,
+            asked: "NIFTY-24Oct2024-25800-CE",
+            want: Some("NIFTY-24Oct2024-25800-CE"),
+        },
+        TestCase {
+            name: "dhan trading symbol",
+            index: dhan,
+            asked: "NIFTY-Oct2024-25800-CE",
+            want: Some("NIFTY-24Oct2024-25800-CE"),
+        },
+        TestCase {
+            name: "kite canonical",
+            index: kite,
+            asked: "NIFTY-24Oct2024-25800-CE",
+            want: Some("NIFTY-24Oct2024-25800-CE"),
+        },
+        TestCase {
+            name: "kite tradingsymbol",
+            index: kite,
+            asked: "NIFTY24O2425800CE",
+            want: Some("NIFTY-24Oct2024-25800-CE"),
+        },
+        TestCase {
+            name: "kite tradingsymbol any case",
+            index: kite,
+            asked: "nifty24o2425800ce",
+            want: Some("NIFTY-24Oct2024-25800-CE"),
+        },
+        TestCase {
+            name: "cash by ticker",
+            index: kite,
+            asked: "INFY",
+            want: Some("INFY"),
+        },
+        TestCase {
+            name: "unknown",
+            index: kite,
+            asked: "NIFTY24O2499999CE",
+            want: None,
+        },
+    ];
+    for case in cases {
+        let got = case.index.resolve(case.asked).map(|i| i.symbol.to_string());
+        assert_eq!(got.as_deref(), case.want, "{}", case.name);
+    }
+    let hits = kite.search("NIFTY24O24258", 10);
+    let found: Vec<(&str, Option<&str>)> = hits
+        .iter()
+        .map(|h| (&*h.instrument.symbol, h.broker_symbol.as_deref()))
+        .collect();
+    assert!(
+        found.contains(&("NIFTY-24Oct2024-25800-CE", Some("NIFTY24O2425800CE"))),
+        "search by Kite's prefix: {found:?}"
+    );
+    let canonical = kite
+        .by_symbol("NIFTY-24Oct2024-25800-CE")
+        .expect("canonical");
+    assert_eq!(
+        kite.broker_symbol(canonical).map(|s| &**s),
+        Some("NIFTY24O2425800CE")
     );
 }

@@ -3,6 +3,7 @@
 
 mod execute;
 mod queries;
+mod settle;
 mod snapshot;
 mod undo;
 mod work;

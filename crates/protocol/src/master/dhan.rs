@@ -4,8 +4,10 @@
 //! ```text
 //! NSE,D,44430,OPTIDX,0,NIFTY-Oct2024-25800-CE,25.0,NIFTY 24 OCT 25800 CALL,2024-10-24 14:30:00,25800.00000,CE,5.0000,W,OP,,
 //! ```
-//! becomes `NIFTY-Oct2024-25800-CE` on `NSE_FNO` id 44430, lot 25, tick ₹0.05, a NIFTY
-//! call struck at 25800 expiring 2024-10-24, displayed as `NIFTY 24 OCT 25800 CALL`.
+//! becomes `NIFTY-24Oct2024-25800-CE` (the canonical symbol, with Dhan's
+//! `NIFTY-Oct2024-25800-CE` kept as an alias) on `NSE_FNO` id 44430, lot 25, tick ₹0.05,
+//! a NIFTY call struck at 25800 expiring 2024-10-24, displayed as
+//! `NIFTY 24 OCT 25800 CALL`.
 
 use std::sync::Arc;
 
@@ -16,7 +18,7 @@ use super::columns::DhanColumns;
 use super::fast_hash::FastSet;
 use super::fields::{self, DerivativeBuilder};
 use super::scan::RowMapper;
-use super::{MasterFormat, MasterReport, MasterRow, RejectReason};
+use super::{canonical, MasterFormat, MasterReport, MasterRow, RejectReason};
 
 /// `SEM_TICK_SIZE` / `TICK_SIZE` are in paise: real rows carry `5.0000` for a ₹0.05
 /// option tick, `10.0000` for ₹0.10, `100.0000` for MCX gold's ₹1 (A6; the docs do not
@@ -32,6 +34,8 @@ pub(crate) struct DhanMapper {
     derivatives: DerivativeBuilder,
     /// Dhan rows carry no Kite key; every row shares this one empty string.
     no_kite_key: Arc<str>,
+    /// Reused to build each derivative's canonical symbol.
+    name_buffer: String,
 }
 
 impl DhanMapper {
@@ -43,6 +47,7 @@ impl DhanMapper {
             seen_ids: FastSet::default(),
             derivatives,
             no_kite_key,
+            name_buffer: String::new(),
         }
     }
 }
@@ -138,8 +143,16 @@ impl RowMapper for DhanMapper {
             .map(&field)
             .filter(|name| !name.is_empty())
             .map(Arc::from);
+        let (symbol, broker_symbol) = match &derivative {
+            Some(d) => {
+                canonical::write_canonical_symbol(d, &mut self.name_buffer);
+                let alias = (self.name_buffer != symbol).then(|| Arc::from(symbol));
+                (Arc::from(self.name_buffer.as_str()), alias)
+            }
+            None => (Arc::from(symbol), None),
+        };
         let instrument = Instrument {
-            symbol: Arc::from(symbol),
+            symbol,
             exchange,
             segment,
             security_id,
@@ -152,6 +165,7 @@ impl RowMapper for DhanMapper {
         Ok(Some(MasterRow {
             instrument: Arc::new(instrument),
             display_name,
+            broker_symbol,
         }))
     }
 }

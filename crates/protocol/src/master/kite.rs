@@ -4,6 +4,8 @@
 //! 408065,1594,INFY,INFOSYS,0,,,0.05,1,EQ,NSE,NSE
 //! ```
 //! becomes `INFY` on `NSE_EQ`, Kite token 408065, key `NSE:INFY`, tick ₹0.05, lot 1.
+//! A derivative's symbol is the canonical one (`NIFTY26D0825750PE` becomes
+//! `NIFTY-08Dec2026-25750-PE`); its Kite key keeps Kite's tradingsymbol.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use super::columns::KiteColumns;
 use super::fast_hash::FastSet;
 use super::fields::{self, DerivativeBuilder};
 use super::scan::RowMapper;
-use super::{MasterFormat, MasterReport, MasterRow, RejectReason};
+use super::{canonical, MasterFormat, MasterReport, MasterRow, RejectReason};
 
 /// Kite lists indices with tick 0 and lot 0; they are not traded, so use a nominal tick.
 const INDEX_TICK_RUPEES: f64 = 0.05;
@@ -26,6 +28,8 @@ pub(crate) struct KiteMapper {
     derivatives: DerivativeBuilder,
     /// Reused to build `EXCHANGE:TRADINGSYMBOL` without a second allocation per row.
     key_buffer: String,
+    /// Reused to build each derivative's canonical symbol.
+    name_buffer: String,
 }
 
 impl KiteMapper {
@@ -35,6 +39,7 @@ impl KiteMapper {
             seen_tokens: FastSet::default(),
             derivatives: DerivativeBuilder::default(),
             key_buffer: String::new(),
+            name_buffer: String::new(),
         }
     }
 }
@@ -120,8 +125,18 @@ impl RowMapper for KiteMapper {
         self.key_buffer.clear();
         // Writing into a String cannot fail.
         let _ = write!(self.key_buffer, "{exchange_text}:{symbol}");
+        let (canonical, broker_symbol) = match &derivative {
+            Some(d) => {
+                canonical::write_canonical_symbol(d, &mut self.name_buffer);
+                (
+                    Arc::from(self.name_buffer.as_str()),
+                    Some(Arc::from(symbol)),
+                )
+            }
+            None => (Arc::from(symbol), None),
+        };
         let instrument = Instrument {
-            symbol: Arc::from(symbol),
+            symbol: canonical,
             exchange,
             segment,
             security_id: 0,
@@ -134,6 +149,7 @@ impl RowMapper for KiteMapper {
         Ok(Some(MasterRow {
             instrument: Arc::new(instrument),
             display_name: None,
+            broker_symbol,
         }))
     }
 }

@@ -3,6 +3,7 @@
 //! counted; a file that is empty, unrecognised or mostly bad is refused whole. No IO:
 //! the caller hands in a reader.
 
+mod canonical;
 mod columns;
 mod dhan;
 mod error;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use mandi_domain::{Instrument, Segment};
 
+pub use canonical::{canonical_symbol, write_canonical_symbol};
 pub use error::{MasterError, RejectReason};
 pub use report::{MasterFormat, MasterReport, RejectedRow, REJECT_SAMPLES};
 
@@ -27,12 +29,18 @@ use columns::{DhanColumns, KiteColumns};
 pub struct MasterRow {
     /// Already behind an `Arc`: the index shares it as is, so 10^5 rows are not copied
     /// a second time while it is built.
+    /// Derivatives carry their canonical symbol (`canonical_symbol`), the same under
+    /// either broker; cash instruments and indices the exchange ticker.
     pub instrument: Arc<Instrument>,
     /// Dhan's display name (`SEM_CUSTOM_SYMBOL` / `DISPLAY_NAME`, e.g.
     /// `NIFTY 24 OCT 25800 CALL`). Unlike the trading symbol it names the expiry day,
     /// so weekly contracts that share a trading symbol still differ here. `None` for
     /// Kite rows and Dhan rows without one.
     pub display_name: Option<Arc<str>>,
+    /// The broker's own trading symbol (`NIFTY-Dec2026-25800-CE` on Dhan,
+    /// `NIFTY26DEC25800CE` on Kite) where it differs from the canonical symbol: looked up
+    /// as an alias, so a name copied from the broker's terminal still finds the contract.
+    pub broker_symbol: Option<Arc<str>>,
 }
 
 /// The instruments of one file, with the report of how it went.

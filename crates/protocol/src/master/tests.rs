@@ -33,10 +33,15 @@ fn compact_file(rows: &[&str]) -> Vec<u8> {
     text.into_bytes()
 }
 
+/// The row the broker names `symbol` (its trading symbol, which for derivatives is the
+/// alias of the canonical symbol).
 fn by_symbol<'a>(load: &'a MasterLoad, symbol: &str, id: u32) -> &'a MasterRow {
     load.rows
         .iter()
-        .find(|r| &*r.instrument.symbol == symbol && (id == 0 || r.instrument.security_id == id))
+        .find(|r| {
+            let broker = r.broker_symbol.as_deref().unwrap_or(&r.instrument.symbol);
+            broker == symbol && (id == 0 || r.instrument.security_id == id)
+        })
         .unwrap_or_else(|| panic!("{symbol} missing"))
 }
 
@@ -761,4 +766,58 @@ fn kite_bad_files_and_rows() {
     // A Dhan file handed to the Kite reader is refused by its header, not row by row.
     let err = parse_kite_instruments(COMPACT, &MasterThresholds::default()).err();
     assert!(matches!(err, Some(MasterError::MissingColumns { .. })));
+}
+
+/// One contract listed by both brokers gets one symbol: the canonical name derived from
+/// its fields, with each broker's own spelling kept as the alias.
+#[test]
+fn both_brokers_name_a_contract_alike() {
+    let dhan = parse_dhan_master(COMPACT, &MasterThresholds::default()).expect("dhan loads");
+    let kite = parse_kite_instruments(KITE, &MasterThresholds::default()).expect("kite loads");
+    struct TestCase {
+        name: &'static str,
+        dhan: &'static str,
+        kite: &'static str,
+        want: &'static str,
+    }
+    let cases = [TestCase {
+        name: "weekly call",
+        dhan: "NIFTY-Oct2024-25800-CE",
+        kite: "NIFTY24O2425800CE",
+        want: "NIFTY-24Oct2024-25800-CE",
+    }];
+    for case in cases {
+        let d = by_symbol(&dhan, case.dhan, 0);
+        let k = by_symbol(&kite, case.kite, 0);
+        assert_eq!(&*d.instrument.symbol, case.want, "{}: dhan", case.name);
+        assert_eq!(&*k.instrument.symbol, case.want, "{}: kite", case.name);
+        assert_eq!(
+            d.broker_symbol.as_deref(),
+            Some(case.dhan),
+            "{}: dhan alias",
+            case.name
+        );
+        assert_eq!(
+            k.broker_symbol.as_deref(),
+            Some(case.kite),
+            "{}: kite alias",
+            case.name
+        );
+        // Kite REST still addresses the contract by Kite's own name.
+        assert_eq!(
+            &*k.instrument.kite_key,
+            format!("NFO:{}", case.kite),
+            "{}",
+            case.name
+        );
+    }
+    // Dhan's month form names every weekly of the month alike; the canonical name tells
+    // this 3 October put from Kite's 24 October one.
+    let put = by_symbol(&dhan, "NIFTY-Oct2024-25800-PE", 0);
+    assert_eq!(&*put.instrument.symbol, "NIFTY-03Oct2024-25800-PE");
+    let cash = by_symbol(&kite, "INFY", 0);
+    assert_eq!(
+        (&*cash.instrument.symbol, cash.broker_symbol.as_deref()),
+        ("INFY", None)
+    );
 }

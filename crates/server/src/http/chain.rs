@@ -56,6 +56,8 @@ async fn search(q: web::Query<SearchQuery>, state: web::Data<AppState>) -> HttpR
         .map(|hit| {
             let mut v = describe(&hit.instrument);
             v["display_name"] = serde_json::json!(hit.display_name);
+            // The broker's own name for it, which search and orders also accept.
+            v["broker_symbol"] = serde_json::json!(hit.broker_symbol);
             v
         })
         .collect();

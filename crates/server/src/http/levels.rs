@@ -58,7 +58,7 @@ async fn candles(
             }))
         }
     };
-    let Some(inst) = state.runtime.index.load().by_symbol(&q.symbol).cloned() else {
+    let Some(inst) = state.runtime.index.load().resolve(&q.symbol).cloned() else {
         return unknown_symbol(&q.symbol);
     };
     match state
@@ -86,7 +86,7 @@ async fn levels(
         Ok(q) => q,
         Err(e) => return bad_query(&e, "symbol=NIFTY"),
     };
-    let Some(inst) = state.runtime.index.load().by_symbol(&q.symbol).cloned() else {
+    let Some(inst) = state.runtime.index.load().resolve(&q.symbol).cloned() else {
         return unknown_symbol(&q.symbol);
     };
     let input = match state

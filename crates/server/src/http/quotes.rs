@@ -50,7 +50,7 @@ async fn quotes(
     let index = state.runtime.index.load();
     let (known, unknown): (Vec<_>, Vec<_>) = wanted
         .iter()
-        .map(|s| (*s, index.by_symbol(s).cloned()))
+        .map(|s| (*s, index.resolve(s).cloned()))
         .partition(|(_, inst)| inst.is_some());
     let known: Vec<_> = known.into_iter().filter_map(|(_, inst)| inst).collect();
     let ticks = match state

@@ -45,6 +45,7 @@ use crate::outbound::UpdateSink;
 use mandi_fanout::price_store::TicksPublished;
 use mandi_feed::backplane::Interest;
 use mandi_instruments::SharedIndex;
+pub use state::expiry_close;
 use state::ExecutorState;
 
 /// The registry subscriber id of the executor's own subscriptions.
@@ -83,6 +84,11 @@ pub struct PaperExecutor {
     /// (`market.always_open` opens every moment). `None` takes every moment as open.
     calendar: Option<Arc<MarketCalendar>>,
     restored: bool,
+    /// Session closes without a configured calendar, for when an expiring contract stops
+    /// trading and settles (the default knows the sessions and weekends).
+    default_calendar: MarketCalendar,
+    /// Due contracts already warned about for want of an underlying price.
+    unpriced_warned: std::collections::BTreeSet<Arc<str>>,
 }
 
 impl PaperExecutor {
@@ -108,6 +114,8 @@ impl PaperExecutor {
             clock,
             calendar: None,
             restored: false,
+            default_calendar: MarketCalendar::default(),
+            unpriced_warned: Default::default(),
         }
     }
 
@@ -222,6 +230,38 @@ impl PaperExecutor {
     }
 }
 
+impl PaperExecutor {
+    /// Settles held contracts whose expiry session has closed, journaled like any
+    /// call. Waits for the journal's book: settling a book not yet loaded would fork it.
+    fn settle_expired(&mut self, ctx: &mut Context<Self>) {
+        if !self.book_loaded {
+            return;
+        }
+        let index = self.index.load();
+        let now = (self.clock)();
+        let calendar = self.calendar.as_deref().unwrap_or(&self.default_calendar);
+        let (commit, unpriced) = self.state.settle_expired(&index, calendar, now);
+        for u in unpriced {
+            if self.unpriced_warned.insert(u.symbol.clone()) {
+                tracing::warn!(symbol = %u.symbol, underlying = %u.underlying, "expired contract not settled: no price of its underlying yet; it settles once the underlying streams (check that it is a configured instrument)");
+            }
+        }
+        if commit.undo.is_none() {
+            return;
+        }
+        for event in &commit.events {
+            if let mandi_paper::PaperEvent::OrderFilled { fill } = event {
+                self.unpriced_warned.remove(&fill.symbol);
+                tracing::info!(symbol = %fill.symbol, side = ?fill.side, quantity = fill.quantity, price = fill.price, charges = fill.charges.total, "expired contract settled at the close");
+            }
+        }
+        ctx.wait(
+            self.journal_commit(commit)
+                .map(|_, this, _| this.publish_stats()),
+        );
+    }
+}
+
 /// An answer that is ready now.
 fn done<T: 'static>(value: T) -> Act<T> {
     Box::pin(actix::fut::ready(value))
@@ -238,12 +278,15 @@ impl Actor for PaperExecutor {
             // Nothing is placed before the book is the journal's.
             ctx.wait(self.load_book().map(|_, _, _| ()));
         }
-        ctx.run_interval(STREAMING_CHECK, |this, _| {
+        ctx.run_interval(STREAMING_CHECK, |this, ctx| {
             let change = this.state.expire((this.clock)());
             if !change.is_empty() {
                 this.stream(change);
                 this.publish_stats();
             }
+            // The end-of-day hook: a contract held past its expiry's close settles on
+            // the first check after it, so no book carries one into the next day.
+            this.settle_expired(ctx);
         });
     }
 }
@@ -294,10 +337,13 @@ impl Handler<PlaceOrder> for PaperExecutor {
     /// up to [`FIRST_QUOTE_WAIT`] for a quote, so the order meets a real price instead of
     /// a `no_quote` or `stale_quote` rejection. Limits that need no price are checked
     /// before the wait, the price band after it.
-    fn handle(&mut self, msg: PlaceOrder, ctx: &mut Context<Self>) -> Self::Result {
-        let Some(instrument) = self.index.load().by_symbol(&msg.symbol).cloned() else {
+    fn handle(&mut self, mut msg: PlaceOrder, ctx: &mut Context<Self>) -> Self::Result {
+        let Some(instrument) = self.index.load().resolve(&msg.symbol).cloned() else {
             return done(Err(PlaceError::UnknownSymbol(msg.symbol.to_string())));
         };
+        // An order named by a broker trading symbol is booked, streamed and journaled
+        // under the canonical one, so a position keeps one name whichever broker is on.
+        msg.symbol = instrument.symbol.clone();
         if let Err(e) =
             self.state
                 .check_limits(&msg.request, &instrument, msg.quote.as_ref(), false)

@@ -16,6 +16,10 @@ use mandi_paper::{
 use mandi_protocol::client::Frame;
 use mandi_protocol::master::fast_hash::FastMap;
 
+mod settle;
+
+pub use settle::expiry_close;
+
 use super::events::{frames, RefusalMemo};
 use super::messages::{ExecutorStats, OrderOutcome, PositionRow, PositionsReport};
 use super::streaming::StreamingPlan;
