@@ -19,13 +19,13 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use crate::ticks::reference_tick;
 use crate::upstream::Batch;
 
-/// Ticks a client may fall behind before it skips (≈ 1.4 MB of full-mode ticks, about
-/// mandi's 1 MiB bound per session).
+/// Ticks a client may fall behind before it skips (≈ 1.9 MB of full-mode ticks; mandi
+/// conflates past half its 2 MiB bound per session).
 const BROADCAST_CAPACITY: usize = 2048;
 /// Most queued ticks written before one flush.
 const MAX_PER_FLUSH: usize = 256;
 /// A client whose socket takes nothing for this long is dropped (mandi's drain deadline).
-const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+const DRAIN_DEADLINE: Duration = Duration::from_secs(8);
 const BATCH_QUEUE: usize = 256;
 const SUBSCRIBED: &str = r#"{"type":"subscribed","mode":"full"}"#;
 

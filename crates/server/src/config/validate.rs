@@ -249,7 +249,7 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
         return Err(ConfigError::new(
             "broadcast.max_queued_bytes",
             format!("{} bytes cannot hold even a snapshot", b.max_queued_bytes),
-            "use at least 4096 (1048576 is the default)",
+            "use at least 4096 (2097152 is the default)",
         ));
     }
     if b.drain_deadline_ms < 100 {
