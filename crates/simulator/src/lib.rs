@@ -70,6 +70,13 @@ impl SimulatorHandle {
         format!("http://{}", self.addr)
     }
 
+    /// The previous close the feeds send for `symbol` (a configured instrument or a
+    /// generated contract): yesterday's close of its price path.
+    pub fn prev_close(&self, symbol: &str) -> Option<f64> {
+        let idx = pins::lookup(symbol, &self.state.universe).ok()?;
+        self.state.snapshot().quote(idx).map(|q| q.prev_close)
+    }
+
     /// The same data as `GET /admin/counters`.
     pub fn counters(&self) -> CountersSnapshot {
         self.state.counters_snapshot(Instant::now())
