@@ -5,7 +5,8 @@
 //! MarketClock ──(every tick_interval_ms)── steps PriceModels, re-prices DerivedModels
 //!      │                                    from their underlyings ──▶ SimState.snapshot
 //!      └── MarketTicked ──▶ DhanSession / KiteSession ──▶ binary frames to clients
-//! HTTP: GET / (Dhan or Kite upgrade) · /v2/* (Dhan REST) · /user, /quote* (Kite REST)
+//! HTTP: GET / (Dhan or Kite upgrade) · /v2/* (Dhan REST, charts) · /user, /quote*,
+//!       /instruments/historical (Kite REST)
 //!       · /instruments, /api-data/api-scrip-master.csv (instrument masters, see master/)
 //!       · /admin/counters · /admin/drop · /admin/faults (fault switches, see faults/)
 //!       · /admin/quotes (quote pins, see pins/: applied by the MarketClock)

@@ -9,6 +9,7 @@ mod clock;
 pub mod contracts;
 mod derived;
 pub mod expiry;
+pub mod history;
 mod model;
 pub mod path;
 mod pinned;

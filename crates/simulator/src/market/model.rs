@@ -11,7 +11,9 @@ use rand::{Rng, SeedableRng};
 
 use super::path::PricePath;
 use super::pinned::{self, Walk};
-use super::profile::{ist_minute, spread_factor, volume_weight, VarianceProfile, MINUTES_PER_DAY};
+use super::profile::{
+    ist_minute, session_minutes, spread_factor, volume_weight, VarianceProfile, MINUTES_PER_DAY,
+};
 use crate::pins::QuotePin;
 
 /// How many price levels each side of the book carries (both brokers send 5).
@@ -155,11 +157,13 @@ impl PriceModel {
         self.day
     }
 
-    /// The previous close and the instant the current day began (IST midnight): what
-    /// the derivatives' own previous closes are priced from.
+    /// The previous close and the instant of it (yesterday's session close): what the
+    /// derivatives' own previous closes are priced from.
     pub fn day_start(&self) -> (f64, DateTime<Utc>) {
-        let first = self.path.first_step_of(self.day);
-        (self.quote.prev_close, self.path.time_of(first))
+        let (_, close) = session_minutes(self.instrument.exchange);
+        let minute = (self.day - 1) * MINUTES_PER_DAY as i64 + close as i64;
+        let at = self.path.first_step_of_minute(minute);
+        (self.quote.prev_close, self.path.time_of(at))
     }
 
     /// Advance to the path's step at `now`, and by at least one step, so a clock a test
@@ -172,8 +176,16 @@ impl PriceModel {
             self.day = day;
             self.replay_day(self.path.first_step_of(day));
         }
+        let (session_open, _) = session_minutes(self.instrument.exchange);
+        let opening =
+            self.path.day_and_minute(self.position) < (day, session_open) && minute >= session_open;
         self.position = k;
         let next = self.price_at(k);
+        if opening {
+            // The session opens: the day's open and range start here.
+            let q = &mut self.quote;
+            (q.open, q.high, q.low) = (next, next, next);
+        }
         let tick = self.tick();
         if (next - self.quote.ltp).abs() < tick / 2.0 {
             return false;
@@ -213,26 +225,42 @@ impl PriceModel {
         self.to_price(log)
     }
 
+    fn price_at_minute(&mut self, minute: i64) -> f64 {
+        let log = self.path.at_minute(minute) + self.offset;
+        self.to_price(log)
+    }
+
     fn to_price(&self, log: f64) -> f64 {
         let tick = self.tick();
         round_to_tick(self.start_price * log.exp(), tick).max(tick)
     }
 
-    /// The quote as the day looked at step `k`: open and previous close at yesterday's
-    /// close, high and low over the minute points and this minute's steps so far (a
-    /// restart misses the extremes inside earlier minutes), volume from the profile.
+    /// The quote as the day looked at step `k`: previous close at yesterday's session
+    /// close; open, high and low from the session open (from IST midnight before it),
+    /// over the minute points and this minute's steps so far (a restart misses the
+    /// extremes inside earlier minutes); volume from the profile since midnight.
     fn replay_day(&mut self, k: i64) {
         let (day, minute) = self.path.day_and_minute(k);
         let first_minute = day * MINUTES_PER_DAY as i64;
-        let open = self.to_price(self.path.close_of(day - 1) + self.offset);
+        let (session_open, session_close) = session_minutes(self.instrument.exchange);
+        let prev_close =
+            self.price_at_minute(first_minute - MINUTES_PER_DAY as i64 + session_close as i64);
+        // The day's range is the session's once it has opened, the night's before.
+        let range_from = if minute >= session_open {
+            session_open
+        } else {
+            0
+        };
+        let open = self.price_at_minute(first_minute + range_from as i64);
         let (mut high, mut low) = (open, open);
         self.turnover = 0.0;
         self.lots_minute = first_minute;
         self.lots_before = 0;
         for m in 0..minute as i64 {
-            let log = self.path.at_minute(first_minute + m) + self.offset;
-            let p = self.to_price(log);
-            (high, low) = (high.max(p), low.min(p));
+            let p = self.price_at_minute(first_minute + m);
+            if m >= range_from as i64 {
+                (high, low) = (high.max(p), low.min(p));
+            }
             self.turnover += p * (self.minute_lots(first_minute + m) * self.lot()) as f64;
         }
         let first_step = self
@@ -252,7 +280,7 @@ impl PriceModel {
             self.lots_until(k)
         };
         let q = &mut self.quote;
-        (q.open, q.prev_close, q.high, q.low, q.ltp) = (open, open, high, low, ltp);
+        (q.open, q.prev_close, q.high, q.low, q.ltp) = (open, prev_close, high, low, ltp);
         q.volume = lots * u64::from(self.instrument.lot_size.max(1));
         q.last_qty = 0;
         // This minute's lots so far, at the last price.
@@ -636,9 +664,11 @@ mod tests {
         }
     }
 
-    /// Past IST midnight the day starts over at the last close.
+    /// Past IST midnight the day starts over: open at the last price, previous close
+    /// at yesterday's session close (15:30), volume from nothing; at 09:15 the session
+    /// opens and the day's open and range restart there.
     #[test]
-    fn a_new_day_opens_at_the_last_close() {
+    fn a_new_day_and_its_session_open() {
         let before_midnight = open_bell() + Duration::minutes(14 * 60 + 44);
         let mut ms = models_at(11, before_midnight);
         let idx = find(&mut ms, "RELIANCE");
@@ -651,18 +681,26 @@ mod tests {
             t += Duration::milliseconds(250);
             m.step(t);
         }
-        let q = m.quote();
+        let close_1530 = models_at(11, open_bell() + Duration::minutes(375))[idx]
+            .quote()
+            .ltp;
+        let q = m.quote().clone();
         let tick = m.instrument().tick_size;
-        assert!(
-            (q.prev_close - last).abs() <= 40.0 * tick,
-            "{} vs {last}",
-            q.prev_close
+        assert_eq!(
+            q.prev_close, close_1530,
+            "previous close is the session close"
         );
-        assert_eq!(q.open, q.prev_close);
-        assert!(
-            q.volume < 100 * u64::from(m.instrument().lot_size),
-            "volume starts over: {}",
-            q.volume
+        assert!((q.open - last).abs() <= 40.0 * tick, "{} vs {last}", q.open);
+        let lot = u64::from(m.instrument().lot_size);
+        assert!(q.volume < 100 * lot, "volume starts over: {}", q.volume);
+        let next_open = open_bell() + Duration::days(1);
+        m.step(next_open - Duration::milliseconds(250));
+        m.step(next_open);
+        let q = m.quote();
+        assert_eq!(
+            (q.open, q.high, q.low),
+            (q.ltp, q.ltp, q.ltp),
+            "the session opens"
         );
     }
 }
