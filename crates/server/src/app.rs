@@ -92,13 +92,12 @@ pub fn sim_settings(cfg: &MandiConfig) -> SimSettings {
     SimSettings {
         seed: s.seed,
         tick_interval_ms: s.tick_interval_ms,
-        volatility: s.volatility,
+        volatility_annual: s.volatility_annual.clone(),
         kite_heartbeat_interval_ms: s.kite_heartbeat_interval_ms,
         dhan_ping_interval_ms: s.dhan_ping_interval_ms,
         // The expiry calendar starts from today's IST date when the simulator starts.
         derivatives: DerivativeSettings {
             enabled: s.derivatives_enabled,
-            option_volatility_annual: s.option_volatility_annual,
             risk_free_rate_annual: s.risk_free_rate_annual,
             index_strikes_each_side: s.index_option_strikes_each_side,
             stock_strikes_each_side: s.stock_option_strikes_each_side,

@@ -24,11 +24,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/v2/marketfeed/{kind}",
             web::post().to(dhan::rest::marketfeed),
         )
+        .route(
+            "/v2/charts/historical",
+            web::post().to(dhan::history::historical),
+        )
+        .route(
+            "/v2/charts/intraday",
+            web::post().to(dhan::history::intraday),
+        )
         .route("/user/profile", web::get().to(kite::rest::profile))
         .route("/quote", web::get().to(kite::rest::quote_full))
         .route("/quote/ltp", web::get().to(kite::rest::quote_ltp))
         .route("/quote/ohlc", web::get().to(kite::rest::quote_ohlc))
         .route("/instruments", web::get().to(kite::rest::instruments))
+        .route(
+            "/instruments/historical/{token}/{interval}",
+            web::get().to(kite::history::historical),
+        )
         .route(
             "/instruments/{exchange}",
             web::get().to(kite::rest::instruments_of),

@@ -5,7 +5,8 @@
 //! MarketClock ──(every tick_interval_ms)── steps PriceModels, re-prices DerivedModels
 //!      │                                    from their underlyings ──▶ SimState.snapshot
 //!      └── MarketTicked ──▶ DhanSession / KiteSession ──▶ binary frames to clients
-//! HTTP: GET / (Dhan or Kite upgrade) · /v2/* (Dhan REST) · /user, /quote* (Kite REST)
+//! HTTP: GET / (Dhan or Kite upgrade) · /v2/* (Dhan REST, charts) · /user, /quote*,
+//!       /instruments/historical (Kite REST)
 //!       · /instruments, /api-data/api-scrip-master.csv (instrument masters, see master/)
 //!       · /admin/counters · /admin/drop · /admin/faults (fault switches, see faults/)
 //!       · /admin/quotes (quote pins, see pins/: applied by the MarketClock)
@@ -68,6 +69,13 @@ impl SimulatorHandle {
     /// `http://127.0.0.1:PORT`, the REST root for both brokers (Dhan under `/v2`).
     pub fn rest_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The previous close the feeds send for `symbol` (a configured instrument or a
+    /// generated contract): yesterday's close of its price path.
+    pub fn prev_close(&self, symbol: &str) -> Option<f64> {
+        let idx = pins::lookup(symbol, &self.state.universe).ok()?;
+        self.state.snapshot().quote(idx).map(|q| q.prev_close)
     }
 
     /// The same data as `GET /admin/counters`.

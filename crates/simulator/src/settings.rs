@@ -2,12 +2,23 @@
 //! the credentials it accepts, the instruments it makes a market in and the
 //! derivatives it lists on them.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mandi_domain::{Exchange, Instrument, Segment};
 use serde::{Deserialize, Serialize};
+
+use crate::market::underlyings::spec_for;
+use crate::market::WalkSpec;
+
+/// Annualised volatility of an index the simulator has no figure for.
+const DEFAULT_INDEX_VOLATILITY: f64 = 0.14;
+/// … of an MCX contract.
+const DEFAULT_COMMODITY_VOLATILITY: f64 = 0.30;
+/// … of anything else (stocks).
+const DEFAULT_STOCK_VOLATILITY: f64 = 0.25;
 
 /// One instrument the simulator quotes, and where its random walk starts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,8 +46,10 @@ pub struct SimCredentials {
 pub struct SimSettings {
     pub seed: u64,
     pub tick_interval_ms: u64,
-    /// Per-tick standard deviation of the log-return, e.g. 0.0005.
-    pub volatility: f64,
+    /// Annualised volatility by instrument symbol (0.13 = 13 %), over the built-in ones
+    /// (see [`SimSettings::volatility_of`]). Also the Black-Scholes volatility of the
+    /// options on it.
+    pub volatility_annual: BTreeMap<String, f64>,
     pub kite_heartbeat_interval_ms: u64,
     pub dhan_ping_interval_ms: u64,
     pub credentials: SimCredentials,
@@ -77,8 +90,6 @@ impl fmt::Debug for SimClock {
 #[serde(default)]
 pub struct DerivativeSettings {
     pub enabled: bool,
-    /// Black-Scholes volatility, annualised (0.14 = 14 %).
-    pub option_volatility_annual: f64,
     /// Continuously compounded, annualised; also the futures' cost of carry.
     pub risk_free_rate_annual: f64,
     /// Strikes listed on each side of the at-the-money one, for index options.
@@ -94,7 +105,6 @@ impl Default for DerivativeSettings {
     fn default() -> Self {
         DerivativeSettings {
             enabled: true,
-            option_volatility_annual: 0.14,
             risk_free_rate_annual: 0.065,
             index_strikes_each_side: 20,
             stock_strikes_each_side: 10,
@@ -131,7 +141,7 @@ impl Default for SimSettings {
         SimSettings {
             seed: 42,
             tick_interval_ms: 250,
-            volatility: 0.0005,
+            volatility_annual: BTreeMap::new(),
             kite_heartbeat_interval_ms: 1_000,
             dhan_ping_interval_ms: 10_000,
             credentials: SimCredentials::default(),
@@ -143,6 +153,33 @@ impl Default for SimSettings {
 }
 
 impl SimSettings {
+    /// The annualised volatility of `i`: configured, else the built-in figure of its
+    /// underlying (NIFTY 13 %, CRUDEOIL 30 %, …), else by kind: indices 14 %, MCX 30 %,
+    /// anything else 25 %.
+    pub fn volatility_of(&self, i: &Instrument) -> f64 {
+        if let Some(v) = self.volatility_annual.get(&*i.symbol) {
+            return *v;
+        }
+        if let Some(spec) = spec_for(&i.symbol) {
+            return spec.volatility_annual;
+        }
+        match i.segment {
+            _ if i.is_index() => DEFAULT_INDEX_VOLATILITY,
+            Segment::McxComm => DEFAULT_COMMODITY_VOLATILITY,
+            _ => DEFAULT_STOCK_VOLATILITY,
+        }
+    }
+
+    /// How the walk of `s` is made.
+    pub fn walk_spec(&self, s: &SimInstrument) -> WalkSpec {
+        WalkSpec {
+            start_price: s.start_price,
+            volatility_annual: self.volatility_of(&s.instrument),
+            seed: self.seed,
+            step_ms: self.tick_interval_ms,
+        }
+    }
+
     /// NIFTY 50 and SENSEX (indices), RELIANCE (NSE cash), a CRUDEOIL future (MCX),
     /// then HDFCBANK, TCS (NSE cash) and NIFTY BANK: the instruments and prices of
     /// `config/default.toml`, so every generated derivative has its underlying.

@@ -5,23 +5,32 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use awc::http::StatusCode;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use common::*;
 use mandi_domain::{Mode, Segment};
 use mandi_protocol::dhan::{decode_packet, subscribe_messages, DhanPacket};
 use mandi_protocol::kite::{decode_frame, KiteFrame, KitePacket, KiteRequest};
-use mandi_simulator::{DerivativeSettings, SimSettings, SimulatorHandle};
+use mandi_simulator::{DerivativeSettings, SimClock, SimSettings, SimulatorHandle};
 use serde_json::{json, Value};
 
 const NIFTY_TOKEN: u32 = 256_265;
-/// Large enough that NIFTY moves tens of points every 20 ms step.
-const FAST_VOLATILITY: f64 = 0.002;
+/// Annualised: NIFTY moves about 15 points a 20 ms step of the session, and the options,
+/// priced with the same volatility, still have a delta (a put at 3,500 % would not move).
+const FAST_VOLATILITY_ANNUAL: f64 = 10.0;
 
+/// The day the contracts are listed from, and a clock that runs from 10:00 IST on it
+/// whatever the wall clock says, so the market is in session (and busy) at any hour.
 fn fixed_day() -> SimSettings {
+    let ten_ist = DateTime::parse_from_rfc3339("2026-11-23T04:30:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default();
+    let started = Utc::now();
     SimSettings {
-        volatility: FAST_VOLATILITY,
+        volatility_annual: [("NIFTY".to_string(), FAST_VOLATILITY_ANNUAL)].into(),
+        clock: SimClock(Arc::new(move || ten_ist + (Utc::now() - started))),
         derivatives: DerivativeSettings {
             start_date: NaiveDate::from_ymd_opt(2026, 11, 22),
             ..DerivativeSettings::default()

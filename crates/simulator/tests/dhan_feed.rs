@@ -75,9 +75,10 @@ async fn subscribe_in_each_mode_sends_prev_close_then_the_mode_packets() {
             }
         }
         prev_closes.sort_by_key(|p| p.0);
+        let close = |symbol: &str| sim.prev_close(symbol).expect("a configured symbol") as f32;
         assert_eq!(
             prev_closes,
-            vec![(13, 25_760.0), (2885, 1_443.4)],
+            vec![(13, close("NIFTY")), (2885, close("RELIANCE"))],
             "{:?}",
             c.mode
         );

@@ -102,7 +102,12 @@ async fn frames_carry_several_packets_in_every_mode() {
     let KitePacket::Index(idx) = nifty else {
         panic!("nifty uses the index packet: {nifty:?}")
     };
-    assert_eq!(idx.close, 2_576_000, "previous close in paise");
+    let close = sim.prev_close("NIFTY").expect("NIFTY is configured");
+    assert_eq!(
+        i64::from(idx.close),
+        (close * 100.0).round() as i64,
+        "previous close in paise"
+    );
 
     let cases = [
         TestCase {

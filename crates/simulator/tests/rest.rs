@@ -86,7 +86,11 @@ async fn dhan_marketfeed_shapes() {
         assert_eq!(body["status"], "success", "{kind}");
         let reliance = &body["data"]["NSE_EQ"]["2885"];
         let ltp = assert_number(&reliance["last_price"], "last_price");
-        assert!((ltp - 1443.4).abs() < 150.0, "{kind}: {ltp}");
+        let close = sim.prev_close("RELIANCE").expect("RELIANCE is configured");
+        assert!(
+            (ltp / close - 1.0).abs() < 0.1,
+            "{kind}: {ltp} against a close of {close}"
+        );
         assert!(
             body["data"]["IDX_I"]["13"].is_object(),
             "{kind}: string keys"
@@ -100,7 +104,7 @@ async fn dhan_marketfeed_shapes() {
                 assert_number(&reliance["ohlc"][k], k);
             }
             assert_eq!(
-                reliance["ohlc"]["close"], 1443.4,
+                reliance["ohlc"]["close"], close,
                 "close is the previous close"
             );
         }
@@ -230,7 +234,8 @@ async fn kite_quote_shapes() {
         assert_eq!(r["instrument_token"], 738_561);
         assert_number(&r["last_price"], "last_price");
         if path != "/quote/ltp" {
-            assert_eq!(r["ohlc"]["close"], 1443.4, "{path}");
+            let close = sim.prev_close("RELIANCE").expect("RELIANCE is configured");
+            assert_eq!(r["ohlc"]["close"], close, "{path}");
         }
         if path == "/quote" {
             for k in [

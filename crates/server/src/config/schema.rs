@@ -83,11 +83,19 @@ pub struct SimulatorSection {
     pub port: u16,
     pub seed: u64,
     pub tick_interval_ms: u64,
-    pub volatility: f64,
+    /// Annualised volatility by instrument symbol, over the simulator's built-in
+    /// figures; also the Black-Scholes volatility of the options on it.
+    #[serde(default)]
+    pub volatility_annual: std::collections::BTreeMap<String, f64>,
+    /// Retired (a per-step figure); kept only so an old config is refused with the fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volatility: Option<f64>,
     pub kite_heartbeat_interval_ms: u64,
     pub dhan_ping_interval_ms: u64,
     pub derivatives_enabled: bool,
-    pub option_volatility_annual: f64,
+    /// Retired: options are priced with their underlying's `volatility_annual`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option_volatility_annual: Option<f64>,
     pub risk_free_rate_annual: f64,
     pub index_option_strikes_each_side: u32,
     pub stock_option_strikes_each_side: u32,

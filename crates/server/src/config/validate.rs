@@ -127,19 +127,37 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
         sim.kite_heartbeat_interval_ms,
     )?;
     positive("simulator.dhan_ping_interval_ms", sim.dhan_ping_interval_ms)?;
-    if !(sim.volatility >= 0.0 && sim.volatility < 0.1) {
-        return Err(ConfigError::new(
-            "simulator.volatility",
-            format!("{} is out of range", sim.volatility),
-            "use a per-step standard deviation from 0 to 0.1, e.g. 0.0004",
-        ));
-    }
-    if !(sim.option_volatility_annual > 0.0 && sim.option_volatility_annual <= 3.0) {
-        return Err(ConfigError::new(
+    for (key, retired) in [
+        ("simulator.volatility", sim.volatility),
+        (
             "simulator.option_volatility_annual",
-            format!("{} is out of range", sim.option_volatility_annual),
-            "use an annual volatility above 0 and at most 3.0, e.g. 0.14 for 14 %",
-        ));
+            sim.option_volatility_annual,
+        ),
+    ] {
+        if retired.is_some() {
+            return Err(ConfigError::new(
+                key,
+                "is no longer used: each instrument has its own annual volatility, which its options are priced with too".to_string(),
+                "remove it; to change an instrument's figure set simulator.volatility_annual.<SYMBOL>, e.g. NIFTY = 0.13",
+            ));
+        }
+    }
+    for (symbol, v) in &sim.volatility_annual {
+        let key = format!("simulator.volatility_annual.{symbol}");
+        if !cfg.instruments.iter().any(|i| &i.symbol == symbol) {
+            return Err(ConfigError::new(
+                &key,
+                "names no configured instrument".to_string(),
+                "use the symbol of an [[instruments]] entry, e.g. NIFTY",
+            ));
+        }
+        if !(*v >= 0.0 && *v <= 3.0) {
+            return Err(ConfigError::new(
+                &key,
+                format!("{v} is out of range"),
+                "use an annual volatility from 0 to 3.0, e.g. 0.13 for 13 %",
+            ));
+        }
     }
     if !(sim.risk_free_rate_annual >= 0.0 && sim.risk_free_rate_annual <= 0.5) {
         return Err(ConfigError::new(

@@ -1,6 +1,7 @@
 //! Dhan v2: the main market-feed WebSocket (`ws`, driven by `session`, packets from
-//! `packets`) and the REST endpoints (`rest`).
+//! `packets`) and the REST endpoints (`rest`, historical candles in `history`).
 
+pub mod history;
 mod packets;
 pub mod rest;
 mod session;

@@ -106,7 +106,7 @@ pub async fn marketfeed(
 
 /// `Some(401 response)` unless the token matches, and so does the client id (`client-id`, or `dhanClientId` as
 /// `DhanLogin.user_profile` sends it). Every call counts as a REST request.
-fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
+pub(crate) fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
     state.counters.record_rest(Broker::Dhan, Instant::now());
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let creds = &state.settings.credentials;

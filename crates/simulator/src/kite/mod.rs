@@ -1,6 +1,7 @@
 //! Kite v3: the ticker WebSocket (`ws`, driven by `session`, packets from `packets`)
-//! and the REST endpoints (`rest`).
+//! and the REST endpoints (`rest`, historical candles in `history`).
 
+pub mod history;
 mod packets;
 pub mod rest;
 mod session;

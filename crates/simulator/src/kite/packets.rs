@@ -98,7 +98,11 @@ mod tests {
     fn packet_kind_follows_mode_and_segment() {
         let now = DateTime::UNIX_EPOCH;
         for s in SimSettings::default_universe() {
-            let m = PriceModel::new(s.instrument.clone(), s.start_price, 1, now);
+            let m = PriceModel::new(
+                s.instrument.clone(),
+                SimSettings::default().walk_spec(&s),
+                now,
+            );
             let i = &s.instrument;
             let name = &i.symbol;
             assert!(

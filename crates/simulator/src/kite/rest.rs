@@ -156,7 +156,7 @@ fn quote(req: HttpRequest, state: web::Data<SimState>, kind: QuoteKind) -> HttpR
 }
 
 /// `Some(403 response)` unless `Authorization: token <api_key>:<access_token>` matches. Every call counts as a REST request.
-fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
+pub(crate) fn auth_denial(req: &HttpRequest, state: &SimState) -> Option<HttpResponse> {
     state.counters.record_rest(Broker::Kite, Instant::now());
     let creds = &state.settings.credentials;
     let presented = req

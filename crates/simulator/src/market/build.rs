@@ -19,7 +19,8 @@ use crate::SimSettings;
 pub struct MarketModels {
     walks: Vec<PriceModel>,
     derived: Vec<DerivedModel>,
-    params: PricingParams,
+    /// Per walk: its options are priced with the underlying's own volatility.
+    params: Vec<PricingParams>,
     pins: PinTable,
 }
 
@@ -40,14 +41,16 @@ pub fn build(settings: &SimSettings, now: DateTime<Utc>) -> (Universe, MarketMod
         start_date(settings, now),
         &settings.derivatives,
     );
-    let d = &settings.derivatives;
-    let params = PricingParams {
-        volatility: d.option_volatility_annual,
-        rate: d.risk_free_rate_annual,
-    };
+    let params: Vec<PricingParams> = configured
+        .iter()
+        .map(|s| PricingParams {
+            volatility: settings.volatility_of(&s.instrument),
+            rate: settings.derivatives.risk_free_rate_annual,
+        })
+        .collect();
     let walks: Vec<PriceModel> = configured
         .iter()
-        .map(|s| PriceModel::new(s.instrument.clone(), s.start_price, settings.seed, now))
+        .map(|s| PriceModel::new(s.instrument.clone(), settings.walk_spec(s), now))
         .collect();
     let derived = contracts
         .iter()
@@ -60,13 +63,14 @@ pub fn build(settings: &SimSettings, now: DateTime<Utc>) -> (Universe, MarketMod
                     .as_ref()
                     .map(|x| expiry_instant(under.exchange, x.expiry)),
             };
-            let spot = walks[c.underlying].quote().ltp;
+            let under = &walks[c.underlying];
             DerivedModel::new(
                 c.instrument.clone(),
                 follows,
-                spot,
+                under.quote().ltp,
+                under.day_start(),
                 settings.seed,
-                params,
+                params[c.underlying],
                 now,
             )
         })
@@ -88,33 +92,39 @@ pub fn build(settings: &SimSettings, now: DateTime<Utc>) -> (Universe, MarketMod
 }
 
 impl MarketModels {
-    /// Advance every random walk, then re-price every derivative from its underlying's
-    /// new price. Returns how many instruments moved.
+    /// Advance every walk along its path to `now`, then re-price every derivative from
+    /// its underlying's new price. Returns how many instruments moved.
     ///
     /// A pinned instrument trades at its pin instead (and always counts as moved, so it
-    /// keeps ticking); a pinned underlying's derivatives are priced from the pin.
-    pub fn step(&mut self, volatility: f64, now: DateTime<Utc>) -> usize {
+    /// keeps ticking); a pinned underlying's derivatives are priced from the pin. When
+    /// an underlying enters a new IST day its derivatives start their day too.
+    pub fn step(&mut self, now: DateTime<Utc>) -> usize {
         let mut moved = 0;
+        let mut new_day = vec![false; self.walks.len()];
         for (idx, m) in self.walks.iter_mut().enumerate() {
+            let day = m.day();
             moved += match self.pins.get(&idx) {
                 Some(pin) => {
                     m.pin(pin, now);
                     1
                 }
-                None => usize::from(m.step(volatility, now)),
+                None => usize::from(m.step(now)),
             };
+            new_day[idx] = m.day() != day;
         }
         let first_derived = self.walks.len();
         for (j, d) in self.derived.iter_mut().enumerate() {
+            let under = &self.walks[d.underlying()];
+            let params = self.params[d.underlying()];
+            if new_day[d.underlying()] {
+                d.start_day(under.day_start(), params);
+            }
             moved += match self.pins.get(&(first_derived + j)) {
                 Some(pin) => {
                     d.pin(pin, now);
                     1
                 }
-                None => {
-                    let spot = self.walks[d.underlying()].quote().ltp;
-                    usize::from(d.step(spot, self.params, now))
-                }
+                None => usize::from(d.step(under.quote().ltp, params, now)),
             };
         }
         moved
@@ -156,11 +166,12 @@ impl MarketModels {
         for (j, d) in self.derived.iter_mut().enumerate() {
             let idx = first_derived + j;
             let spot = self.walks[d.underlying()].quote().ltp;
+            let params = self.params[d.underlying()];
             match self.pins.get(&idx) {
                 Some(pin) => d.pin(pin, now),
-                None if released.contains(&idx) => d.release(spot, self.params, now),
+                None if released.contains(&idx) => d.release(spot, params, now),
                 None => {
-                    d.step(spot, self.params, now);
+                    d.step(spot, params, now);
                 }
             }
         }
@@ -194,7 +205,7 @@ mod tests {
 
     fn settings() -> SimSettings {
         SimSettings {
-            volatility: 0.002,
+            volatility_annual: [("NIFTY".to_string(), 2.0)].into(),
             derivatives: DerivativeSettings {
                 start_date: NaiveDate::from_ymd_opt(2026, 11, 22),
                 ..DerivativeSettings::default()
@@ -239,7 +250,7 @@ mod tests {
         let mut before = models.snapshot(now());
         let mut call_moves = 0;
         for _ in 0..20 {
-            models.step(0.002, now());
+            models.step(now());
             let after = models.snapshot(now());
             let delta = |idx: usize| after.quotes[idx].ltp - before.quotes[idx].ltp;
             let (ds, dc, dp) = (delta(nifty), delta(call), delta(put));
@@ -273,7 +284,7 @@ mod tests {
         for step in 0..5 {
             let before = models.snapshot(t);
             t += Duration::milliseconds(250);
-            let moved = models.step(0.0, t);
+            let moved = models.step(t);
             assert!(moved >= 1, "step {step}: the pin ticks at zero volatility");
             let after = models.snapshot(t);
             assert_eq!(after.quotes[nifty].ltp, 26_500.0);
@@ -282,7 +293,7 @@ mod tests {
                 before.quotes[nifty].version + 1
             );
             assert_eq!(after.quotes[nifty].last_trade_time, t);
-            let fair = models.derived[derived_call].fair_value(26_500.0, models.params, t);
+            let fair = models.derived[derived_call].fair_value(26_500.0, models.params[nifty], t);
             assert_eq!(after.quotes[call].ltp, fair, "step {step}");
         }
         assert!(
@@ -320,7 +331,7 @@ mod tests {
         let released = models.snapshot(now());
         let nifty_spot = released.quotes[index_of(&u, "NSE:NIFTY 50")].ltp;
         let d = call - models.walks.len();
-        let fair = models.derived[d].fair_value(nifty_spot, models.params, now());
+        let fair = models.derived[d].fair_value(nifty_spot, models.params[0], now());
         assert_eq!(released.quotes[call].ltp, fair, "back to its fair value");
         assert!(released.quotes[call].version > snap.quotes[call].version);
         let q = &released.quotes[reliance];
@@ -332,7 +343,7 @@ mod tests {
         let mut t = now();
         for _ in 0..10 {
             t += Duration::milliseconds(250);
-            models.step(0.002, t);
+            models.step(t);
         }
         let ltp = models.snapshot(t).quotes[reliance].ltp;
         assert_ne!(ltp, 1_600.0, "walking again");
@@ -354,7 +365,7 @@ mod tests {
         let mut t = now();
         for _ in 0..steps {
             t += Duration::milliseconds(250);
-            models.step(0.0004, t);
+            models.step(t);
             let _ = models.snapshot(t);
         }
         let per_step = started.elapsed() / steps;

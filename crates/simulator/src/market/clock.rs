@@ -55,7 +55,7 @@ impl MarketClock {
         let now = self.state.settings.clock.now();
         // Every instrument is priced every step: about 1,400 of them cost well under a
         // millisecond (see `build::tests::step_cost_of_the_whole_universe`).
-        if self.models.step(self.state.settings.volatility, now) == 0 {
+        if self.models.step(now) == 0 {
             return;
         }
         self.publish(now);

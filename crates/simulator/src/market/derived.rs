@@ -12,6 +12,7 @@ use super::expiry::expiry_instant;
 use super::model::{tick_of, Quote, DEPTH_LEVELS};
 use super::pinned::{self, Walk};
 use super::pricing::{call_put, future, years_to, PricingParams};
+use super::profile::{ist_minute, spread_factor};
 use crate::pins::QuotePin;
 
 /// Extra ticks of spread per unit of |ln(S/K)|: one more tick per 1 % out of (or in)
@@ -43,11 +44,14 @@ pub struct DerivedModel {
 }
 
 impl DerivedModel {
-    /// Starts at the fair value for `spot` at `now`, which is also its previous close.
+    /// Starts at the fair value for `spot` at `now`; its open and previous close are
+    /// the fair value at `day_start` (the underlying's previous close and the instant
+    /// the day began).
     pub fn new(
         instrument: Instrument,
         follows: Follows,
         spot: f64,
+        day_start: (f64, DateTime<Utc>),
         seed: u64,
         params: PricingParams,
         now: DateTime<Utc>,
@@ -88,11 +92,24 @@ impl DerivedModel {
             turnover: 0.0,
         };
         let start = model.fair_value(spot, params, now);
+        let prev = model.fair_value(day_start.0, params, day_start.1);
         let q = &mut model.quote;
-        (q.ltp, q.avg_price, q.open, q.high, q.low, q.prev_close) =
-            (start, start, start, start, start, start);
-        model.rebuild_book(spot);
+        (q.ltp, q.avg_price, q.open, q.prev_close) = (start, start, prev, prev);
+        (q.high, q.low) = (start.max(prev), start.min(prev));
+        model.rebuild_book(spot, now);
         model
+    }
+
+    /// A new IST day of the underlying: open and previous close at the fair value of
+    /// its previous close, the day's range, volume and OI marks start over.
+    pub fn start_day(&mut self, day_start: (f64, DateTime<Utc>), params: PricingParams) {
+        let prev = self.fair_value(day_start.0, params, day_start.1);
+        self.turnover = 0.0;
+        let q = &mut self.quote;
+        (q.open, q.prev_close) = (prev, prev);
+        (q.high, q.low) = (q.ltp.max(prev), q.ltp.min(prev));
+        (q.volume, q.last_qty, q.avg_price) = (0, 0, q.ltp);
+        (q.prev_oi, q.oi_day_high, q.oi_day_low) = (q.oi, q.oi, q.oi);
     }
 
     pub fn underlying(&self) -> usize {
@@ -145,7 +162,7 @@ impl DerivedModel {
         q.avg_price = round_to_tick(self.turnover / q.volume as f64, tick);
         q.oi += u64::from(lot) * self.rng.gen_range(0..5);
         q.oi_day_high = q.oi_day_high.max(q.oi);
-        self.rebuild_book(spot);
+        self.rebuild_book(spot, now);
         true
     }
 
@@ -162,7 +179,7 @@ impl DerivedModel {
     /// when the fair value happens to equal the pinned price.
     pub fn release(&mut self, spot: f64, params: PricingParams, now: DateTime<Utc>) {
         if !self.step(spot, params, now) {
-            self.rebuild_book(spot);
+            self.rebuild_book(spot, now);
             self.quote.version += 1;
         }
     }
@@ -171,13 +188,15 @@ impl DerivedModel {
         tick_of(&self.instrument)
     }
 
-    /// Best bid at or just under the last price, the ask `spread` ticks above it, one
-    /// tick between levels; levels that would sit at or below zero stay empty.
-    fn rebuild_book(&mut self, spot: f64) {
+    /// Best bid at or just under the last price, the ask `spread` ticks above it (wider
+    /// at the open and the close, see `profile::spread_factor`), one tick between
+    /// levels; levels that would sit at or below zero stay empty.
+    fn rebuild_book(&mut self, spot: f64, now: DateTime<Utc>) {
         let tick = self.tick();
         let lot = self.instrument.lot_size.max(1);
         let m = moneyness(&self.instrument, spot);
-        let spread = 1 + (m * SPREAD_TICKS_PER_LOG_MONEYNESS).floor() as u32;
+        let factor = spread_factor(self.instrument.exchange, ist_minute(now));
+        let spread = factor * (1 + (m * SPREAD_TICKS_PER_LOG_MONEYNESS).floor() as u32);
         let q = &mut self.quote;
         let best_bid = q.ltp - f64::from(spread / 2) * tick;
         let best_ask = best_bid + f64::from(spread) * tick;
@@ -247,6 +266,7 @@ mod tests {
             nifty(strike, option_type),
             follows,
             spot,
+            (spot, start()),
             7,
             PARAMS,
             start(),
@@ -331,6 +351,8 @@ mod tests {
             let best = q.depth[0];
             if best.bid_qty > 0 {
                 let ticks = ((best.ask_price - best.bid_price) / tick).round() as u32;
+                // The book is wider at the open: count in mid-session widths.
+                let ticks = ticks / spread_factor(Exchange::Nse, ist_minute(start()));
                 assert!(
                     c.want_spread_ticks.contains(&ticks),
                     "{}: {ticks} ticks",
@@ -380,8 +402,15 @@ mod tests {
             underlying: 0,
             carry_from: Some(start() + chrono::Duration::days(36)),
         };
-        let off_future =
-            DerivedModel::new(nifty(None, None), follows, 25_800.0, 7, PARAMS, start());
+        let off_future = DerivedModel::new(
+            nifty(None, None),
+            follows,
+            25_800.0,
+            (25_800.0, start()),
+            7,
+            PARAMS,
+            start(),
+        );
         assert!(off_future.quote().ltp > 25_800.0 && off_future.quote().ltp < 25_810.0);
     }
 }

@@ -1,5 +1,6 @@
 //! The simulated market: instruments ([`Universe`]), their random walks ([`PriceModel`]),
-//! the derivatives generated around them and priced from them ([`contracts`],
+//! the derivatives generated around them and priced from them (with the underlying's
+//! own volatility) ([`contracts`],
 //! [`DerivedModel`]), and the one clock that advances them all and tells every session
 //! ([`MarketClock`]).
 
@@ -8,9 +9,12 @@ mod clock;
 pub mod contracts;
 mod derived;
 pub mod expiry;
+pub mod history;
 mod model;
+pub mod path;
 mod pinned;
 pub mod pricing;
+pub mod profile;
 pub mod symbols;
 pub mod underlyings;
 mod universe;
@@ -21,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 pub use build::{build, MarketModels};
 pub use clock::{ChangePins, MarketClock, MarketTicked, PinChange, StopClock};
-pub use model::{circuit_limits, tick_of, PriceModel, Quote};
+pub use model::{circuit_limits, tick_of, PriceModel, Quote, WalkSpec};
 pub use universe::Universe;
 
 /// Every instrument's state at one clock tick, indexed like the [`Universe`].
@@ -71,10 +75,20 @@ pub fn test_contract(
 /// session tests of both brokers subscribe against.
 #[cfg(test)]
 pub fn test_market() -> (Universe, MarketSnapshot) {
+    let settings = crate::SimSettings {
+        seed: 1,
+        ..crate::SimSettings::default()
+    };
     let sims = crate::SimSettings::default_universe();
     let quotes = sims
         .iter()
-        .map(|s| PriceModel::new(s.instrument.clone(), s.start_price, 1, DateTime::UNIX_EPOCH))
+        .map(|s| {
+            PriceModel::new(
+                s.instrument.clone(),
+                settings.walk_spec(s),
+                DateTime::UNIX_EPOCH,
+            )
+        })
         .map(|m| m.quote().clone())
         .collect();
     let u = Universe::new(sims.into_iter().map(|s| s.instrument).collect());

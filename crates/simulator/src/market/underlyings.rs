@@ -35,6 +35,9 @@ pub struct UnderlyingSpec {
     pub exchange: Exchange,
     pub kind: UnderlyingKind,
     pub lot_size: u32,
+    /// Annualised volatility of the underlying's walk and of its options' pricing,
+    /// close to the market's recent realised figure.
+    pub volatility_annual: f64,
     pub futures: ExpiryRule,
     pub future_tick: f64,
     pub options: Option<OptionSeries>,
@@ -50,12 +53,13 @@ const BSE_MONTHLY_2: ExpiryRule = ExpiryRule::Monthly {
 };
 
 /// NSE expiries fall on Tuesdays and BSE's on Thursdays (weeklies and the month's last);
-/// lot sizes are the exchanges' current ones, or close.
-pub const UNDERLYINGS: [UnderlyingSpec; 7] = [
+/// lot sizes are the exchanges' current ones (NIFTY 75, BANKNIFTY 35, FINNIFTY 65,
+/// SENSEX 20, CRUDEOIL 100 barrels, stocks per NSE's F&O list).
+pub const UNDERLYINGS: [UnderlyingSpec; 8] = [
     index(
         "NIFTY",
         Exchange::Nse,
-        75,
+        (75, 0.13),
         0.10,
         OptionSeries {
             expiries: ExpiryRule::WeeklyAndMonthly {
@@ -69,7 +73,7 @@ pub const UNDERLYINGS: [UnderlyingSpec; 7] = [
     index(
         "BANKNIFTY",
         Exchange::Nse,
-        35,
+        (35, 0.15),
         0.20,
         OptionSeries {
             expiries: ExpiryRule::Monthly {
@@ -82,7 +86,7 @@ pub const UNDERLYINGS: [UnderlyingSpec; 7] = [
     index(
         "SENSEX",
         Exchange::Bse,
-        20,
+        (20, 0.13),
         0.10,
         OptionSeries {
             expiries: ExpiryRule::WeeklyAndMonthly {
@@ -93,18 +97,32 @@ pub const UNDERLYINGS: [UnderlyingSpec; 7] = [
             strike_step: 100.0,
         },
     ),
-    stock("RELIANCE", 500, 10.0),
-    stock("HDFCBANK", 550, 20.0),
-    stock("TCS", 175, 50.0),
+    stock("RELIANCE", (500, 0.24), 10.0),
+    stock("HDFCBANK", (550, 0.22), 20.0),
+    stock("TCS", (175, 0.25), 50.0),
     UnderlyingSpec {
         name: "CRUDEOIL",
         exchange: Exchange::Mcx,
         kind: UnderlyingKind::Commodity,
         lot_size: 100,
+        volatility_annual: 0.30,
         futures: ExpiryRule::McxMonthly { months: 3 },
         future_tick: 1.0,
         options: None,
     },
+    index(
+        "FINNIFTY",
+        Exchange::Nse,
+        (65, 0.15),
+        0.10,
+        OptionSeries {
+            expiries: ExpiryRule::Monthly {
+                weekday: Weekday::Tue,
+                months: 3,
+            },
+            strike_step: 50.0,
+        },
+    ),
 ];
 
 /// The spec whose derivatives follow the configured instrument named `symbol`.
@@ -136,10 +154,11 @@ pub fn kite_derivative_exchange(exchange: Exchange) -> (&'static str, u32) {
     }
 }
 
+/// `lot_and_vol` is (lot size, annualised volatility).
 const fn index(
     name: &'static str,
     exchange: Exchange,
-    lot_size: u32,
+    lot_and_vol: (u32, f64),
     future_tick: f64,
     options: OptionSeries,
 ) -> UnderlyingSpec {
@@ -147,7 +166,8 @@ const fn index(
         name,
         exchange,
         kind: UnderlyingKind::Index,
-        lot_size,
+        lot_size: lot_and_vol.0,
+        volatility_annual: lot_and_vol.1,
         futures: match exchange {
             Exchange::Bse => BSE_MONTHLY_2,
             _ => NSE_MONTHLY_2,
@@ -157,12 +177,13 @@ const fn index(
     }
 }
 
-const fn stock(name: &'static str, lot_size: u32, strike_step: f64) -> UnderlyingSpec {
+const fn stock(name: &'static str, lot_and_vol: (u32, f64), strike_step: f64) -> UnderlyingSpec {
     UnderlyingSpec {
         name,
         exchange: Exchange::Nse,
         kind: UnderlyingKind::Stock,
-        lot_size,
+        lot_size: lot_and_vol.0,
+        volatility_annual: lot_and_vol.1,
         futures: NSE_MONTHLY_2,
         future_tick: 0.10,
         options: Some(OptionSeries {

@@ -258,7 +258,7 @@ fn kite_instruments_round_trip() {
             want: &[
                 ("instrument_token", "738561"),
                 ("name", "RELIANCE INDUSTRIES"),
-                ("last_price", "1443.4"),
+                ("last_price", "1387.9"),
                 ("tick_size", "0.1"),
                 ("lot_size", "1"),
                 ("segment", "NSE"),
