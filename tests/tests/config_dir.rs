@@ -28,6 +28,7 @@ async fn bots_of_the_config_directory_start_from_any_working_directory() {
         ("MANDI__SERVER__PORT", "0"),
         ("MANDI__SIMULATOR__PORT", "0"),
         ("MANDI__SIMULATOR__TICK_INTERVAL_MS", "50"),
+        ("MANDI__SIMULATOR__INTRADAY_PROFILE", "false"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

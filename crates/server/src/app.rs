@@ -93,6 +93,7 @@ pub fn sim_settings(cfg: &MandiConfig) -> SimSettings {
         seed: s.seed,
         tick_interval_ms: s.tick_interval_ms,
         volatility_annual: s.volatility_annual.clone(),
+        intraday_profile: s.intraday_profile,
         kite_heartbeat_interval_ms: s.kite_heartbeat_interval_ms,
         dhan_ping_interval_ms: s.dhan_ping_interval_ms,
         // The expiry calendar starts from today's IST date when the simulator starts.

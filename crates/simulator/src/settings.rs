@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mandi_domain::{Exchange, Instrument, Segment};
 use serde::{Deserialize, Serialize};
 
+use crate::market::profile::Activity;
 use crate::market::underlyings::spec_for;
 use crate::market::WalkSpec;
 
@@ -55,6 +56,10 @@ pub struct SimSettings {
     pub credentials: SimCredentials,
     pub universe: Vec<SimInstrument>,
     pub derivatives: DerivativeSettings,
+    /// Activity follows each exchange's session (busier at the open and the close,
+    /// quiet outside it); `false` makes every minute of the day like mid-session, so a
+    /// test or a demonstration at night sees the market move as in the day.
+    pub intraday_profile: bool,
     /// The time the market clock stamps its quotes with. The wall clock, except in a
     /// scripted scenario, where a test moves time itself (the runtime shares the clock).
     #[serde(skip)]
@@ -147,6 +152,7 @@ impl Default for SimSettings {
             credentials: SimCredentials::default(),
             universe: SimSettings::default_universe(),
             derivatives: DerivativeSettings::default(),
+            intraday_profile: true,
             clock: SimClock::default(),
         }
     }
@@ -170,6 +176,15 @@ impl SimSettings {
         }
     }
 
+    /// Session-shaped or flat activity, per `intraday_profile`.
+    pub fn activity(&self) -> Activity {
+        if self.intraday_profile {
+            Activity::Session
+        } else {
+            Activity::AllDay
+        }
+    }
+
     /// How the walk of `s` is made.
     pub fn walk_spec(&self, s: &SimInstrument) -> WalkSpec {
         WalkSpec {
@@ -177,6 +192,7 @@ impl SimSettings {
             volatility_annual: self.volatility_of(&s.instrument),
             seed: self.seed,
             step_ms: self.tick_interval_ms,
+            activity: self.activity(),
         }
     }
 

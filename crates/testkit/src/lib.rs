@@ -40,6 +40,8 @@ async fn start_stack_on(overrides: &[(&str, &str)], clock: Option<Clock>) -> Sta
         ("MANDI__SERVER__PORT".into(), "0".into()),
         ("MANDI__SIMULATOR__PORT".into(), "0".into()),
         ("MANDI__SIMULATOR__TICK_INTERVAL_MS".into(), "50".into()),
+        // A lively market whatever the hour the tests run at.
+        ("MANDI__SIMULATOR__INTRADAY_PROFILE".into(), "false".into()),
         // Tests keep nothing on disk unless they ask for a directory.
         ("MANDI__STORE__DATA_DIR".into(), String::new()),
     ];

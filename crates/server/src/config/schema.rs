@@ -83,6 +83,8 @@ pub struct SimulatorSection {
     pub port: u16,
     pub seed: u64,
     pub tick_interval_ms: u64,
+    /// Activity shaped by each exchange's session (`true`) or flat all day.
+    pub intraday_profile: bool,
     /// Annualised volatility by instrument symbol, over the simulator's built-in
     /// figures; also the Black-Scholes volatility of the options on it.
     #[serde(default)]

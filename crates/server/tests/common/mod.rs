@@ -33,6 +33,8 @@ pub fn start(env: &[(&str, &str)]) -> (Running, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mandi"));
     cmd.arg("run")
         .env("MANDI__SERVER__PORT", "0")
+        // A lively market whatever the hour the tests run at.
+        .env("MANDI__SIMULATOR__INTRADAY_PROFILE", "false")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());

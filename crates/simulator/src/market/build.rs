@@ -62,6 +62,7 @@ pub fn build(settings: &SimSettings, now: DateTime<Utc>) -> (Universe, MarketMod
                     .derivative
                     .as_ref()
                     .map(|x| expiry_instant(under.exchange, x.expiry)),
+                activity: settings.activity(),
             };
             let under = &walks[c.underlying];
             DerivedModel::new(

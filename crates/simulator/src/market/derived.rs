@@ -12,7 +12,7 @@ use super::expiry::expiry_instant;
 use super::model::{tick_of, Quote, DEPTH_LEVELS};
 use super::pinned::{self, Walk};
 use super::pricing::{call_put, future, years_to, PricingParams};
-use super::profile::{ist_minute, spread_factor};
+use super::profile::{ist_minute, spread_factor, Activity};
 use crate::pins::QuotePin;
 
 /// Extra ticks of spread per unit of |ln(S/K)|: one more tick per 1 % out of (or in)
@@ -29,6 +29,8 @@ pub struct Follows {
     /// When the underlying is itself a future (MCX crude off the configured contract):
     /// its expiry, so only the difference in time to expiry is carried.
     pub carry_from: Option<DateTime<Utc>>,
+    /// The underlying market's activity: the book is as wide as the hour makes it.
+    pub activity: Activity,
 }
 
 /// One derivative. The generator is seeded with `seed ^ security_id`, like the random
@@ -195,7 +197,11 @@ impl DerivedModel {
         let tick = self.tick();
         let lot = self.instrument.lot_size.max(1);
         let m = moneyness(&self.instrument, spot);
-        let factor = spread_factor(self.instrument.exchange, ist_minute(now));
+        let factor = spread_factor(
+            self.instrument.exchange,
+            ist_minute(now),
+            self.follows.activity,
+        );
         let spread = factor * (1 + (m * SPREAD_TICKS_PER_LOG_MONEYNESS).floor() as u32);
         let q = &mut self.quote;
         let best_bid = q.ltp - f64::from(spread / 2) * tick;
@@ -261,6 +267,7 @@ mod tests {
         let follows = Follows {
             underlying: 0,
             carry_from: None,
+            activity: Activity::Session,
         };
         DerivedModel::new(
             nifty(strike, option_type),
@@ -352,7 +359,8 @@ mod tests {
             if best.bid_qty > 0 {
                 let ticks = ((best.ask_price - best.bid_price) / tick).round() as u32;
                 // The book is wider at the open: count in mid-session widths.
-                let ticks = ticks / spread_factor(Exchange::Nse, ist_minute(start()));
+                let ticks =
+                    ticks / spread_factor(Exchange::Nse, ist_minute(start()), Activity::Session);
                 assert!(
                     c.want_spread_ticks.contains(&ticks),
                     "{}: {ticks} ticks",
@@ -401,6 +409,7 @@ mod tests {
         let follows = Follows {
             underlying: 0,
             carry_from: Some(start() + chrono::Duration::days(36)),
+            activity: Activity::Session,
         };
         let off_future = DerivedModel::new(
             nifty(None, None),

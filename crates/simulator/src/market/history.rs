@@ -42,7 +42,7 @@ impl History {
                 u64::from(s.instrument.security_id),
                 spec.volatility_annual,
                 spec.step_ms,
-                VarianceProfile::new(s.instrument.exchange),
+                VarianceProfile::new(s.instrument.exchange, spec.activity),
             ),
             start_price: spec.start_price,
         }

@@ -12,7 +12,8 @@ use rand::{Rng, SeedableRng};
 use super::path::PricePath;
 use super::pinned::{self, Walk};
 use super::profile::{
-    ist_minute, session_minutes, spread_factor, volume_weight, VarianceProfile, MINUTES_PER_DAY,
+    ist_minute, session_minutes, spread_factor, volume_weight, Activity, VarianceProfile,
+    MINUTES_PER_DAY,
 };
 use crate::pins::QuotePin;
 
@@ -61,6 +62,7 @@ pub struct WalkSpec {
     pub volatility_annual: f64,
     pub seed: u64,
     pub step_ms: u64,
+    pub activity: Activity,
 }
 
 /// One instrument's walk along its deterministic [`PricePath`]: the quote at a time is
@@ -99,7 +101,7 @@ impl PriceModel {
             u64::from(instrument.security_id),
             spec.volatility_annual,
             spec.step_ms,
-            VarianceProfile::new(instrument.exchange),
+            VarianceProfile::new(instrument.exchange, spec.activity),
         );
         let k = path.step_at(now);
         let (day, _) = path.day_and_minute(k);
@@ -136,7 +138,11 @@ impl PriceModel {
         };
         model.replay_day(k);
         if !model.instrument.is_index() {
-            let factor = spread_factor(model.instrument.exchange, ist_minute(now));
+            let factor = spread_factor(
+                model.instrument.exchange,
+                ist_minute(now),
+                model.path.activity(),
+            );
             let (tick, lot) = (model.tick(), model.instrument.lot_size);
             rebuild_book(&mut model.quote, &mut model.rng, tick, lot, factor);
         }
@@ -204,7 +210,7 @@ impl PriceModel {
             q.volume = traded;
             self.turnover += next * f64::from(q.last_qty);
             q.avg_price = round_to_tick(self.turnover / q.volume as f64, tick);
-            let factor = spread_factor(self.instrument.exchange, minute);
+            let factor = spread_factor(self.instrument.exchange, minute, self.path.activity());
             rebuild_book(q, &mut self.rng, tick, lot, factor);
         }
         if has_oi(&self.instrument) {
@@ -358,7 +364,7 @@ pub fn minute_lots(path: &PricePath, i: &Instrument, minute: i64) -> u64 {
     }
     let m = minute.rem_euclid(MINUTES_PER_DAY as i64) as usize;
     let draw = 0.5 + path.uniform(LAYER_VOLUME, minute, 0);
-    (LOTS_PER_MINUTE * volume_weight(i.exchange, m) * draw).round() as u64
+    (LOTS_PER_MINUTE * volume_weight(i.exchange, m, path.activity()) * draw).round() as u64
 }
 
 /// ±10 % of the previous close on the tick grid; indices have no circuit (0).
@@ -519,6 +525,7 @@ mod tests {
                 volatility_annual: 0.0,
                 seed: 1,
                 step_ms: 250,
+                activity: Activity::Session,
             };
             let mut m = PriceModel::new(s.instrument.clone(), spec, open_bell());
             let before = m.quote().clone();

@@ -20,7 +20,7 @@
 use chrono::{DateTime, Utc};
 use mandi_domain::time::IST_OFFSET_S;
 
-use super::profile::{VarianceProfile, MINUTES_PER_DAY};
+use super::profile::{Activity, VarianceProfile, MINUTES_PER_DAY};
 
 /// Trading days a year, the annualisation of every volatility here.
 pub const TRADING_DAYS_PER_YEAR: f64 = 252.0;
@@ -88,6 +88,11 @@ impl PricePath {
             day: None,
             minute: None,
         }
+    }
+
+    /// Whether the path's activity follows the session or is flat all day.
+    pub fn activity(&self) -> Activity {
+        self.profile.activity
     }
 
     /// The step `t` falls in, counted from the IST epoch (1970-01-01 00:00 IST).
@@ -250,7 +255,13 @@ mod tests {
     use super::*;
 
     fn nifty(step_ms: u64) -> PricePath {
-        PricePath::new(42, 13, 0.13, step_ms, VarianceProfile::new(Exchange::Nse))
+        PricePath::new(
+            42,
+            13,
+            0.13,
+            step_ms,
+            VarianceProfile::new(Exchange::Nse, Activity::Session),
+        )
     }
 
     #[test]
@@ -292,7 +303,13 @@ mod tests {
         let backward: Vec<f64> = (k..k + 500).rev().map(|i| b.at_step(i)).collect();
         let backward: Vec<f64> = backward.into_iter().rev().collect();
         assert_eq!(forward, backward);
-        let mut other = PricePath::new(43, 13, 0.13, 250, VarianceProfile::new(Exchange::Nse));
+        let mut other = PricePath::new(
+            43,
+            13,
+            0.13,
+            250,
+            VarianceProfile::new(Exchange::Nse, Activity::Session),
+        );
         assert_ne!(other.at_step(k), forward[0], "another seed, another path");
     }
 

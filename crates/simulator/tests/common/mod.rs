@@ -35,6 +35,8 @@ pub fn settings() -> SimSettings {
         tick_interval_ms: 20,
         kite_heartbeat_interval_ms: 100,
         dhan_ping_interval_ms: 1_000,
+        // A lively market whatever the hour the tests run at.
+        intraday_profile: false,
         ..SimSettings::default()
     }
 }
