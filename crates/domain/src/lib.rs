@@ -9,6 +9,7 @@ pub mod health;
 pub mod instrument;
 pub mod levels;
 pub mod mode;
+pub mod options;
 pub mod segment;
 pub mod tick;
 pub mod time;

@@ -219,6 +219,7 @@ pub async fn start_with_clock(
         listener,
         AppState {
             runtime: runtime.clone(),
+            option_pricing: cfg.option_chain.clone(),
         },
         security,
         cfg.server.cors_origins.clone(),

@@ -17,8 +17,9 @@ use crate::Exchange;
 
 pub use schedule::{DailySchedule, ScheduledJob, CONNECT_IST, MASTER_REFRESH_IST, TOKEN_CHECK_IST};
 pub use sessions::{
-    MarketPhase, EQUITY_CLOSE_IST, EQUITY_OPEN_IST, EQUITY_POST_CLOSE_END_IST, EQUITY_PRE_OPEN_IST,
-    EQUITY_PRE_OPEN_MATCHING_IST, MCX_CLOSE_US_SUMMER_IST, MCX_CLOSE_US_WINTER_IST, MCX_OPEN_IST,
+    mcx_close, MarketPhase, EQUITY_CLOSE_IST, EQUITY_OPEN_IST, EQUITY_POST_CLOSE_END_IST,
+    EQUITY_PRE_OPEN_IST, EQUITY_PRE_OPEN_MATCHING_IST, MCX_CLOSE_US_SUMMER_IST,
+    MCX_CLOSE_US_WINTER_IST, MCX_OPEN_IST,
 };
 
 /// How many days ahead `next_open` and `next_job` look before giving up. Indian exchanges

@@ -104,7 +104,7 @@ pub(crate) fn phase_on_trading_day(
 }
 
 /// MCX non-agri close on `date`: it follows COMEX/NYMEX, so it moves with US daylight saving.
-pub(crate) fn mcx_close(date: NaiveDate) -> NaiveTime {
+pub fn mcx_close(date: NaiveDate) -> NaiveTime {
     if us_dst_in_force(date) {
         MCX_CLOSE_US_SUMMER_IST
     } else {

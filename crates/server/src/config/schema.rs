@@ -24,6 +24,9 @@ pub struct MandiConfig {
     #[serde(default)]
     pub strategies: StrategiesSection,
     pub prices: PricesSection,
+    /// What the option chain's implied volatilities and greeks assume.
+    #[serde(default)]
+    pub option_chain: mandi_domain::options::OptionPricing,
     pub instruments: Vec<InstrumentEntry>,
     /// Every path key as written and as resolved, with the layer that set it; filled by
     /// the loader, never read from a file.

@@ -90,6 +90,16 @@ fn bad_values_name_the_key() {
             key: "server",
         },
         TestCase {
+            name: "rate written as a percentage",
+            env: &[("MANDI__OPTION_CHAIN__RISK_FREE_RATE_ANNUAL", "6.5")],
+            key: "option_chain.risk_free_rate_annual",
+        },
+        TestCase {
+            name: "negative dividend yield",
+            env: &[("MANDI__OPTION_CHAIN__DIVIDEND_YIELD_ANNUAL", "-0.01")],
+            key: "option_chain.dividend_yield_annual",
+        },
+        TestCase {
             name: "zero interval",
             env: &[("MANDI__BROADCAST__HEARTBEAT_INTERVAL_MS", "0")],
             key: "broadcast.heartbeat_interval_ms",

@@ -274,7 +274,22 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
         return Err(ConfigError::new(
             "broadcast.drain_deadline_ms",
             format!("{} ms leaves a client no time to read", b.drain_deadline_ms),
-            "use at least 100 (10000 is the default)",
+            "use at least 100 (8000 is the default)",
+        ));
+    }
+    let o = &cfg.option_chain;
+    if !(-0.05..=0.5).contains(&o.risk_free_rate_annual) {
+        return Err(ConfigError::new(
+            "option_chain.risk_free_rate_annual",
+            format!("{} is not an annual rate", o.risk_free_rate_annual),
+            "write it as a fraction: 0.065 for 6.5 %",
+        ));
+    }
+    if !(0.0..=0.2).contains(&o.dividend_yield_annual) {
+        return Err(ConfigError::new(
+            "option_chain.dividend_yield_annual",
+            format!("{} is not a dividend yield", o.dividend_yield_annual),
+            "write it as a fraction between 0 and 0.2: 0.012 for 1.2 %",
         ));
     }
     if cfg.store.persist_interval_ms < 100 {

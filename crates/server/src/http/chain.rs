@@ -1,13 +1,19 @@
 //! Instrument search and option chains over the instrument master:
 //! `GET /api/instruments/search?q=NIFTY&limit=20` and
-//! `GET /api/option-chain?underlying=NIFTY&exchange=NSE&expiry=2026-12-01&strikes=10`.
+//! `GET /api/option-chain?underlying=NIFTY&exchange=NSE&expiry=2026-12-01&strikes=10`
+//! (`&quotes=true` adds each leg's live quote, implied volatility and greeks, and the
+//! put-call ratio).
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, Utc};
-use mandi_domain::{Exchange, Instrument};
+use mandi_domain::{Exchange, Instrument, OptionType};
 use mandi_fanout::price_store::GetSnapshot;
 use serde::Deserialize;
 
+use super::chain_quotes::{leg_quote, put_call_ratio, ChainContext};
 use super::AppState;
 
 /// Search results are capped here whatever `limit` asks.
@@ -74,6 +80,9 @@ struct ChainQuery {
     strikes: Option<usize>,
     /// Underlying price for the ATM; defaults to its last tick.
     price: Option<f64>,
+    /// Add each leg's live quote, implied volatility and greeks.
+    #[serde(default)]
+    quotes: bool,
 }
 
 async fn option_chain(q: web::Query<ChainQuery>, state: web::Data<AppState>) -> HttpResponse {
@@ -129,17 +138,63 @@ async fn option_chain(q: web::Query<ChainQuery>, state: web::Data<AppState>) -> 
         );
     };
     let n = q.strikes.unwrap_or(10).min(MAX_CHAIN_STRIKES);
-    let rows: Vec<serde_json::Value> = index
-        .option_chain(&q.underlying, exchange, expiry, price, n)
-        .into_iter()
+    let chain = index.option_chain(&q.underlying, exchange, expiry, price, n);
+    // One snapshot for every leg, so the answer is one moment of the market.
+    let ticks: HashMap<Arc<str>, mandi_domain::Tick> = if q.quotes {
+        let symbols = chain
+            .iter()
+            .flat_map(|row| [&row.call, &row.put])
+            .flatten()
+            .map(|i| i.symbol.clone())
+            .chain(std::iter::once(Arc::from(q.underlying.as_str())))
+            .collect();
+        rt.price_store
+            .send(GetSnapshot { symbols })
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.symbol.clone(), t))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let cx = ChainContext {
+        exchange,
+        expiry,
+        // The underlying of the same moment as the legs, unless the caller set a price.
+        underlying_price: q
+            .price
+            .or_else(|| ticks.get(q.underlying.as_str()).map(|t| t.ltp))
+            .filter(|p| *p > 0.0)
+            .unwrap_or(price),
+        now: Utc::now(),
+        pricing: &state.option_pricing,
+        ticks: &ticks,
+    };
+    let leg = |i: Option<&Instrument>, kind: OptionType, strike: f64| {
+        i.map(|i| {
+            let mut v = describe(i);
+            if q.quotes {
+                v["quote"] = leg_quote(&i.symbol, kind, strike, &cx);
+            }
+            v
+        })
+    };
+    let rows: Vec<serde_json::Value> = chain
+        .iter()
         .map(|row| {
             serde_json::json!({
                 "strike": row.strike,
-                "call": row.call.as_deref().map(describe),
-                "put": row.put.as_deref().map(describe),
+                "call": leg(row.call.as_deref(), OptionType::Call, row.strike),
+                "put": leg(row.put.as_deref(), OptionType::Put, row.strike),
             })
         })
         .collect();
+    let pcr = if q.quotes {
+        put_call_ratio(&rows)
+    } else {
+        None
+    };
     HttpResponse::Ok().json(serde_json::json!({
         "underlying": q.underlying,
         "exchange": exchange,
@@ -147,6 +202,7 @@ async fn option_chain(q: web::Query<ChainQuery>, state: web::Data<AppState>) -> 
         "expiries": expiries,
         "underlying_price": price,
         "atm_strike": index.atm_strike(&q.underlying, exchange, expiry, price),
+        "put_call_ratio": pcr,
         "rows": rows,
     }))
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod api;
 mod chain;
+mod chain_quotes;
 mod dashboard;
 mod levels;
 mod quotes;
@@ -25,6 +26,8 @@ use crate::security::{self, Security};
 #[derive(Clone)]
 pub struct AppState {
     pub runtime: RuntimeHandle,
+    /// What the option chain's implied volatilities and greeks assume.
+    pub option_pricing: mandi_domain::options::OptionPricing,
 }
 
 /// Build the HTTP server on an already-bound listener. The runtime was started once,

@@ -101,7 +101,7 @@ async fn quotes(
 
 /// One side of the book as `(price, qty)`, or `None` when the feed sent none: a price of
 /// 0 is the tick's "absent", never a real bid or ask.
-fn side(price: f64, qty: u32) -> Option<(f64, u32)> {
+pub(crate) fn side(price: f64, qty: u32) -> Option<(f64, u32)> {
     (price.is_finite() && price > 0.0).then_some((price, qty))
 }
 

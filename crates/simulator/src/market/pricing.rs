@@ -2,6 +2,8 @@
 //! (`S·e^(r·t)`), European options by Black-Scholes. Pure arithmetic, no IO, no clock.
 
 use chrono::{DateTime, Utc};
+use mandi_domain::options::{self, OptionMarket};
+use mandi_domain::OptionType;
 
 /// Seconds in the 365-day year the time to expiry is measured in.
 const SECONDS_PER_YEAR: f64 = 365.0 * 24.0 * 3600.0;
@@ -28,65 +30,20 @@ pub fn future(spot: f64, years: f64, p: PricingParams) -> f64 {
     spot * (p.rate * years).exp()
 }
 
-/// Black-Scholes call and put on a non-dividend underlying.
+/// Black-Scholes call and put on a non-dividend underlying (the runtime's own pricing,
+/// so the simulator's premiums and the chain's implied volatilities agree).
 pub fn call_put(spot: f64, strike: f64, years: f64, p: PricingParams) -> (f64, f64) {
-    let discounted = strike * (-p.rate * years).exp();
-    let spread = p.volatility * years.sqrt();
-    if spot <= 0.0 || strike <= 0.0 || spread <= 0.0 {
-        // No uncertainty left: the discounted intrinsic values.
-        return ((spot - discounted).max(0.0), (discounted - spot).max(0.0));
-    }
-    let d1 = ((spot / strike).ln() + (p.rate + p.volatility * p.volatility / 2.0) * years) / spread;
-    let d2 = d1 - spread;
-    let call = spot * norm_cdf(d1) - discounted * norm_cdf(d2);
-    let put = discounted * norm_cdf(-d2) - spot * norm_cdf(-d1);
-    (call.max(0.0), put.max(0.0))
-}
-
-/// Numerator and denominator of Hart's rational approximation, highest power first.
-const HART_NUM: [f64; 7] = [
-    3.526_249_659_989_11e-2,
-    0.700_383_064_443_688,
-    6.373_962_203_531_65,
-    33.912_866_078_383,
-    112.079_291_497_871,
-    221.213_596_169_931,
-    220.206_867_912_376,
-];
-const HART_DEN: [f64; 8] = [
-    8.838_834_764_831_84e-2,
-    1.755_667_163_182_64,
-    16.064_177_579_207,
-    86.780_732_202_946_1,
-    296.564_248_779_674,
-    637.333_633_378_831,
-    793.826_512_519_948,
-    440.413_735_824_752,
-];
-/// √(2π), in the continued fraction of the far tail.
-const SQRT_TAU: f64 = 2.506_628_274_631;
-
-/// The standard normal CDF to double precision (Hart 1968, as given by G. West,
-/// "Better approximations to cumulative normal functions", 2005); std has no `erf`.
-pub fn norm_cdf(x: f64) -> f64 {
-    let z = x.abs();
-    let horner = |coefficients: &[f64]| coefficients.iter().fold(0.0, |acc, c| acc * z + c);
-    let tail = if z > 37.0 {
-        0.0
-    } else if z < 5.0 * std::f64::consts::SQRT_2 {
-        (-z * z / 2.0).exp() * horner(&HART_NUM) / horner(&HART_DEN)
-    } else {
-        let mut b = z + 0.65;
-        for k in [4.0, 3.0, 2.0, 1.0] {
-            b = z + k / b;
-        }
-        (-z * z / 2.0).exp() / b / SQRT_TAU
+    let market = OptionMarket {
+        spot,
+        strike,
+        years,
+        rate: p.rate,
+        dividend_yield: 0.0,
     };
-    if x > 0.0 {
-        1.0 - tail
-    } else {
-        tail
-    }
+    (
+        options::price(OptionType::Call, &market, p.volatility),
+        options::price(OptionType::Put, &market, p.volatility),
+    )
 }
 
 #[cfg(test)]
@@ -159,20 +116,6 @@ mod tests {
             let (call, put) = call_put(c.spot, c.strike, c.years, p);
             assert!((call - c.call).abs() < 1e-5, "{}: call {call}", c.name);
             assert!((put - c.put).abs() < 1e-5, "{}: put {put}", c.name);
-        }
-    }
-
-    #[test]
-    fn norm_cdf_known_points() {
-        for (x, want) in [
-            (0.0, 0.5),
-            (1.0, 0.841_344_746_068_543),
-            (-1.96, 0.024_997_895_148_220),
-            (3.0, 0.998_650_101_968_370),
-            (-8.0, 6.220_960_574_271_78e-16),
-        ] {
-            let got = norm_cdf(x);
-            assert!((got - want).abs() <= 1e-14 + want * 1e-12, "N({x}) = {got}");
         }
     }
 
