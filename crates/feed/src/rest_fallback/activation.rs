@@ -68,10 +68,16 @@ impl Activation {
         rest_refused: bool,
         now: Instant,
     ) -> Option<Transition> {
+        // A refusal holds while the feed stays at login_required: only new credentials
+        // (the feed leaves that state) can change REST's answer, and a later failure that
+        // did not ask REST again (an 808 at the next attempt) must not restart polling
+        // that would be refused, claiming "REST fallback" to clients in between.
+        let still_refused =
+            self.rest_refused && self.feed == FeedState::LoginRequired && state == self.feed;
         self.feed = state;
         self.feed_reason = reason.map(str::to_owned);
-        self.rest_refused = rest_refused;
-        if rest_refused {
+        self.rest_refused = rest_refused || still_refused;
+        if self.rest_refused {
             return self.deactivate("the broker's REST API refuses the token too".into());
         }
         if state == FeedState::Live {
@@ -144,6 +150,8 @@ mod tests {
     enum Step {
         /// (ms, state, failures, reason)
         Feed(u64, FeedState, u32, Option<&'static str>),
+        /// (ms, state): a status saying REST refuses the token too.
+        Refused(u64, FeedState),
         /// The timer, at ms.
         Check(u64),
     }
@@ -277,6 +285,25 @@ mod tests {
                 want: vec![(2, true, "feed login_required")],
             },
             TestCase {
+                name: "REST refused at login required holds until the feed leaves that state",
+                triggers: DEFAULT,
+                steps: vec![
+                    Feed(0, LoginRequired, 1, Some("807")),
+                    Refused(10, LoginRequired),
+                    // The next attempt fails without asking REST again.
+                    Feed(2000, LoginRequired, 2, Some("808")),
+                    Check(10_000),
+                    // New credentials: the feed connects again, and fails.
+                    Feed(20_000, Reconnecting, 1, Some("reset")),
+                    Check(30_000),
+                ],
+                want: vec![
+                    (0, true, "807"),
+                    (1, false, "refuses the token too"),
+                    (5, true, "not live for 5 s"),
+                ],
+            },
+            TestCase {
                 name: "live while polling is off says nothing",
                 triggers: DEFAULT,
                 steps: vec![Feed(0, Live, 0, None), Check(10_000)],
@@ -293,6 +320,7 @@ mod tests {
                     Feed(ms, state, failures, reason) => {
                         a.on_feed_status(*state, *reason, *failures, false, at(*ms))
                     }
+                    Refused(ms, state) => a.on_feed_status(*state, None, 1, true, at(*ms)),
                     Check(ms) => a.check(at(*ms)),
                 };
                 if let Some(t) = t {
