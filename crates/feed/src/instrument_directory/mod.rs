@@ -20,7 +20,7 @@ use actix::{
 };
 use chrono::{NaiveDate, Utc};
 use mandi_domain::Instrument;
-use mandi_instruments::{Continuity, ContinuousFuture, ContinuousState, Unresolved};
+use mandi_instruments::{Continuity, Unresolved};
 
 use crate::auth_manager::{AuthManager, GetCredentials};
 use crate::upstream;
@@ -34,8 +34,9 @@ const REFRESH_RETRY: Duration = Duration::from_secs(5 * 60);
 pub use download::{is_cache_fresh, kite_headers, FetchError, MasterOrigin, MasterSource};
 // The index itself is pure and lives in `mandi-instruments`; this actor owns its loading.
 pub use mandi_instruments::{
-    load_master, load_master_file, ChainRow, IndexError, InstrumentIndex, LoadError, LoadReport,
-    MasterKind, MergeReport, SearchHit, SharedIndex,
+    load_master, load_master_file, ChainRow, ContinuousFuture, ContinuousState, ContractInForce,
+    IndexError, InstrumentIndex, LoadError, LoadReport, MasterKind, MergeReport, SearchHit,
+    SharedIndex,
 };
 pub use messages::{
     ContractRoll, ContractsRolled, FollowRolls, GetInstrumentIndex, GetMasterStatus,

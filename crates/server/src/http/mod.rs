@@ -5,6 +5,7 @@ mod admin;
 mod api;
 mod chain;
 mod dashboard;
+mod instruments;
 mod levels;
 mod quotes;
 mod trading;
