@@ -14,10 +14,10 @@ mod names;
 mod shared;
 
 pub use chain::ChainRow;
-pub use index::{IndexError, InstrumentIndex, SearchHit};
 pub use continuous::{
     Continuity, ContinuousFuture, ContinuousState, ContractInForce, Unresolved, MAX_ROLL_DAYS,
 };
+pub use index::{IndexError, InstrumentIndex, SearchHit};
 pub use load::{
     load_master, load_master_file, load_master_file_with, load_master_with, LoadError, LoadReport,
     MasterKind,

@@ -219,9 +219,14 @@ pub async fn start_with_clock(
         .map_or_else(chrono::Utc::now, |c| c())
         .with_timezone(&mandi_domain::time::IST)
         .date_naive();
-    let master =
-        crate::master::first_load(&cfg, broker, sim_rest.as_deref(), &settings.credentials, today)
-            .await;
+    let master = crate::master::first_load(
+        &cfg,
+        broker,
+        sim_rest.as_deref(),
+        &settings.credentials,
+        today,
+    )
+    .await;
     let runtime = RuntimeSupervisor::start_with_master(settings, cfg.calendar(), master)?;
     let addr = listener.local_addr()?;
     let server = http::build(

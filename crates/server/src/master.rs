@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use chrono::NaiveDate;
 use mandi_feed::instrument_directory::download::{DHAN_COMPACT_URL, KITE_INSTRUMENTS_URL};
 use mandi_feed::instrument_directory::{
     kite_headers, load_now, MasterKind, MasterOrigin, MasterProvider, MasterSettings, MasterSource,
 };
-use chrono::NaiveDate;
 use mandi_instruments::Continuity;
 use mandi_protocol::master::MasterThresholds;
 use mandi_runtime::settings::{Broker, Credentials};

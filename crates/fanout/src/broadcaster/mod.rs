@@ -370,7 +370,10 @@ impl Handler<ContractsRolled> for Broadcaster {
     fn handle(&mut self, msg: ContractsRolled, _: &mut Context<Self>) {
         let now = Utc::now();
         for roll in &msg.rolls {
-            self.push_control_to_all(SessionKind::Ticks, rolled::contract_rolled_message(roll, now));
+            self.push_control_to_all(
+                SessionKind::Ticks,
+                rolled::contract_rolled_message(roll, now),
+            );
         }
     }
 }

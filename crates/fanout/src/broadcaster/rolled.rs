@@ -55,7 +55,10 @@ mod tests {
                 derivative: None,
             }),
         };
-        let at = Utc.with_ymd_and_hms(2026, 12, 16, 3, 5, 2).single().unwrap_or_default();
+        let at = Utc
+            .with_ymd_and_hms(2026, 12, 16, 3, 5, 2)
+            .single()
+            .unwrap_or_default();
         let frame = contract_rolled_message(&roll, at);
         let got: serde_json::Value = serde_json::from_str(&frame).unwrap_or_default();
         let want = serde_json::json!({

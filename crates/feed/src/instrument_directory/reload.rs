@@ -254,8 +254,8 @@ pub async fn load_now(
     // Parsing and indexing take up to about half a second.
     let built =
         tokio::task::spawn_blocking(move || load_fetched(fetched, &settings, &config, &continuity))
-        .await
-        .map_err(|_| ReloadError::Worker)?;
+            .await
+            .map_err(|_| ReloadError::Worker)?;
     Ok(built?)
 }
 

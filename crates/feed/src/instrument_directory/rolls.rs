@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use mandi_domain::Instrument;
-use mandi_instruments::{ContinuousFuture, ContinuousState, InstrumentIndex};
+use mandi_instruments::{ContinuousFuture, ContinuousState, InstrumentIndex, Unresolved};
 
 use super::messages::ContractRoll;
 
@@ -47,8 +47,8 @@ pub fn rolls(
 /// no Kite token, and the Dhan id alone decides under Dhan).
 pub fn same_contract(a: &Instrument, b: &Instrument) -> bool {
     let dhan = (a.security_id != 0 && b.security_id != 0)
-        .then(|| a.segment == b.segment && a.security_id == b.security_id);
-    let kite = (a.kite_token != 0 && b.kite_token != 0).then(|| a.kite_token == b.kite_token);
+        .then_some(a.segment == b.segment && a.security_id == b.security_id);
+    let kite = (a.kite_token != 0 && b.kite_token != 0).then_some(a.kite_token == b.kite_token);
     match (dhan, kite) {
         (None, None) => a.security_id == b.security_id && a.kite_token == b.kite_token,
         (dhan, kite) => dhan.unwrap_or(true) && kite.unwrap_or(true),
@@ -90,11 +90,15 @@ pub fn log_changes(
             .map_or_else(|| Arc::from("instruments"), |s| s.config_key.clone());
         match (&state.unresolved, &state.contract) {
             (Some(why), _) if before.and_then(|b| b.unresolved.as_ref()) != Some(why) => {
+                let fix = match why {
+                    Unresolved::NoMaster => "load a master (master.source, or POST /api/admin/master/reload) or remove continuous; meanwhile the entry streams the contract its ids name",
+                    _ => "check the underlying's spelling and exchange against the master (or lower roll_days_before_expiry); meanwhile the entry keeps the contract it had",
+                };
                 tracing::warn!(
                     key = %key,
                     symbol = %state.symbol,
                     reason = %why,
-                    fix = "check that the master lists the underlying's futures on that exchange (or lower roll_days_before_expiry); the entry keeps the contract it had",
+                    fix,
                     "continuous future not resolved"
                 );
             }

@@ -646,8 +646,8 @@ mod tests {
     fn a_rolled_symbol_moves_its_subscription_to_the_new_ids() {
         let mut reg = reg();
         let old = inst("CRUDEOIL", 467_013);
-        reg.subscribe(&id("a"), &[old.clone()], Mode::Quote);
-        reg.subscribe(&id("b"), &[old.clone()], Mode::Ltp);
+        reg.subscribe(&id("a"), std::slice::from_ref(&old), Mode::Quote);
+        reg.subscribe(&id("b"), std::slice::from_ref(&old), Mode::Ltp);
         reg.take_pending();
         let new = inst("CRUDEOIL", 480_001);
         let changes = reg.rebind(&[new.clone(), inst("NOT_HELD", 9)]);
@@ -660,7 +660,10 @@ mod tests {
         assert!(reg.has_pending(), "gathered for the next flush");
         let set = reg.upstream_set();
         assert_eq!(set.len(), 1);
-        assert_eq!(set[0].0.security_id, 480_001, "replays carry the new contract");
+        assert_eq!(
+            set[0].0.security_id, 480_001,
+            "replays carry the new contract"
+        );
         assert!(
             reg.rebind(&[new]).is_empty(),
             "the same contract again is no move"

@@ -276,15 +276,24 @@ fn a_resolved_entry_keeps_its_symbol_and_takes_the_contract() {
         today: Some(d(2026, 12, 16)),
     };
     let (resolved, states) = resolve_config(config.clone(), &rows, &continuity);
-    assert_eq!(&*resolved[0].symbol, "CRUDEOIL", "the name clients use stays");
-    assert_eq!(resolved[0].security_id, 480_001, "the January contract's id");
+    assert_eq!(
+        &*resolved[0].symbol, "CRUDEOIL",
+        "the name clients use stays"
+    );
+    assert_eq!(
+        resolved[0].security_id, 480_001,
+        "the January contract's id"
+    );
     assert_eq!(
         resolved[0].derivative.as_ref().map(|d| d.expiry),
         Some(d(2027, 1, 19))
     );
     let contract = states[0].contract.as_ref().expect("resolved");
     assert_eq!(&*contract.symbol, "CRUDEOIL-19Jan2027-FUT");
-    assert_eq!(contract.broker_symbol.as_deref(), Some("CRUDEOIL-Jan2027-FUT"));
+    assert_eq!(
+        contract.broker_symbol.as_deref(),
+        Some("CRUDEOIL-Jan2027-FUT")
+    );
 
     // Nothing to roll to: the config's own ids stay, and the state says why.
     let (kept, states) = resolve_config(config.clone(), &rows[..1], &continuity);

@@ -285,7 +285,10 @@ impl RuntimeSupervisor {
             registry.do_send(FollowFeedStatus { follower });
         }
         // A rolled continuous future moves its upstream subscription and is told to clients.
-        for follower in [registry.clone().recipient(), broadcaster.clone().recipient()] {
+        for follower in [
+            registry.clone().recipient(),
+            broadcaster.clone().recipient(),
+        ] {
             directory.do_send(FollowRolls { follower });
         }
         for (shard, feed) in feeds.iter().enumerate() {

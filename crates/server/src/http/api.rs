@@ -12,7 +12,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ws/prices", web::get().to(ws_prices))
         .route("/prices", web::get().to(prices))
         .route("/health", web::get().to(health))
-        .route("/api/instruments", web::get().to(super::instruments::instruments))
+        .route(
+            "/api/instruments",
+            web::get().to(super::instruments::instruments),
+        )
         .route(
             "/api/subscriptions/active",
             web::get().to(active_subscriptions),

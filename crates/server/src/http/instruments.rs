@@ -24,7 +24,9 @@ pub async fn instruments(state: web::Data<AppState>) -> HttpResponse {
         .instruments
         .iter()
         .map(|configured| {
-            let now = index.by_symbol(&configured.symbol).map_or(configured, |i| i);
+            let now = index
+                .by_symbol(&configured.symbol)
+                .map_or(configured, |i| i);
             let state = continuous.iter().find(|c| c.symbol == configured.symbol);
             entry(now, state)
         })
@@ -94,7 +96,10 @@ mod tests {
         let v = entry(&crude, Some(&resolved));
         assert_eq!(v["security_id"], 480_001);
         assert_eq!(v["continuous"]["status"], "resolved", "{v}");
-        assert_eq!(v["continuous"]["contract"]["symbol"], "CRUDEOIL-19Jan2027-FUT");
+        assert_eq!(
+            v["continuous"]["contract"]["symbol"],
+            "CRUDEOIL-19Jan2027-FUT"
+        );
         assert_eq!(v["continuous"]["contract"]["expiry"], "2027-01-19");
         assert!(v["continuous"]["reason"].is_null(), "{v}");
 

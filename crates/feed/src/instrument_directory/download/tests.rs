@@ -236,7 +236,8 @@ async fn a_refused_download_falls_back_to_the_cache() {
         .await
         .expect("fetch");
     assert_eq!(fetched.origin, MasterOrigin::Downloaded);
-    let loaded = reload::load_fetched(fetched, &settings, &[], &Default::default()).expect("cache loads");
+    let loaded =
+        reload::load_fetched(fetched, &settings, &[], &Default::default()).expect("cache loads");
     assert!(
         matches!(&loaded.origin, MasterOrigin::StaleCache { download_error } if download_error.contains("refused")),
         "{:?}",
