@@ -11,6 +11,7 @@ use mandi_protocol::master::{self, MasterError, MasterReport, MasterThresholds};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::continuous::{resolve_config, Continuity, ContinuousState};
 use crate::{IndexError, InstrumentIndex, MergeReport};
 
 /// File reads in large chunks: the masters are tens of megabytes.
@@ -54,6 +55,9 @@ pub enum LoadError {
 pub struct LoadReport {
     pub master: MasterReport,
     pub merge: MergeReport,
+    /// Each continuous config entry's contract in force (or why none), in config order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continuous: Vec<ContinuousState>,
 }
 
 /// Reads `path` as a `kind` master and builds a new index of `config` over it. The
@@ -64,14 +68,27 @@ pub fn load_master_file(
     config: Vec<Instrument>,
     thresholds: &MasterThresholds,
 ) -> Result<(InstrumentIndex, LoadReport), LoadError> {
+    load_master_file_with(path, kind, config, &Continuity::default(), thresholds)
+}
+
+/// As `load_master_file`, resolving the continuous entries of `continuity` against the
+/// master for its date before the merge.
+pub fn load_master_file_with(
+    path: &Path,
+    kind: MasterKind,
+    config: Vec<Instrument>,
+    continuity: &Continuity,
+    thresholds: &MasterThresholds,
+) -> Result<(InstrumentIndex, LoadReport), LoadError> {
     let file = File::open(path).map_err(|source| LoadError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    load_master(
+    load_master_with(
         BufReader::with_capacity(FILE_BUFFER_BYTES, file),
         kind,
         config,
+        continuity,
         thresholds,
     )
 }
@@ -83,16 +100,29 @@ pub fn load_master<R: Read>(
     config: Vec<Instrument>,
     thresholds: &MasterThresholds,
 ) -> Result<(InstrumentIndex, LoadReport), LoadError> {
+    load_master_with(reader, kind, config, &Continuity::default(), thresholds)
+}
+
+/// As `load_master`, with continuous entries (see `load_master_file_with`).
+pub fn load_master_with<R: Read>(
+    reader: R,
+    kind: MasterKind,
+    config: Vec<Instrument>,
+    continuity: &Continuity,
+    thresholds: &MasterThresholds,
+) -> Result<(InstrumentIndex, LoadReport), LoadError> {
     let load = match kind {
         MasterKind::Dhan => master::parse_dhan_master(reader, thresholds)?,
         MasterKind::Kite => master::parse_kite_instruments(reader, thresholds)?,
     };
+    let (config, continuous) = resolve_config(config, &load.rows, continuity);
     let (index, merge) = InstrumentIndex::with_master(config, load.rows)?;
     Ok((
         index,
         LoadReport {
             master: load.report,
             merge,
+            continuous,
         },
     ))
 }

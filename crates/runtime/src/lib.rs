@@ -17,6 +17,8 @@
 //!  MarketClock: IST timetable → InstrumentDirectory (08:35 master refresh), AuthManager (08:50
 //!    check), every FeedConnection (08:55), PriceStore and PaperExecutor (end of day).
 //!  InstrumentDirectory: SharedIndex, read by every actor above; a master reload swaps it whole.
+//!    Each load resolves the continuous futures for the day; a roll (ContractsRolled) goes to
+//!    SubscriptionRegistry (moves the upstream subscription) and Broadcaster (contract_rolled).
 //!  RuntimeSupervisor: starts them in order, once, outside the HTTP server factory, each under
 //!    panic-safe supervision (`mandi_supervision::start_resilient`).
 //! ```

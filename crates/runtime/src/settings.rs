@@ -19,6 +19,9 @@ pub struct RuntimeSettings {
     pub broadcast: BroadcastSettings,
     pub store: StoreSettings,
     pub instruments: Vec<Instrument>,
+    /// The entries of `instruments` that stand for an underlying's nearest future,
+    /// resolved from the master at each load and rolled before expiry.
+    pub continuous: Vec<mandi_feed::instrument_directory::ContinuousFuture>,
     /// Instruments subscribed at start on behalf of the runtime itself (the `/prices` set).
     pub default_symbols: Vec<Arc<str>>,
     /// Watched for a new token (KEY=VALUE lines); None = environment only.

@@ -197,6 +197,7 @@ pub async fn start_with_clock(
         broadcast: cfg.broadcast_settings(),
         store: cfg.store_settings(),
         instruments: cfg.instruments(),
+        continuous: cfg.continuous_futures(),
         default_symbols: cfg
             .prices
             .symbols
@@ -211,8 +212,22 @@ pub async fn start_with_clock(
         },
     };
     let sim_rest = simulator.as_ref().map(|s| s.rest_url());
-    let master =
-        crate::master::first_load(&cfg, broker, sim_rest.as_deref(), &settings.credentials).await;
+    // Continuous futures resolve for the runtime's date (a scripted clock's in tests).
+    let today = settings
+        .trading
+        .clock
+        .as_ref()
+        .map_or_else(chrono::Utc::now, |c| c())
+        .with_timezone(&mandi_domain::time::IST)
+        .date_naive();
+    let master = crate::master::first_load(
+        &cfg,
+        broker,
+        sim_rest.as_deref(),
+        &settings.credentials,
+        today,
+    )
+    .await;
     let runtime = RuntimeSupervisor::start_with_master(settings, cfg.calendar(), master)?;
     let addr = listener.local_addr()?;
     let server = http::build(

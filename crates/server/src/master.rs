@@ -9,10 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use chrono::NaiveDate;
 use mandi_feed::instrument_directory::download::{DHAN_COMPACT_URL, KITE_INSTRUMENTS_URL};
 use mandi_feed::instrument_directory::{
     kite_headers, load_now, MasterKind, MasterOrigin, MasterProvider, MasterSettings, MasterSource,
 };
+use mandi_instruments::Continuity;
 use mandi_protocol::master::MasterThresholds;
 use mandi_runtime::settings::{Broker, Credentials};
 use mandi_runtime::supervisor::MasterPlan;
@@ -98,20 +100,27 @@ pub fn master_settings(
     })
 }
 
-/// The master plan for the runtime: the settings, and the first load when it worked.
+/// The master plan for the runtime: the settings, and the first load when it worked, its
+/// continuous entries resolved for `today` (IST).
 pub async fn first_load(
     cfg: &MandiConfig,
     broker: Broker,
     sim_rest: Option<&str>,
     credentials: &Credentials,
+    today: NaiveDate,
 ) -> Option<MasterPlan> {
     let settings = master_settings(cfg, broker, sim_rest, credentials)?;
     let started = Instant::now();
     let described = settings.source.describe();
     let provider = settings.provider;
+    let continuity = Continuity {
+        specs: cfg.continuous_futures(),
+        today: Some(today),
+    };
     let loaded = match load_now(
         &settings,
         Arc::new(cfg.instruments()),
+        continuity,
         false,
         SystemTime::now(),
         None,

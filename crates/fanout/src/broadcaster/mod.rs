@@ -4,6 +4,7 @@
 mod health;
 mod messages;
 pub mod outbox;
+mod rolled;
 mod state;
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ use mandi_domain::FeedState;
 use mandi_feed::backplane::{
     FallbackStatusChanged, FeedStatusChanged, Interest, Release, ReleaseAll, Subscribe,
 };
+use mandi_feed::instrument_directory::ContractsRolled;
 use mandi_instruments::SharedIndex;
 use mandi_protocol::client::{self as client_protocol, HealthView};
 
@@ -357,6 +359,22 @@ impl Handler<TradingUpdate> for Broadcaster {
     /// needs them whatever it subscribed to.
     fn handle(&mut self, msg: TradingUpdate, _: &mut Context<Self>) {
         self.push_control_to_all(SessionKind::Ticks, msg.frame);
+    }
+}
+
+impl Handler<ContractsRolled> for Broadcaster {
+    type Result = ();
+
+    /// A continuous future streams another contract from now on: every tick socket hears
+    /// it, as for trading updates.
+    fn handle(&mut self, msg: ContractsRolled, _: &mut Context<Self>) {
+        let now = Utc::now();
+        for roll in &msg.rolls {
+            self.push_control_to_all(
+                SessionKind::Ticks,
+                rolled::contract_rolled_message(roll, now),
+            );
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use mandi_domain::{Instrument, Mode};
 
 use super::messages::UpstreamChange;
 use super::pacing::MessagePacer;
+use crate::instrument_directory::same_contract;
 use crate::settings::Broker;
 use crate::upstream::{change_messages, SubscribeLimits};
 
@@ -149,7 +150,13 @@ impl SocketSet {
         let mut changes = Vec::new();
         let mut removed = 0;
         for (symbol, (instrument, mode)) in &self.sent {
-            let want = self.wanted.get(symbol).map(|(_, m)| *m);
+            // A symbol now wanted under other ids (a rolled continuous future) is the old
+            // contract dropped and the new one added.
+            let want = self
+                .wanted
+                .get(symbol)
+                .filter(|(w, _)| same_contract(w, instrument))
+                .map(|(_, m)| *m);
             if want != Some(*mode) {
                 removed += usize::from(want.is_none());
                 changes.push(UpstreamChange {
@@ -164,7 +171,11 @@ impl SocketSet {
             .saturating_sub(self.sent.len() - removed);
         let mut over_limit = 0;
         for (symbol, (instrument, mode)) in &self.wanted {
-            if self.sent.contains_key(symbol) {
+            if self
+                .sent
+                .get(symbol)
+                .is_some_and(|(sent, _)| same_contract(sent, instrument))
+            {
                 continue;
             }
             if room == 0 {
@@ -342,6 +353,46 @@ mod tests {
         assert_eq!(
             set.outgoing(t0 + Duration::from_secs(2), false),
             Outgoing::default()
+        );
+    }
+
+    #[test]
+    fn a_symbol_moved_to_another_contract_drops_the_old_and_adds_the_new() {
+        let t0 = Instant::now();
+        let mut set = dhan(5000, 100);
+        set.connected();
+        set.take_fresh();
+        set.apply(&[add(1, Mode::Quote)]);
+        let first = set.outgoing(t0, false);
+        assert_eq!(dhan_requests(&first.texts), vec![(17, 1)]);
+        // The same symbol, now under security id 7 (a rolled continuous future).
+        let rolled = Instrument {
+            security_id: 7,
+            kite_token: 7 << 8 | 2,
+            ..inst(1)
+        };
+        set.apply(&[UpstreamChange {
+            instrument: rolled,
+            from: Some(Mode::Quote),
+            to: Some(Mode::Quote),
+        }]);
+        let out = set.outgoing(t0, false);
+        let sent: Vec<(u8, Vec<u32>)> = out
+            .texts
+            .iter()
+            .filter_map(|t| dhan::parse_request(t).ok())
+            .map(|r| (r.request_code, r.instruments.iter().map(|i| i.1).collect()))
+            .collect();
+        assert_eq!(
+            sent,
+            vec![(18, vec![1]), (17, vec![7])],
+            "old contract unsubscribed first, then the new one"
+        );
+        assert_eq!(set.sent_len(), 1);
+        assert_eq!(
+            set.outgoing(t0, false),
+            Outgoing::default(),
+            "the socket carries the new contract"
         );
     }
 }

@@ -2,15 +2,16 @@
 
 use std::sync::Arc;
 
-use actix::Message;
-use chrono::{DateTime, Utc};
+use actix::{Message, Recipient};
+use chrono::{DateTime, NaiveDate, Utc};
+use mandi_domain::Instrument;
 use serde::Serialize;
 use thiserror::Error;
 
 use super::download::{FetchError, MasterOrigin};
 use mandi_instruments::InstrumentIndex;
 use mandi_instruments::SharedIndex;
-use mandi_instruments::{LoadError, LoadReport, MasterKind};
+use mandi_instruments::{ContinuousState, LoadError, LoadReport, MasterKind};
 
 /// Query: the current index (cheap `Arc` clone; callers keep it for lookups).
 #[derive(Message)]
@@ -72,6 +73,40 @@ pub struct MasterStatus {
     /// replace is still the one in use.
     pub last_error: Option<String>,
     pub last_report: Option<LoadReport>,
+    /// Each continuous config entry: the contract in force, or why there is none (it
+    /// then keeps the contract it had).
+    pub continuous: Vec<ContinuousState>,
+}
+
+/// Command: tell `follower` of every roll of a continuous entry (the registry moves the
+/// upstream subscription, the broadcaster tells the clients).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FollowRolls {
+    pub follower: Recipient<ContractsRolled>,
+}
+
+/// Event: continuous entries now stand for other contracts; the index holding them is
+/// already in use.
+#[derive(Message, Clone, Debug, PartialEq)]
+#[rtype(result = "()")]
+pub struct ContractsRolled {
+    pub rolls: Vec<ContractRoll>,
+}
+
+/// One continuous entry moved from one contract to the next.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ContractRoll {
+    /// The name clients use (`CRUDEOIL`).
+    pub symbol: Arc<str>,
+    /// The canonical symbol of the contract it stood for, when the master names it.
+    pub from: Option<Arc<str>>,
+    /// The canonical symbol of the contract in force now.
+    pub to: Arc<str>,
+    pub expiry: NaiveDate,
+    /// The entry as the new index holds it (the new contract's ids).
+    #[serde(skip)]
+    pub instrument: Arc<Instrument>,
 }
 
 #[derive(Debug, Error)]

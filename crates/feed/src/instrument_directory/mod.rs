@@ -2,21 +2,25 @@
 //! when a broker master is configured, loads it on start (unless the caller already did),
 //! on `ReloadMaster`, and on the daily pre-market `RefreshMaster`, building each new
 //! index aside and swapping it in whole. Every actor reads the index through the same
-//! `SharedIndex`, so a swap reaches them all at once.
+//! `SharedIndex`, so a swap reaches them all at once. Each load also resolves the
+//! continuous config entries for the day; an entry that moves to another contract is a
+//! roll, told to the followers (registry, broadcaster).
 
 pub mod download;
 mod messages;
 mod reload;
+mod rolls;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use actix::{
-    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, ResponseActFuture,
-    WrapFuture,
+    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, Recipient,
+    ResponseActFuture, WrapFuture,
 };
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use mandi_domain::Instrument;
+use mandi_instruments::{Continuity, Unresolved};
 
 use crate::auth_manager::{AuthManager, GetCredentials};
 use crate::upstream;
@@ -30,13 +34,25 @@ const REFRESH_RETRY: Duration = Duration::from_secs(5 * 60);
 pub use download::{is_cache_fresh, kite_headers, FetchError, MasterOrigin, MasterSource};
 // The index itself is pure and lives in `mandi-instruments`; this actor owns its loading.
 pub use mandi_instruments::{
-    load_master, load_master_file, ChainRow, IndexError, InstrumentIndex, LoadError, LoadReport,
-    MasterKind, MergeReport, SearchHit, SharedIndex,
+    load_master, load_master_file, ChainRow, ContinuousFuture, ContinuousState, ContractInForce,
+    IndexError, InstrumentIndex, LoadError, LoadReport, MasterKind, MergeReport, SearchHit,
+    SharedIndex,
 };
 pub use messages::{
-    GetInstrumentIndex, GetMasterStatus, GetSharedIndex, MasterStatus, RefreshMaster, ReloadError,
-    ReloadMaster,
+    ContractRoll, ContractsRolled, FollowRolls, GetInstrumentIndex, GetMasterStatus,
+    GetSharedIndex, MasterStatus, RefreshMaster, ReloadError, ReloadMaster,
 };
+pub use rolls::same_contract;
+
+/// The IST date continuous entries are resolved for (the runtime's clock in tests).
+pub type Today = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
+
+/// Today's IST date by the wall clock.
+pub fn ist_today() -> NaiveDate {
+    Utc::now()
+        .with_timezone(&mandi_domain::time::IST)
+        .date_naive()
+}
 pub use reload::{load_now, InUse, MasterProvider, MasterSettings, Reloaded};
 
 /// Holds the shared index and hands it out.
@@ -50,6 +66,14 @@ pub struct InstrumentDirectory {
     auth: Option<Addr<AuthManager>>,
     refresh_retry: Duration,
     load_on_start: bool,
+    /// Config entries that stand for an underlying's nearest future.
+    continuous: Vec<ContinuousFuture>,
+    today: Today,
+    /// The date the index in use resolved the continuous entries for: a reload on
+    /// another day parses the cache again even if it is unchanged.
+    resolved_for: Option<NaiveDate>,
+    /// Told of every roll.
+    roll_followers: Vec<Recipient<ContractsRolled>>,
 }
 
 impl InstrumentDirectory {
@@ -87,9 +111,19 @@ impl InstrumentDirectory {
     pub fn with_loaded(mut self, first: Result<Reloaded, ReloadError>) -> InstrumentDirectory {
         match first {
             Ok(reloaded) => {
+                self.resolved_for = Some((self.today)());
                 self.installed(reloaded);
             }
-            Err(err) => self.status.last_error = Some(err.to_string()),
+            Err(err) => {
+                self.status.last_error = Some(err.to_string());
+                let states: Vec<ContinuousState> = self
+                    .continuous
+                    .iter()
+                    .map(|s| ContinuousState::unresolved(s, Unresolved::NoMaster))
+                    .collect();
+                rolls::log_changes(&self.continuous, &[], &states, &[]);
+                self.status.continuous = states;
+            }
         }
         self.load_on_start = false;
         self
@@ -99,6 +133,30 @@ impl InstrumentDirectory {
     /// adopted after start is the one the next download uses.
     pub fn with_auth(mut self, auth: Addr<AuthManager>) -> InstrumentDirectory {
         self.auth = Some(auth);
+        self
+    }
+
+    /// Config entries declared continuous. Give them before `with_loaded`: the first load
+    /// resolved them already and is installed there. Without a master each is unresolved,
+    /// said once, and streams the contract its config ids name.
+    pub fn with_continuous(mut self, specs: Vec<ContinuousFuture>) -> InstrumentDirectory {
+        self.continuous = specs;
+        if self.master.is_none() {
+            let states: Vec<ContinuousState> = self
+                .continuous
+                .iter()
+                .map(|s| ContinuousState::unresolved(s, Unresolved::NoMaster))
+                .collect();
+            rolls::log_changes(&self.continuous, &[], &states, &[]);
+            self.status.continuous = states;
+        }
+        self
+    }
+
+    /// Where the IST date for resolving continuous entries comes from (the wall clock
+    /// unless given).
+    pub fn with_today(mut self, today: Today) -> InstrumentDirectory {
+        self.today = today;
         self
     }
 
@@ -133,6 +191,10 @@ impl InstrumentDirectory {
             auth: None,
             refresh_retry: REFRESH_RETRY,
             load_on_start: true,
+            continuous: Vec::new(),
+            today: Arc::new(ist_today),
+            resolved_for: None,
+            roll_followers: Vec::new(),
         }
     }
 
@@ -150,8 +212,15 @@ impl InstrumentDirectory {
         }
         self.status.reloading = true;
         let (config, auth) = (self.config.clone(), self.auth.clone());
+        let today = (self.today)();
+        let continuity = Continuity {
+            specs: self.continuous.clone(),
+            today: Some(today),
+        };
+        // A new day must resolve the continuous entries again, cache unchanged or not.
+        let new_day = !self.continuous.is_empty() && self.resolved_for != Some(today);
         let in_use = match (&self.status.path, self.status.loaded_at) {
-            (Some(path), Some(at)) => Some(InUse {
+            (Some(path), Some(at)) if !new_day => Some(InUse {
                 path: path.into(),
                 loaded_at: at.into(),
             }),
@@ -165,12 +234,24 @@ impl InstrumentDirectory {
                     settings.source = settings.source.with_headers(headers);
                 }
             }
-            load_now(&settings, config, force_download, SystemTime::now(), in_use).await
+            let loaded = load_now(
+                &settings,
+                config,
+                continuity,
+                force_download,
+                SystemTime::now(),
+                in_use,
+            )
+            .await;
+            loaded.map(|reloaded| (reloaded, today))
         };
         Box::pin(work.into_actor(self).map(|result, act, _| {
             act.status.reloading = false;
             match result {
-                Ok(reloaded) => Ok(act.installed(reloaded)),
+                Ok((reloaded, today)) => {
+                    act.resolved_for = Some(today);
+                    Ok(act.installed(reloaded))
+                }
                 Err(err) => {
                     act.status.last_error = Some(err.to_string());
                     Err(err)
@@ -211,9 +292,28 @@ impl InstrumentDirectory {
             last_report: Some(report.clone()),
             ..std::mem::take(&mut self.status)
         };
+        let previous = std::mem::take(&mut self.status.continuous);
+        let rolled = rolls::rolls(&self.index.load(), &index, &report.continuous);
+        rolls::log_changes(&self.continuous, &previous, &report.continuous, &rolled);
+        self.status.continuous = report.continuous.clone();
+        if !self.continuous.is_empty() {
+            self.config = Arc::new(rolls::carried_config(
+                &self.config,
+                &index,
+                &self.continuous,
+            ));
+        }
         let old = self.index.swap(Arc::new(index));
         // Freeing 10^5 instruments takes a while; not on the actor's thread.
         tokio::task::spawn_blocking(move || drop(old));
+        if !rolled.is_empty() {
+            // Rare (a roll a month per entry) and must not be lost: `do_send`.
+            for follower in &self.roll_followers {
+                follower.do_send(ContractsRolled {
+                    rolls: rolled.clone(),
+                });
+            }
+        }
         report
     }
 }
@@ -254,6 +354,14 @@ impl Handler<GetMasterStatus> for InstrumentDirectory {
 
     fn handle(&mut self, _: GetMasterStatus, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.status.clone())
+    }
+}
+
+impl Handler<FollowRolls> for InstrumentDirectory {
+    type Result = ();
+
+    fn handle(&mut self, msg: FollowRolls, _: &mut Context<Self>) {
+        self.roll_followers.push(msg.follower);
     }
 }
 

@@ -14,7 +14,7 @@ use mandi_protocol::master::MasterThresholds;
 
 use super::download::{self, DownloadLimits, FetchError, MasterOrigin, MasterSource};
 use super::{InstrumentIndex, ReloadError};
-use mandi_instruments::{load_master_file, LoadError, LoadReport, MasterKind};
+use mandi_instruments::{load_master_file_with, Continuity, LoadError, LoadReport, MasterKind};
 
 /// Downloads kept in no cache so far in this process: names their temporary files.
 static NO_CACHE_DOWNLOADS: AtomicU64 = AtomicU64::new(0);
@@ -156,9 +156,17 @@ pub fn load_fetched(
     fetched: Fetched,
     settings: &MasterSettings,
     config: &[Instrument],
+    continuity: &Continuity,
 ) -> Result<Reloaded, LoadError> {
-    let load =
-        |path: &Path| load_master_file(path, settings.kind, config.to_vec(), &settings.thresholds);
+    let load = |path: &Path| {
+        load_master_file_with(
+            path,
+            settings.kind,
+            config.to_vec(),
+            continuity,
+            &settings.thresholds,
+        )
+    };
     match (load(&fetched.candidate), fetched.promote_to) {
         (Ok((index, report)), Some(cache)) => {
             let path = match fs::rename(&fetched.candidate, &cache) {
@@ -220,12 +228,13 @@ pub struct InUse {
 }
 
 /// One whole reload: fetch (`now` judges the cache's age), then parse and build off the
-/// async thread. The caller swaps the index in; on any error it keeps its own. A failed
+/// async thread, continuous entries resolved for `continuity`'s date. The caller swaps the index in; on any error it keeps its own. A failed
 /// download whose fallback is the very cache `in_use` was built from, unchanged since, is
 /// `ReloadError::CacheInUse`: parsing it again would rebuild the same index.
 pub async fn load_now(
     settings: &MasterSettings,
     config: Arc<Vec<Instrument>>,
+    continuity: Continuity,
     force_download: bool,
     now: SystemTime,
     in_use: Option<InUse>,
@@ -243,9 +252,10 @@ pub async fn load_now(
     }
     let settings = settings.clone();
     // Parsing and indexing take up to about half a second.
-    let built = tokio::task::spawn_blocking(move || load_fetched(fetched, &settings, &config))
-        .await
-        .map_err(|_| ReloadError::Worker)?;
+    let built =
+        tokio::task::spawn_blocking(move || load_fetched(fetched, &settings, &config, &continuity))
+            .await
+            .map_err(|_| ReloadError::Worker)?;
     Ok(built?)
 }
 

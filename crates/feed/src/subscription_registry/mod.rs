@@ -3,7 +3,8 @@
 //! (filling each to the per-connection limit before the next is opened), refuses new
 //! symbols past the total, gathers changes for `upstream.subscribe_flush_ms` and tells
 //! each connection only the net ones, replays a connection's share on its every `Live`,
-//! and tells the client side one feed state for all connections.
+//! and tells the client side one feed state for all connections. A rolled continuous
+//! future moves its upstream subscription to the new contract.
 
 mod messages;
 mod pending;
@@ -29,7 +30,7 @@ pub use status::StatusBoard;
 use crate::feed_connection::messages::{
     ApplyUpstreamChanges, FeedState, FeedStatusChanged, ReplaySubscriptions,
 };
-use crate::instrument_directory::SharedIndex;
+use crate::instrument_directory::{ContractsRolled, SharedIndex};
 use crate::upstream::SubscribeLimits;
 
 /// Interest messages are `do_send`, which ignores the bound; a `Subscribe` asked with
@@ -226,6 +227,20 @@ impl Handler<Subscribe> for SubscriptionRegistry {
             unknown,
             over_capacity: subscribed.over_capacity,
         })
+    }
+}
+
+impl Handler<ContractsRolled> for SubscriptionRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: ContractsRolled, ctx: &mut Context<Self>) {
+        let moved: Vec<_> = msg.rolls.into_iter().map(|r| r.instrument).collect();
+        let changes = self.state.rebind(&moved);
+        tracing::debug!(
+            moved = changes.len(),
+            "subscriptions of rolled contracts moved"
+        );
+        self.schedule_flush(ctx);
     }
 }
 

@@ -1,7 +1,8 @@
 //! Upstream changes gathered over one flush window, per connection and for the whole set:
 //! each instrument keeps the mode it had when the window opened and the mode it has now,
 //! so a subscribe undone within the window (or a mode moved and moved back) is no change
-//! at all, and client churn never becomes broker churn.
+//! at all, and client churn never becomes broker churn. An instrument moved to another
+//! contract (a rolled continuous future) is a change even when its mode is not.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use mandi_domain::{Instrument, Mode};
 
 use crate::feed_connection::messages::UpstreamChange;
+use crate::instrument_directory::same_contract;
 
 /// One instrument's change on one connection.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +35,8 @@ struct Net {
     instrument: Instrument,
     from: Option<Mode>,
     to: Option<Mode>,
+    /// The symbol now stands for other ids than when the window opened.
+    moved: bool,
 }
 
 impl Net {
@@ -40,18 +44,25 @@ impl Net {
         match slot {
             Some(net) => {
                 net.to = change.to;
+                if !same_contract(&net.instrument, &change.instrument) {
+                    net.moved = true;
+                    net.instrument = change.instrument.clone();
+                }
                 None
             }
             None => Some(Net {
                 instrument: change.instrument.clone(),
                 from: change.from,
                 to: change.to,
+                // Only a rebind reports a held instrument with its mode unchanged.
+                moved: change.from.is_some() && change.from == change.to,
             }),
         }
     }
 
     fn into_change(self) -> Option<UpstreamChange> {
-        (self.from != self.to).then_some(UpstreamChange {
+        let moved = self.moved && self.to.is_some();
+        (self.from != self.to || moved).then_some(UpstreamChange {
             instrument: self.instrument,
             from: self.from,
             to: self.to,
@@ -256,5 +267,70 @@ mod tests {
         pending.record(&[on(0, "A", None, Some(Mode::Ltp))]);
         pending.clear();
         assert_eq!(pending.take(), Flush::default());
+    }
+
+    #[test]
+    fn a_moved_contract_is_a_change_with_its_mode_unchanged() {
+        let moved = |id: u32| ShardChange {
+            shard: 0,
+            change: UpstreamChange {
+                instrument: Instrument {
+                    security_id: id,
+                    ..inst("CRUDEOIL")
+                },
+                from: Some(Mode::Quote),
+                to: Some(Mode::Quote),
+            },
+        };
+        struct TestCase {
+            name: &'static str,
+            changes: Vec<ShardChange>,
+            /// (security id, from, to) flushed on connection 0.
+            want: Vec<(u32, Option<Mode>, Option<Mode>)>,
+        }
+        let cases = [
+            TestCase {
+                name: "a rebind alone",
+                changes: vec![moved(2)],
+                want: vec![(2, Some(Mode::Quote), Some(Mode::Quote))],
+            },
+            TestCase {
+                name: "subscribed then rebound in one window: the new contract only",
+                changes: vec![on(0, "CRUDEOIL", None, Some(Mode::Quote)), moved(2)],
+                want: vec![(2, None, Some(Mode::Quote))],
+            },
+            TestCase {
+                name: "rebound then released: dropped",
+                changes: vec![
+                    moved(2),
+                    ShardChange {
+                        shard: 0,
+                        change: UpstreamChange {
+                            to: None,
+                            ..moved(2).change
+                        },
+                    },
+                ],
+                want: vec![(2, Some(Mode::Quote), None)],
+            },
+        ];
+        for c in cases {
+            let mut pending = PendingChanges::default();
+            pending.record(&c.changes);
+            let flush = pending.take();
+            let got: Vec<_> = flush
+                .shards
+                .iter()
+                .flat_map(|(_, list)| list.iter())
+                .map(|u| (u.instrument.security_id, u.from, u.to))
+                .collect();
+            assert_eq!(got, c.want, "{}", c.name);
+            let all: Vec<_> = flush
+                .all
+                .iter()
+                .map(|u| (u.instrument.security_id, u.from, u.to))
+                .collect();
+            assert_eq!(all, c.want, "{}: the whole-set followers too", c.name);
+        }
     }
 }

@@ -10,7 +10,7 @@ use mandi_domain::{Instrument, Mode};
 use super::pending::{Flush, PendingChanges, ShardChange};
 use super::shards::ShardTable;
 use crate::feed_connection::messages::UpstreamChange;
-use crate::instrument_directory::InstrumentIndex;
+use crate::instrument_directory::{same_contract, InstrumentIndex};
 
 pub use crate::backplane::SubscriberId;
 
@@ -121,6 +121,36 @@ impl RegistryState {
         self.refused_total += out.over_capacity.len() as u64;
         self.pending.record(&out.changes);
         out
+    }
+
+    /// Symbols that now stand for other contracts (a continuous future rolled): each one
+    /// held moves its upstream subscription to the new ids, in the same mode on the same
+    /// connection. Each change has `from == to`: the connection unsubscribes the old
+    /// contract and subscribes the new one (gathered for the next flush).
+    pub fn rebind(&mut self, moved: &[Arc<Instrument>]) -> Vec<ShardChange> {
+        let mut changes = Vec::new();
+        for inst in moved {
+            let shard = self.shards.shard_of(&inst.symbol);
+            let Some(entry) = self.by_symbol.get_mut(&inst.symbol) else {
+                continue;
+            };
+            let held = entry.instrument.replace(inst.clone());
+            if held.is_some_and(|old| same_contract(&old, inst)) {
+                continue;
+            }
+            if let (Some(mode), Some(shard)) = (entry.effective(), shard) {
+                changes.push(ShardChange {
+                    shard,
+                    change: UpstreamChange {
+                        instrument: (**inst).clone(),
+                        from: Some(mode),
+                        to: Some(mode),
+                    },
+                });
+            }
+        }
+        self.pending.record(&changes);
+        changes
     }
 
     /// Release `symbols` held by `subscriber`; the 1→0 and mode-drop changes (gathered
@@ -610,5 +640,36 @@ mod tests {
         smaller.rebuild(&index);
         assert_eq!(smaller.usage().instruments, 2, "only what fits is kept");
         assert_eq!(smaller.active().len(), 2);
+    }
+
+    #[test]
+    fn a_rolled_symbol_moves_its_subscription_to_the_new_ids() {
+        let mut reg = reg();
+        let old = inst("CRUDEOIL", 467_013);
+        reg.subscribe(&id("a"), std::slice::from_ref(&old), Mode::Quote);
+        reg.subscribe(&id("b"), std::slice::from_ref(&old), Mode::Ltp);
+        reg.take_pending();
+        let new = inst("CRUDEOIL", 480_001);
+        let changes = reg.rebind(&[new.clone(), inst("NOT_HELD", 9)]);
+        assert_eq!(
+            moves(&changes),
+            vec![(Some(Mode::Quote), Some(Mode::Quote))],
+            "one move, in the mode in force, nothing for a symbol nobody holds"
+        );
+        assert_eq!(changes[0].change.instrument.security_id, 480_001);
+        assert!(reg.has_pending(), "gathered for the next flush");
+        let set = reg.upstream_set();
+        assert_eq!(set.len(), 1);
+        assert_eq!(
+            set[0].0.security_id, 480_001,
+            "replays carry the new contract"
+        );
+        assert!(
+            reg.rebind(&[new]).is_empty(),
+            "the same contract again is no move"
+        );
+        reg.take_pending();
+        let released = reg.release_all(&id("a"));
+        assert_eq!(released[0].change.instrument.security_id, 480_001);
     }
 }

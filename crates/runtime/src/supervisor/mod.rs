@@ -28,7 +28,8 @@ use mandi_feed::backplane::Interest;
 use mandi_feed::feed_connection::messages::GetFeedHealth;
 use mandi_feed::feed_connection::FeedConnection;
 use mandi_feed::instrument_directory::{
-    InstrumentDirectory, InstrumentIndex, MasterSettings, ReloadError, Reloaded, SharedIndex,
+    FollowRolls, InstrumentDirectory, InstrumentIndex, MasterSettings, ReloadError, Reloaded,
+    SharedIndex, Today,
 };
 use mandi_feed::rest_fallback::{GetFallbackStatus, RestFallback};
 use mandi_feed::subscription_registry::{
@@ -133,8 +134,19 @@ impl RuntimeSupervisor {
                 }
             })
         };
+        let trading_clock = settings
+            .trading
+            .clock
+            .clone()
+            .unwrap_or_else(mandi_trading::clock::system_clock);
         let directory = {
             let (index, config, auth) = (index.clone(), settings.instruments.clone(), auth.clone());
+            let continuous = settings.continuous.clone();
+            // Continuous futures resolve for the runtime's own date (a test's clock).
+            let today: Today = {
+                let clock = trading_clock.clone();
+                Arc::new(move || clock().with_timezone(&mandi_domain::time::IST).date_naive())
+            };
             // Runs now, inside `start_resilient`: a master loaded before start is in the
             // shared index before any other actor reads it.
             start_resilient(
@@ -144,9 +156,13 @@ impl RuntimeSupervisor {
                     Some(MasterPlan { settings, loaded }) => {
                         InstrumentDirectory::with_master(index, config, settings)
                             .with_auth(auth)
+                            .with_today(today)
+                            .with_continuous(continuous)
                             .with_loaded(loaded)
                     }
-                    None => InstrumentDirectory::over(index),
+                    None => InstrumentDirectory::over(index)
+                        .with_today(today)
+                        .with_continuous(continuous),
                 },
             )
         };
@@ -172,11 +188,6 @@ impl RuntimeSupervisor {
                 Broadcaster::new(broadcast, index, registry, symbols, broker, calendar)
             })
         };
-        let trading_clock = settings
-            .trading
-            .clock
-            .clone()
-            .unwrap_or_else(mandi_trading::clock::system_clock);
         let paper_health = PaperHealth::default();
         let executor = {
             let t = &settings.trading;
@@ -272,6 +283,13 @@ impl RuntimeSupervisor {
             fallback.clone().recipient(),
         ] {
             registry.do_send(FollowFeedStatus { follower });
+        }
+        // A rolled continuous future moves its upstream subscription and is told to clients.
+        for follower in [
+            registry.clone().recipient(),
+            broadcaster.clone().recipient(),
+        ] {
+            directory.do_send(FollowRolls { follower });
         }
         for (shard, feed) in feeds.iter().enumerate() {
             auth.do_send(NotifyOnNewToken {

@@ -10,6 +10,7 @@ mod validate;
 use std::sync::Arc;
 
 use mandi_domain::{Exchange, Instrument, Segment};
+use mandi_feed::instrument_directory::ContinuousFuture;
 use mandi_runtime::settings::{
     BroadcastSettings, Broker, StoreSettings, TradingSettings, UpstreamSettings,
 };
@@ -207,11 +208,7 @@ impl MandiConfig {
             .iter()
             .map(|e| Instrument {
                 symbol: Arc::from(e.symbol.as_str()),
-                exchange: match e.exchange.as_str() {
-                    "BSE" => Exchange::Bse,
-                    "MCX" => Exchange::Mcx,
-                    _ => Exchange::Nse,
-                },
+                exchange: exchange_of(&e.exchange),
                 segment: Segment::parse(&e.segment).unwrap_or(Segment::NseEq),
                 security_id: e.security_id,
                 kite_token: e.kite_token,
@@ -221,6 +218,47 @@ impl MandiConfig {
                 derivative: None,
             })
             .collect()
+    }
+}
+
+/// Trading days before expiry a continuous future rolls when the config does not say.
+/// In the last sessions of a month volume and open interest move to the next one (and
+/// MCX raises margins on the expiring contract), so two keeps the series on the liquid
+/// contract while the near month stays in force for almost all its life.
+pub const DEFAULT_ROLL_DAYS: u32 = 2;
+
+impl MandiConfig {
+    /// The `[[instruments]]` entries declared `continuous`, with their exchange's holidays.
+    pub fn continuous_futures(&self) -> Vec<ContinuousFuture> {
+        self.instruments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                let underlying = e.continuous.as_deref()?.trim();
+                let exchange = exchange_of(&e.exchange);
+                let h = &self.market.holidays;
+                Some(ContinuousFuture {
+                    symbol: Arc::from(e.symbol.as_str()),
+                    underlying: Arc::from(underlying),
+                    exchange,
+                    roll_days_before_expiry: e.roll_days_before_expiry.unwrap_or(DEFAULT_ROLL_DAYS),
+                    holidays: match exchange {
+                        Exchange::Nse => h.nse.clone(),
+                        Exchange::Bse => h.bse.clone(),
+                        Exchange::Mcx => h.mcx.clone(),
+                    },
+                    config_key: Arc::from(format!("instruments[{i}].continuous")),
+                })
+            })
+            .collect()
+    }
+}
+
+fn exchange_of(name: &str) -> Exchange {
+    match name {
+        "BSE" => Exchange::Bse,
+        "MCX" => Exchange::Mcx,
+        _ => Exchange::Nse,
     }
 }
 

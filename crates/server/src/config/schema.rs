@@ -153,6 +153,15 @@ pub struct InstrumentEntry {
     pub tick_size: f64,
     pub lot_size: u32,
     pub sim_price: f64,
+    /// The underlying (as the master spells it) whose nearest future this entry stands
+    /// for, e.g. `CRUDEOIL`; the ids above are the contract used until the master names
+    /// one. Unset = the entry is the contract its ids name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuous: Option<String>,
+    /// Trading days before expiry a continuous entry moves to the next month; default
+    /// `DEFAULT_ROLL_DAYS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roll_days_before_expiry: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -472,3 +472,82 @@ fn retry_floors_reach_the_upstream_and_bad_ones_name_the_key() {
         );
     }
 }
+
+#[test]
+fn continuous_entries_default_and_bad_ones_name_the_key() {
+    let cfg = load_env(&[]).expect("default config is valid");
+    let specs = cfg.continuous_futures();
+    let crude = specs
+        .iter()
+        .find(|s| &*s.symbol == "CRUDEOIL")
+        .expect("CRUDEOIL is continuous by default");
+    assert_eq!(&*crude.underlying, "CRUDEOIL");
+    assert_eq!(crude.exchange, mandi_domain::Exchange::Mcx);
+    assert_eq!(crude.roll_days_before_expiry, DEFAULT_ROLL_DAYS);
+    assert_eq!(&*crude.config_key, "instruments[2].continuous");
+
+    let dir = std::env::temp_dir().join(format!("mandi-continuous-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let entry = |extra: &str, segment: &str| {
+        format!("[prices]\nsymbols = [\"X\"]\n[[instruments]]\nsymbol = \"X\"\nexchange = \"MCX\"\nsegment = \"{segment}\"\nsecurity_id = 1\nkite_token = 2\nkite_key = \"MCX:X\"\ntick_size = 1.0\nlot_size = 1\nsim_price = 10.0\n{extra}")
+    };
+    struct ContinuousCase {
+        name: &'static str,
+        text: String,
+        /// `Ok(roll days)` or the key the error names.
+        want: Result<u32, &'static str>,
+    }
+    let cases = [
+        ContinuousCase {
+            name: "roll days default",
+            text: entry("continuous = \"CRUDEOIL\"", "MCX_COMM"),
+            want: Ok(DEFAULT_ROLL_DAYS),
+        },
+        ContinuousCase {
+            name: "roll days given",
+            text: entry(
+                "continuous = \"CRUDEOIL\"\nroll_days_before_expiry = 5",
+                "MCX_COMM",
+            ),
+            want: Ok(5),
+        },
+        ContinuousCase {
+            name: "roll days without continuous",
+            text: entry("roll_days_before_expiry = 5", "MCX_COMM"),
+            want: Err("instruments[0].roll_days_before_expiry"),
+        },
+        ContinuousCase {
+            name: "empty underlying",
+            text: entry("continuous = \" \"", "MCX_COMM"),
+            want: Err("instruments[0].continuous"),
+        },
+        ContinuousCase {
+            name: "not a futures segment",
+            text: entry("continuous = \"CRUDEOIL\"", "NSE_EQ"),
+            want: Err("instruments[0].continuous"),
+        },
+        ContinuousCase {
+            name: "roll past a month",
+            text: entry(
+                "continuous = \"CRUDEOIL\"\nroll_days_before_expiry = 21",
+                "MCX_COMM",
+            ),
+            want: Err("instruments[0].roll_days_before_expiry"),
+        },
+    ];
+    for c in cases {
+        let path = dir.join("continuous.toml");
+        std::fs::write(&path, &c.text).expect("write");
+        let got = load(Some(&path), Vec::new());
+        match (got, c.want) {
+            (Ok(cfg), Ok(days)) => {
+                let specs = cfg.continuous_futures();
+                assert_eq!(specs.len(), 1, "{}", c.name);
+                assert_eq!(specs[0].roll_days_before_expiry, days, "{}", c.name);
+            }
+            (Err(err), Err(key)) => assert_eq!(err.key, key, "{}: {err}", c.name),
+            (got, want) => panic!("{}: got {got:?}, want {want:?}", c.name),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

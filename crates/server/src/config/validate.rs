@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 
 use mandi_domain::Segment;
+use mandi_instruments::MAX_ROLL_DAYS;
 
-use super::schema::MandiConfig;
+use super::schema::{InstrumentEntry, MandiConfig};
 use super::ConfigError;
 
 /// The longest retry floor accepted, in milliseconds (one hour).
@@ -365,6 +366,7 @@ fn validate_instruments(cfg: &MandiConfig) -> Result<(), ConfigError> {
             ));
         }
         positive(&key("lot_size"), u64::from(inst.lot_size))?;
+        validate_continuous(inst, &key)?;
     }
     for (i, s) in cfg.prices.symbols.iter().enumerate() {
         if !symbols.contains(s.as_str()) {
@@ -376,6 +378,49 @@ fn validate_instruments(cfg: &MandiConfig) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// `continuous` names an underlying of a derivative segment; `roll_days_before_expiry`
+/// only with it, and within a month.
+fn validate_continuous(
+    inst: &InstrumentEntry,
+    key: &dyn Fn(&str) -> String,
+) -> Result<(), ConfigError> {
+    let Some(underlying) = inst.continuous.as_deref() else {
+        if inst.roll_days_before_expiry.is_some() {
+            return Err(ConfigError::new(
+                key("roll_days_before_expiry"),
+                "is set on an instrument that is not continuous",
+                "add continuous = \"UNDERLYING\" (e.g. \"CRUDEOIL\") or remove the key",
+            ));
+        }
+        return Ok(());
+    };
+    if underlying.trim().is_empty() {
+        return Err(ConfigError::new(
+            key("continuous"),
+            "is empty",
+            "name the underlying as the master spells it, e.g. continuous = \"CRUDEOIL\"",
+        ));
+    }
+    if !matches!(inst.segment.as_str(), "NSE_FNO" | "BSE_FNO" | "MCX_COMM") {
+        return Err(ConfigError::new(
+            key("continuous"),
+            format!(
+                "a continuous future needs a futures segment, not \"{}\"",
+                inst.segment
+            ),
+            "set segment to NSE_FNO, BSE_FNO or MCX_COMM",
+        ));
+    }
+    match inst.roll_days_before_expiry {
+        Some(days) if days > MAX_ROLL_DAYS => Err(ConfigError::new(
+            key("roll_days_before_expiry"),
+            format!("{days} is more than {MAX_ROLL_DAYS} trading days"),
+            format!("use 0 to {MAX_ROLL_DAYS} (2 is the default)"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn positive(key: &str, value: u64) -> Result<(), ConfigError> {

@@ -12,7 +12,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ws/prices", web::get().to(ws_prices))
         .route("/prices", web::get().to(prices))
         .route("/health", web::get().to(health))
-        .route("/api/instruments", web::get().to(instruments))
+        .route(
+            "/api/instruments",
+            web::get().to(super::instruments::instruments),
+        )
         .route(
             "/api/subscriptions/active",
             web::get().to(active_subscriptions),
@@ -68,29 +71,6 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         Ok(report) => HttpResponse::Ok().json(report),
         Err(e) => unavailable("runtime", e),
     }
-}
-
-async fn instruments(state: web::Data<AppState>) -> HttpResponse {
-    // The configured universe (what the dashboard shows); the whole master is reachable
-    // through /api/instruments/search and /api/option-chain.
-    let list: Vec<serde_json::Value> = state
-        .runtime
-        .settings
-        .instruments
-        .iter()
-        .map(|i| {
-            serde_json::json!({
-                "symbol": i.symbol,
-                "exchange": i.exchange,
-                "segment": i.segment,
-                "security_id": i.security_id,
-                "kite_token": i.kite_token,
-                "lot_size": i.lot_size,
-                "tick_size": i.tick_size,
-            })
-        })
-        .collect();
-    HttpResponse::Ok().json(list)
 }
 
 async fn active_subscriptions(state: web::Data<AppState>) -> HttpResponse {

@@ -6,6 +6,7 @@ mod api;
 mod chain;
 mod chain_quotes;
 mod dashboard;
+mod instruments;
 mod levels;
 mod quotes;
 mod trading;

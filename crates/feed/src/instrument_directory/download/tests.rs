@@ -193,7 +193,7 @@ async fn fetch_uses_fresh_cache_downloads_when_stale_and_falls_back_on_failure()
     assert_eq!(fetched.origin, MasterOrigin::Downloaded);
     let cache = cache_path(&dir, MasterKind::Dhan);
     assert_eq!(fetched.promote_to.as_ref(), Some(&cache));
-    let loaded = reload::load_fetched(fetched, &settings, &[]).expect("loads");
+    let loaded = reload::load_fetched(fetched, &settings, &[], &Default::default()).expect("loads");
     assert_eq!(loaded.path, cache);
     assert!(cache.exists() && !download_path(&dir, MasterKind::Dhan).exists());
 
@@ -236,7 +236,8 @@ async fn a_refused_download_falls_back_to_the_cache() {
         .await
         .expect("fetch");
     assert_eq!(fetched.origin, MasterOrigin::Downloaded);
-    let loaded = reload::load_fetched(fetched, &settings, &[]).expect("cache loads");
+    let loaded =
+        reload::load_fetched(fetched, &settings, &[], &Default::default()).expect("cache loads");
     assert!(
         matches!(&loaded.origin, MasterOrigin::StaleCache { download_error } if download_error.contains("refused")),
         "{:?}",
@@ -257,6 +258,7 @@ async fn without_a_data_dir_a_download_leaves_no_file_behind() {
     let loaded = reload::load_now(
         &settings,
         Arc::new(Vec::new()),
+        Default::default(),
         false,
         SystemTime::now(),
         None,
