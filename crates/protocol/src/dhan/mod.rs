@@ -6,6 +6,7 @@ mod encode;
 mod packet;
 mod reason;
 mod request;
+pub mod history;
 pub mod rest;
 
 pub use decode::{decode_message, decode_packet, DhanPackets};

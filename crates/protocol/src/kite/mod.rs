@@ -5,6 +5,7 @@ mod decode;
 mod encode;
 mod packet;
 mod request;
+pub mod history;
 pub mod rest;
 
 pub use decode::{decode_frame, decode_packet, frame_packets, KitePackets};
