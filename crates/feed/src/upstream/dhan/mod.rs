@@ -7,6 +7,7 @@ pub mod connect;
 pub mod failure;
 pub mod master;
 pub mod packet;
+pub mod history;
 pub mod quotes;
 pub mod subscribe;
 
