@@ -146,17 +146,32 @@ async fn previous_day_from(broker: Broker, rest_url: &str) -> DayOhlc {
         Broker::Dhan => {
             let last = |k: &str| body[k].as_array().and_then(|a| a.last()).cloned();
             let col = |k: &str| num(&last(k).unwrap_or_else(|| panic!("no {k}: {body}")));
-            (col("timestamp") as i64, col("open"), col("high"), col("low"), col("close"))
+            (
+                col("timestamp") as i64,
+                col("open"),
+                col("high"),
+                col("low"),
+                col("close"),
+            )
         }
         Broker::Kite => {
-            let rows = body["data"]["candles"].as_array().cloned().unwrap_or_default();
+            let rows = body["data"]["candles"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let row = rows.last().unwrap_or_else(|| panic!("no candles: {body}"));
             let at = chrono::DateTime::parse_from_str(
                 row[0].as_str().unwrap_or_default(),
                 "%Y-%m-%dT%H:%M:%S%z",
             )
             .expect("a kite time");
-            (at.timestamp(), num(&row[1]), num(&row[2]), num(&row[3]), num(&row[4]))
+            (
+                at.timestamp(),
+                num(&row[1]),
+                num(&row[2]),
+                num(&row[3]),
+                num(&row[4]),
+            )
         }
     };
     let start = chrono::DateTime::from_timestamp(start_s, 0).expect("a time");
@@ -196,7 +211,11 @@ async fn levels_on_day_one_from(broker: Broker) {
         &[("MANDI__SIMULATOR__PORT", "0".into())],
         "mandi sim listening on ws://",
     );
-    let sim_addr = sim_ws.split_whitespace().next().expect("an address").to_string();
+    let sim_addr = sim_ws
+        .split_whitespace()
+        .next()
+        .expect("an address")
+        .to_string();
     let rest_url = format!("http://{sim_addr}");
     let dir = empty_dir(case);
     let mut env = vec![
@@ -231,14 +250,34 @@ async fn levels_on_day_one_from(broker: Broker) {
     let date = day.date.to_string();
     let url = format!("{base}/api/candles?symbol=NIFTY&interval=60&from={date}&to={date}");
     let bars = get_json(&url).await;
-    assert_eq!((&bars["from"], &bars["to"]), (&json!(date), &json!(date)), "{case}");
+    assert_eq!(
+        (&bars["from"], &bars["to"]),
+        (&json!(date), &json!(date)),
+        "{case}"
+    );
     let bars = bars["candles"].as_array().cloned().unwrap_or_default();
     assert_eq!(bars.len(), 7, "{case}: 09:15 to 15:30 in hours: {bars:?}");
-    assert_eq!(bars[0]["open"], json!(day.open), "{case}: the session opens the day");
-    let high = bars.iter().filter_map(|b| b["high"].as_f64()).fold(f64::MIN, f64::max);
-    let low = bars.iter().filter_map(|b| b["low"].as_f64()).fold(f64::MAX, f64::min);
-    assert!(high >= day.high && low <= day.low, "{case}: {high} {low} {day:?}");
-    let stored = dir.join("history").join("NIFTY").join(format!("{date}.json"));
+    assert_eq!(
+        bars[0]["open"],
+        json!(day.open),
+        "{case}: the session opens the day"
+    );
+    let high = bars
+        .iter()
+        .filter_map(|b| b["high"].as_f64())
+        .fold(f64::MIN, f64::max);
+    let low = bars
+        .iter()
+        .filter_map(|b| b["low"].as_f64())
+        .fold(f64::MAX, f64::min);
+    assert!(
+        high >= day.high && low <= day.low,
+        "{case}: {high} {low} {day:?}"
+    );
+    let stored = dir
+        .join("history")
+        .join("NIFTY")
+        .join(format!("{date}.json"));
     assert!(stored.exists(), "{case}: {} kept", stored.display());
     let again = get_json(&url).await;
     assert_eq!(again["candles"].as_array().map(Vec::len), Some(7), "{case}");

@@ -484,7 +484,11 @@ mod tests {
                 book.apply(&[upd("A", p, 1, ist(d, h, m))]);
             }
             if let Some((d, close)) = c.held_previous {
-                book.restore(Vec::new(), Vec::new(), vec![(symbol.clone(), flat_day(d, close))]);
+                book.restore(
+                    Vec::new(),
+                    Vec::new(),
+                    vec![(symbol.clone(), flat_day(d, close))],
+                );
             }
             let minutes = c
                 .fetched

@@ -111,7 +111,10 @@ fn write_atomic(path: &Path, day: &[Candle]) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec(day).map_err(std::io::Error::other)?)?;
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec(day).map_err(std::io::Error::other)?,
+    )?;
     std::fs::rename(&tmp, path)
 }
 
@@ -148,17 +151,27 @@ mod tests {
         let symbol: Arc<str> = "NIFTY 50/X".into();
         let mut archive = DayArchive::new(Some(&dir));
         assert!(archive.get(&symbol, date(20)).is_none());
-        let bars = [bar(ist(20, 9, 16)), bar(ist(20, 9, 15)), bar(ist(23, 9, 15))];
+        let bars = [
+            bar(ist(20, 9, 16)),
+            bar(ist(20, 9, 15)),
+            bar(ist(23, 9, 15)),
+        ];
         archive
             .put(&symbol, &[date(20), date(21), date(23)], &bars)
             .expect("written");
         let mut again = DayArchive::new(Some(&dir));
         let got = |a: &mut DayArchive, d: u32| a.get(&symbol, date(d)).map(|day| day.len());
         assert_eq!(got(&mut again, 20), Some(2), "both minutes of the 20th");
-        assert_eq!(got(&mut again, 21), Some(0), "a day without bars is held as empty");
+        assert_eq!(
+            got(&mut again, 21),
+            Some(0),
+            "a day without bars is held as empty"
+        );
         assert_eq!(got(&mut again, 23), Some(1));
         assert_eq!(got(&mut again, 22), None, "never asked for");
-        let day = again.get(&symbol, date(20)).unwrap_or_else(|| Arc::from([]));
+        let day = again
+            .get(&symbol, date(20))
+            .unwrap_or_else(|| Arc::from([]));
         assert!(day[0].start < day[1].start, "oldest first");
         std::fs::write(dir.join("history/NIFTY_50_X/2026-11-23.json"), b"{").expect("write");
         assert_eq!(

@@ -42,6 +42,8 @@ pub struct GetHistoryStatus;
 pub enum HistoryError {
     #[error("history.enabled is false and these days are not stored locally: set history.enabled = true to fetch them from the broker")]
     Disabled,
+    #[error("the broker refused the access token; older days are fetched once a new token is set")]
+    TokenRefused,
     #[error("the broker has no identifier for {0}")]
     UnknownToBroker(Arc<str>),
     #[error("the broker's history request failed: {0}")]

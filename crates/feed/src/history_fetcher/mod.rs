@@ -30,8 +30,10 @@ pub use messages::{
 pub use state::{HistorySettings, MAX_ATTEMPTS};
 
 use self::archive::DayArchive;
-use self::state::{dates, loaded, open_jobs, start_jobs, Answer, Decision, FetchQueue, Job, Purpose};
-use crate::auth_manager::AuthManager;
+use self::state::{
+    dates, loaded, open_jobs, start_jobs, Answer, Decision, FetchQueue, Job, Purpose, TokenVerdict,
+};
+use crate::auth_manager::{AuthManager, GetAuthStatus, NotifyOnNewToken, TokenAdopted};
 use crate::rest_fallback::{call_with_credentials, PollFailure};
 use crate::settings::UpstreamSettings;
 use crate::upstream::{self, HistoryRequest, HistorySpan};
@@ -111,14 +113,40 @@ impl HistoryFetcher {
         let now = Instant::now();
         match self.queue.next(now) {
             Decision::Send(job) => self.send(job, ctx),
+            Decision::CheckAuth => self.check_token(ctx),
             Decision::WaitUntil(at) => {
-                self.wake = Some(ctx.run_later(at.saturating_duration_since(now), |act, ctx| {
-                    act.wake = None;
-                    act.pump(ctx);
-                }));
+                self.wake = Some(
+                    ctx.run_later(at.saturating_duration_since(now), |act, ctx| {
+                        act.wake = None;
+                        act.pump(ctx);
+                    }),
+                );
             }
             Decision::Idle => {}
         }
+    }
+
+    /// Ask the auth manager about the token before asking the broker for anything: the
+    /// feed checks it at start, and a refused token would only collect refusals.
+    fn check_token(&mut self, ctx: &mut Context<Self>) {
+        let asking = self.auth.send(GetAuthStatus);
+        ctx.spawn(asking.into_actor(self).map(|answer, act, ctx| {
+            let verdict = match answer {
+                Ok(status) if status.token.is_rejected() => TokenVerdict::Refused,
+                Ok(status) if status.checked_at.is_none() => TokenVerdict::Unchecked,
+                // A busy or restarting auth manager says nothing against the token.
+                Ok(_) | Err(_) => TokenVerdict::Usable,
+            };
+            if act.queue.on_token(verdict, Instant::now()) {
+                // Info, not a warning: the feed already logged the refusal with its fix.
+                tracing::info!(
+                    broker = act.broker(),
+                    queued = act.queue.status().queued,
+                    "history waits for a new token: the broker refused the current one"
+                );
+            }
+            act.pump(ctx);
+        }));
     }
 
     fn send(&mut self, job: Job, ctx: &mut Context<Self>) {
@@ -180,11 +208,7 @@ impl HistoryFetcher {
                 retry_in_ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
                 "history request failed; retrying"
             ),
-            Answer::Failed {
-                job,
-                failure,
-                dropped,
-            } => {
+            Answer::Failed { job, failure } => {
                 tracing::warn!(
                     broker = self.broker(),
                     symbol = job.symbol(),
@@ -192,23 +216,35 @@ impl HistoryFetcher {
                     fix = fix_for(&failure),
                     "history request failed; levels fall back to what the feed shows until the next exchange open"
                 );
-                if !dropped.is_empty() {
-                    tracing::warn!(
-                        broker = self.broker(),
-                        dropped = dropped.len(),
-                        "queued history requests dropped: the broker refused the credentials"
-                    );
-                }
-                for j in std::iter::once(job).chain(dropped) {
-                    if let Purpose::Days(id) = j.purpose {
-                        if let Some(w) = self.waiters.remove(&id) {
-                            let _ = w.reply.send(Err(HistoryError::Failed(failure.clone())));
-                        }
-                    }
+                self.fail_days(&job, &failure);
+            }
+            Answer::Paused {
+                job_symbol,
+                failure,
+                failed,
+            } => {
+                tracing::warn!(
+                    broker = self.broker(),
+                    symbol = %job_symbol,
+                    error = %failure,
+                    fix = fix_for(&failure),
+                    "history paused: the broker refused the credentials; it resumes with a new token"
+                );
+                for job in &failed {
+                    self.fail_days(job, &failure);
                 }
             }
         }
         self.pump(ctx);
+    }
+
+    /// Tell whoever waits on an older-days job that it failed.
+    fn fail_days(&mut self, job: &Job, failure: &PollFailure) {
+        if let Purpose::Days(id) = job.purpose {
+            if let Some(w) = self.waiters.remove(&id) {
+                let _ = w.reply.send(Err(HistoryError::Failed(failure.clone())));
+            }
+        }
     }
 
     /// Store what the broker sent for the waiter's missing days and answer it.
@@ -228,7 +264,12 @@ impl HistoryFetcher {
     }
 
     /// Every day of `[from, to]` from storage, or `None` with the days missing.
-    fn held_days(&mut self, symbol: &Arc<str>, from: NaiveDate, to: NaiveDate) -> Option<Vec<Candle>> {
+    fn held_days(
+        &mut self,
+        symbol: &Arc<str>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Option<Vec<Candle>> {
         let mut all = Vec::new();
         let mut complete = true;
         for date in dates(from, to) {
@@ -265,6 +306,10 @@ impl Actor for HistoryFetcher {
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.settings.enabled && !self.started_once {
             self.started_once = true;
+            // Same address across restarts: registered once.
+            self.auth.do_send(NotifyOnNewToken {
+                follower: ctx.address().recipient(),
+            });
             let jobs = start_jobs(
                 &self.instruments,
                 &self.calendar,
@@ -299,6 +344,15 @@ impl actix::Supervised for HistoryFetcher {
 
 mandi_supervision::crash_handler!(HistoryFetcher);
 
+impl Handler<TokenAdopted> for HistoryFetcher {
+    type Result = ();
+
+    fn handle(&mut self, _: TokenAdopted, ctx: &mut Context<Self>) {
+        self.queue.on_new_token();
+        self.pump(ctx);
+    }
+}
+
 impl Handler<ExchangeOpened> for HistoryFetcher {
     type Result = ();
 
@@ -306,7 +360,12 @@ impl Handler<ExchangeOpened> for HistoryFetcher {
         if !self.settings.enabled {
             return;
         }
-        let jobs = open_jobs(&self.instruments, msg.exchange, self.settings.days, Utc::now());
+        let jobs = open_jobs(
+            &self.instruments,
+            msg.exchange,
+            self.settings.days,
+            Utc::now(),
+        );
         tracing::info!(exchange = ?msg.exchange, requests = jobs.len(), "exchange open: fetching the previous session");
         self.queue.push(jobs);
         self.pump(ctx);
@@ -318,7 +377,9 @@ impl Handler<GetDayCandles> for HistoryFetcher {
 
     fn handle(&mut self, msg: GetDayCandles, ctx: &mut Context<Self>) -> Self::Result {
         let today = ist_date(Utc::now());
-        let to = msg.to.min(today.checked_sub_days(Days::new(1)).unwrap_or(today));
+        let to = msg
+            .to
+            .min(today.checked_sub_days(Days::new(1)).unwrap_or(today));
         let symbol = msg.instrument.symbol.clone();
         if msg.from > to {
             return Box::pin(async { Ok(Vec::new()) });
@@ -334,6 +395,9 @@ impl Handler<GetDayCandles> for HistoryFetcher {
         };
         if !self.settings.enabled {
             return Box::pin(async { Err(HistoryError::Disabled) });
+        }
+        if self.queue.refused() {
+            return Box::pin(async { Err(HistoryError::TokenRefused) });
         }
         if !upstream::knows_history(self.upstream.broker, &msg.instrument) {
             return Box::pin(async move { Err(HistoryError::UnknownToBroker(symbol)) });

@@ -21,6 +21,10 @@ use crate::upstream::{self, HistoryRequest, HistorySpan};
 pub const MAX_ATTEMPTS: u32 = 3;
 /// The first wait before a retry; it doubles with each attempt.
 const RETRY_BASE: Duration = Duration::from_secs(1);
+/// How often the token's first check is looked for, and how long it is waited for before
+/// asking the broker anyway (the feed checks it within a second of start).
+const AUTH_RECHECK: Duration = Duration::from_millis(200);
+const AUTH_WAIT: Duration = Duration::from_secs(5);
 
 /// `[history]` settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -110,7 +114,10 @@ pub fn start_jobs(
     for i in instruments {
         if let Some((open, _)) = calendar.session_bounds(i.exchange, today) {
             if open < now {
-                let span = HistorySpan::Minutes { from: open, to: now };
+                let span = HistorySpan::Minutes {
+                    from: open,
+                    to: now,
+                };
                 jobs.push(Job::book(i, span));
             }
         }
@@ -137,7 +144,11 @@ pub fn open_jobs(
 /// The `days` calendar days before today.
 fn daily_span(days: u32, now: DateTime<Utc>) -> HistorySpan {
     let today = ist_date(now);
-    let back = |n: u32| today.checked_sub_days(Days::new(u64::from(n))).unwrap_or(today);
+    let back = |n: u32| {
+        today
+            .checked_sub_days(Days::new(u64::from(n)))
+            .unwrap_or(today)
+    };
     HistorySpan::Daily {
         from: back(days.max(1)),
         to: back(1),
@@ -191,8 +202,33 @@ pub fn dates(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> 
 #[derive(Debug, PartialEq)]
 pub enum Decision {
     Send(Job),
+    /// Ask the auth manager what it knows of the token first.
+    CheckAuth,
     WaitUntil(Instant),
     Idle,
+}
+
+/// What the auth manager knows of the token, for the gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenVerdict {
+    /// Valid, or checked without a verdict (a network blip proves nothing).
+    Usable,
+    /// The broker refused it: asking for history would only collect refusals.
+    Refused,
+    /// Not checked yet.
+    Unchecked,
+}
+
+/// Requests go out only while the token is not known to be refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    /// Ask the auth manager before the next request; `since` is the first asking.
+    Closed {
+        since: Option<Instant>,
+    },
+    Open,
+    /// Until a new token is adopted.
+    Refused,
 }
 
 /// What an answer means.
@@ -206,12 +242,14 @@ pub enum Answer {
         failure: PollFailure,
         retry_in: Duration,
     },
-    /// Failed for good. When the broker refused the credentials, everything queued
-    /// would be refused too: `dropped` are those, failed with it.
-    Failed {
-        job: Job,
+    /// Failed for good.
+    Failed { job: Job, failure: PollFailure },
+    /// The broker refused the credentials: the job waits, with the rest of the queue, for
+    /// a new token; older-days requests cannot wait that long and fail (`failed`).
+    Paused {
+        job_symbol: Arc<str>,
         failure: PollFailure,
-        dropped: Vec<Job>,
+        failed: Vec<Job>,
     },
 }
 
@@ -220,6 +258,9 @@ pub enum Answer {
 pub struct FetchQueue {
     queue: VecDeque<Job>,
     in_flight: bool,
+    /// An auth status query is out.
+    checking: bool,
+    gate: Gate,
     bucket: TokenBucket,
     /// Nothing is sent before this: the broker asked us to slow down, or a request was
     /// lost and is retried after a pause.
@@ -233,6 +274,8 @@ impl FetchQueue {
         FetchQueue {
             queue: VecDeque::new(),
             in_flight: false,
+            checking: false,
+            gate: Gate::Closed { since: None },
             bucket: TokenBucket::new(Duration::from_secs_f64(1.0 / rate)),
             hold_until: None,
             status: HistoryStatus {
@@ -248,11 +291,19 @@ impl FetchQueue {
 
     /// The next request if one is due (one at a time, paced), else when to look again.
     pub fn next(&mut self, now: Instant) -> Decision {
-        if self.in_flight || self.queue.is_empty() {
+        if self.in_flight || self.checking || self.queue.is_empty() {
             return Decision::Idle;
         }
         if let Some(at) = self.hold_until.filter(|at| now < *at) {
             return Decision::WaitUntil(at);
+        }
+        match self.gate {
+            Gate::Refused => return Decision::Idle,
+            Gate::Closed { .. } => {
+                self.checking = true;
+                return Decision::CheckAuth;
+            }
+            Gate::Open => {}
         }
         match self.bucket.try_take(now) {
             Err(at) => Decision::WaitUntil(at),
@@ -271,6 +322,38 @@ impl FetchQueue {
     /// The request in flight was lost with the actor's context (a supervised restart).
     pub fn forget_in_flight(&mut self) {
         self.in_flight = false;
+        self.checking = false;
+    }
+
+    /// What the auth manager said of the token. Returns whether the gate just closed
+    /// for a refused token (the moment to say so, once).
+    pub fn on_token(&mut self, verdict: TokenVerdict, now: Instant) -> bool {
+        self.checking = false;
+        let since = match self.gate {
+            Gate::Closed { since } => since.unwrap_or(now),
+            Gate::Open | Gate::Refused => now,
+        };
+        let was_refused = self.gate == Gate::Refused;
+        self.gate = match verdict {
+            TokenVerdict::Usable => Gate::Open,
+            TokenVerdict::Refused => Gate::Refused,
+            TokenVerdict::Unchecked if now >= since + AUTH_WAIT => Gate::Open,
+            TokenVerdict::Unchecked => {
+                self.hold_until = Some(now + AUTH_RECHECK);
+                Gate::Closed { since: Some(since) }
+            }
+        };
+        self.gate == Gate::Refused && !was_refused
+    }
+
+    /// A new token was adopted: ask again before the next request.
+    pub fn on_new_token(&mut self) {
+        self.gate = Gate::Closed { since: None };
+    }
+
+    /// Whether requests wait for a new token.
+    pub fn refused(&self) -> bool {
+        self.gate == Gate::Refused
     }
 
     pub fn on_answer(
@@ -307,11 +390,21 @@ impl FetchQueue {
         };
         if refused {
             self.status.refused += 1;
-            let dropped = self.queue.drain(..).collect();
-            return Answer::Failed {
-                job,
+            self.gate = Gate::Refused;
+            let (mut failed, waiting): (Vec<Job>, Vec<Job>) = self
+                .queue
+                .drain(..)
+                .partition(|j| matches!(j.purpose, Purpose::Days(_)));
+            self.queue = waiting.into();
+            let job_symbol = job.request.instrument.symbol.clone();
+            match job.purpose {
+                Purpose::Book => self.queue.push_front(job),
+                Purpose::Days(_) => failed.insert(0, job),
+            }
+            return Answer::Paused {
+                job_symbol,
                 failure,
-                dropped,
+                failed,
             };
         }
         if retryable && job.attempts < MAX_ATTEMPTS {
@@ -325,11 +418,7 @@ impl FetchQueue {
                 retry_in,
             };
         }
-        Answer::Failed {
-            job,
-            failure,
-            dropped: Vec::new(),
-        }
+        Answer::Failed { job, failure }
     }
 
     /// A previous day reached the price store.
@@ -438,7 +527,10 @@ mod tests {
                 ],
             },
         ];
-        let instruments = [inst("NIFTY", Exchange::Nse), inst("CRUDEOIL", Exchange::Mcx)];
+        let instruments = [
+            inst("NIFTY", Exchange::Nse),
+            inst("CRUDEOIL", Exchange::Mcx),
+        ];
         let calendar = MarketCalendar::new(CalendarSettings::default());
         for c in cases {
             let jobs = start_jobs(&instruments, &calendar, 7, c.now);
@@ -472,7 +564,10 @@ mod tests {
         let bars = [bar(ist(20, 0, 0), 10.0), bar(ist(23, 0, 0), 20.0)];
         let got = loaded(&daily, &bars, ist(24, 10, 0));
         let day = got.previous_day.expect("a previous day");
-        assert_eq!((day.date.to_string(), day.close), ("2026-11-23".into(), 20.0));
+        assert_eq!(
+            (day.date.to_string(), day.close),
+            ("2026-11-23".into(), 20.0)
+        );
         let same_day = loaded(&daily, &bars, ist(23, 10, 0));
         assert_eq!(
             same_day.previous_day.map(|d| d.date.to_string()),
@@ -498,10 +593,7 @@ mod tests {
     }
 
     fn job(symbol: &str) -> Job {
-        Job::book(
-            &inst(symbol, Exchange::Nse),
-            daily_span(7, ist(24, 10, 0)),
-        )
+        Job::book(&inst(symbol, Exchange::Nse), daily_span(7, ist(24, 10, 0)))
     }
 
     #[test]
@@ -513,6 +605,9 @@ mod tests {
         let mut q = FetchQueue::new(&settings, Broker::Kite);
         assert_eq!(q.next(t0), Decision::Idle, "nothing queued");
         q.push([job("A"), job("B"), job("C")]);
+        assert_eq!(q.next(ms(0)), Decision::CheckAuth, "the token first");
+        assert_eq!(q.next(ms(0)), Decision::Idle, "one check at a time");
+        assert!(!q.on_token(TokenVerdict::Usable, ms(0)));
         let Decision::Send(a) = q.next(ms(0)) else {
             panic!("the first goes at once")
         };
@@ -552,12 +647,14 @@ mod tests {
             code: None,
             message: "expired".into(),
         });
-        let Answer::Failed { job, dropped, .. } = q.on_answer(b, Err(refused), ms(1600), wall)
+        let Answer::Paused {
+            job_symbol, failed, ..
+        } = q.on_answer(b, Err(refused), ms(1600), wall)
         else {
-            panic!("a refusal is not retried")
+            panic!("a refusal pauses the queue")
         };
-        assert_eq!(job.symbol(), "B");
-        assert_eq!(describe(&dropped).len(), 1, "C would be refused too");
+        assert_eq!((&*job_symbol, failed.len()), ("B", 0));
+        assert_eq!(q.next(ms(9000)), Decision::Idle, "held for a new token");
         let status = q.status();
         assert_eq!(
             (
@@ -567,9 +664,75 @@ mod tests {
                 status.refused,
                 status.queued
             ),
-            (3, 2, 1, 1, 0)
+            (3, 2, 1, 1, 2),
+            "B and C wait"
         );
         assert!(status.last_error.is_some_and(|e| e.contains("expired")));
+        q.on_new_token();
+        assert_eq!(
+            q.next(ms(9000)),
+            Decision::CheckAuth,
+            "a new token is checked"
+        );
+        q.on_token(TokenVerdict::Usable, ms(9000));
+        let Decision::Send(b) = q.next(ms(9000)) else {
+            panic!("B goes again with the new token")
+        };
+        assert_eq!(b.symbol(), "B");
+    }
+
+    #[test]
+    fn the_token_is_waited_for_and_a_refused_one_holds_everything() {
+        struct TestCase {
+            name: &'static str,
+            /// (ms since start, verdict) answers to each check.
+            checks: &'static [(u64, TokenVerdict)],
+            want: &'static str,
+        }
+        let cases = [
+            TestCase {
+                name: "valid at once",
+                checks: &[(0, TokenVerdict::Usable)],
+                want: "send",
+            },
+            TestCase {
+                name: "refused by the feed's check",
+                checks: &[(0, TokenVerdict::Unchecked), (200, TokenVerdict::Refused)],
+                want: "idle",
+            },
+            TestCase {
+                name: "never checked: asked anyway after 5 s",
+                checks: &[
+                    (0, TokenVerdict::Unchecked),
+                    (5000, TokenVerdict::Unchecked),
+                ],
+                want: "send",
+            },
+            TestCase {
+                name: "unchecked for a while",
+                checks: &[(0, TokenVerdict::Unchecked)],
+                want: "wait",
+            },
+        ];
+        let t0 = Instant::now();
+        for c in cases {
+            let mut q = FetchQueue::new(&HistorySettings::default(), Broker::Dhan);
+            q.push([job("A")]);
+            let mut last = t0;
+            for &(at, verdict) in c.checks {
+                last = t0 + Duration::from_millis(at);
+                assert_eq!(q.next(last), Decision::CheckAuth, "{}", c.name);
+                q.on_token(verdict, last);
+            }
+            let got = match q.next(last) {
+                Decision::Send(_) => "send",
+                Decision::WaitUntil(_) => "wait",
+                Decision::Idle => "idle",
+                Decision::CheckAuth => "check",
+            };
+            assert_eq!(got, c.want, "{}", c.name);
+            assert_eq!(q.refused(), c.want == "idle", "{}", c.name);
+        }
     }
 
     #[test]
@@ -578,6 +741,7 @@ mod tests {
         let t0 = Instant::now();
         let mut q = FetchQueue::new(&settings, Broker::Dhan);
         q.push([job("A")]);
+        q.on_token(TokenVerdict::Usable, t0);
         let timeout = PollFailure::Timeout { after_ms: 10_000 };
         let mut now = t0;
         let mut answers = Vec::new();
@@ -588,11 +752,11 @@ mod tests {
                     answers.push(match a {
                         Answer::Retrying { retry_in, .. } => format!("retry in {retry_in:?}"),
                         Answer::Failed { .. } => "failed".to_string(),
-                        Answer::Done { .. } => "done".to_string(),
+                        Answer::Done { .. } | Answer::Paused { .. } => "other".to_string(),
                     });
                 }
                 Decision::WaitUntil(at) => now = at,
-                Decision::Idle => break,
+                Decision::Idle | Decision::CheckAuth => break,
             }
         }
         assert_eq!(answers, ["retry in 1s", "retry in 2s", "failed"]);

@@ -252,7 +252,13 @@ mod tests {
             .map(|t| t.with_timezone(&Utc));
         assert_eq!(Some(got[0].start), midnight);
         assert_eq!(
-            (got[0].open, got[0].high, got[0].low, got[0].close, got[0].volume),
+            (
+                got[0].open,
+                got[0].high,
+                got[0].low,
+                got[0].close,
+                got[0].volume
+            ),
             (25760.05, 25841.6, 25701.3, 25810.2, 0)
         );
     }

@@ -3,10 +3,10 @@
 
 mod decode;
 mod encode;
+pub mod history;
 mod packet;
 mod reason;
 mod request;
-pub mod history;
 pub mod rest;
 
 pub use decode::{decode_message, decode_packet, DhanPackets};

@@ -39,7 +39,10 @@ pub fn history_target(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> String {
-    let mut target = format!("/instruments/historical/{token}/{}?from=", interval.as_str());
+    let mut target = format!(
+        "/instruments/historical/{token}/{}?from=",
+        interval.as_str()
+    );
     form_encode(&from.format("%Y-%m-%d %H:%M:%S").to_string(), &mut target);
     target.push_str("&to=");
     form_encode(&to.format("%Y-%m-%d %H:%M:%S").to_string(), &mut target);
@@ -126,10 +129,19 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert_eq!(Some(got[0].start), open);
         assert_eq!(
-            (got[0].open, got[0].high, got[0].low, got[0].close, got[0].volume),
+            (
+                got[0].open,
+                got[0].high,
+                got[0].low,
+                got[0].close,
+                got[0].volume
+            ),
             (25760.05, 25771.4, 25751.2, 25766.0, 0)
         );
-        assert_eq!(got[1].volume, 1200, "the open interest column is not volume");
+        assert_eq!(
+            got[1].volume, 1200,
+            "the open interest column is not volume"
+        );
     }
 
     #[test]

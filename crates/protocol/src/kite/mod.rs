@@ -3,9 +3,9 @@
 
 mod decode;
 mod encode;
+pub mod history;
 mod packet;
 mod request;
-pub mod history;
 pub mod rest;
 
 pub use decode::{decode_frame, decode_packet, frame_packets, KitePackets};

@@ -243,9 +243,24 @@ mod tests {
     #[test]
     fn only_a_closed_to_open_change_is_an_opening() {
         use Exchange::{Mcx, Nse};
-        let cases: [(&str, Vec<(Exchange, bool)>, Vec<(Exchange, bool)>, Vec<Exchange>); 4] = [
-            ("first check", vec![], vec![(Nse, true), (Mcx, false)], vec![]),
-            ("nse opens", vec![(Nse, false), (Mcx, true)], vec![(Nse, true), (Mcx, true)], vec![Nse]),
+        let cases: [(
+            &str,
+            Vec<(Exchange, bool)>,
+            Vec<(Exchange, bool)>,
+            Vec<Exchange>,
+        ); 4] = [
+            (
+                "first check",
+                vec![],
+                vec![(Nse, true), (Mcx, false)],
+                vec![],
+            ),
+            (
+                "nse opens",
+                vec![(Nse, false), (Mcx, true)],
+                vec![(Nse, true), (Mcx, true)],
+                vec![Nse],
+            ),
             ("still open", vec![(Nse, true)], vec![(Nse, true)], vec![]),
             ("closes", vec![(Nse, true)], vec![(Nse, false)], vec![]),
         ];

@@ -27,10 +27,10 @@ use mandi_feed::auth_manager::{AuthManager, NotifyOnNewToken};
 use mandi_feed::backplane::Interest;
 use mandi_feed::feed_connection::messages::GetFeedHealth;
 use mandi_feed::feed_connection::FeedConnection;
+use mandi_feed::history_fetcher::{GetHistoryStatus, HistoryFetcher};
 use mandi_feed::instrument_directory::{
     InstrumentDirectory, InstrumentIndex, MasterSettings, ReloadError, Reloaded, SharedIndex,
 };
-use mandi_feed::history_fetcher::{GetHistoryStatus, HistoryFetcher};
 use mandi_feed::rest_fallback::{GetFallbackStatus, RestFallback};
 use mandi_feed::subscription_registry::{
     AttachFeed, AttachShard, FollowFeedStatus, GetUpstreamCapacity, Subscribe, SubscriptionRegistry,

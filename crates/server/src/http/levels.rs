@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use chrono::{Days, Utc};
-use mandi_domain::candles::{
-    aggregate, ist_date, parse_interval, session_open_ist, INTERVALS_MIN,
-};
+use mandi_domain::candles::{aggregate, ist_date, parse_interval, session_open_ist, INTERVALS_MIN};
 use mandi_domain::levels::day_levels;
 use mandi_domain::DayLevels;
 use mandi_domain::{Candle, Instrument};

@@ -157,7 +157,9 @@ mod tests {
                 serde_json::from_str(call.body.as_deref().unwrap_or_default()).unwrap_or_default();
             assert_eq!(body, c.body, "{}", c.name);
             assert!(
-                call.headers.iter().any(|(k, v)| *k == "access-token" && v == "tok"),
+                call.headers
+                    .iter()
+                    .any(|(k, v)| *k == "access-token" && v == "tok"),
                 "{}",
                 c.name
             );

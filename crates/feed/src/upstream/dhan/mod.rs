@@ -5,9 +5,9 @@
 pub mod auth;
 pub mod connect;
 pub mod failure;
+pub mod history;
 pub mod master;
 pub mod packet;
-pub mod history;
 pub mod quotes;
 pub mod subscribe;
 
