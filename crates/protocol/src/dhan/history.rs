@@ -155,12 +155,13 @@ pub fn parse_chart_response(status: u16, body: &[u8]) -> Result<Vec<Candle>, Res
         return Err(bad_body(status, "columns of different lengths"));
     }
     let mut candles = Vec::with_capacity(rows);
+    let cell = |column: usize, row: usize| columns[column][row];
     for i in 0..rows {
-        let (open, high, low, close) = (columns[0][i], columns[1][i], columns[2][i], columns[3][i]);
+        let (open, high, low, close) = (cell(0, i), cell(1, i), cell(2, i), cell(3, i));
         let usable = [open, high, low, close]
             .iter()
             .all(|p| p.is_finite() && *p > 0.0);
-        let start = seconds(columns[5][i]);
+        let start = seconds(cell(5, i));
         let (true, Some(start)) = (usable, start) else {
             continue;
         };
@@ -170,7 +171,7 @@ pub fn parse_chart_response(status: u16, body: &[u8]) -> Result<Vec<Candle>, Res
             high,
             low,
             close,
-            volume: count(columns[4][i]),
+            volume: count(cell(4, i)),
         });
     }
     Ok(candles)
@@ -187,7 +188,7 @@ fn column(obj: &Map<String, Value>, key: &str) -> Option<Vec<f64>> {
 }
 
 fn seconds(raw: f64) -> Option<DateTime<Utc>> {
-    if !raw.is_finite() || raw < 0.0 || raw > 1e11 {
+    if !raw.is_finite() || !(0.0..=1e11).contains(&raw) {
         return None;
     }
     // Bars start on whole seconds; a fraction is float noise.

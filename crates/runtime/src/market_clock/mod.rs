@@ -243,28 +243,41 @@ mod tests {
     #[test]
     fn only_a_closed_to_open_change_is_an_opening() {
         use Exchange::{Mcx, Nse};
-        let cases: [(
-            &str,
-            Vec<(Exchange, bool)>,
-            Vec<(Exchange, bool)>,
-            Vec<Exchange>,
-        ); 4] = [
-            (
+        struct TestCase {
+            name: &'static str,
+            before: Vec<(Exchange, bool)>,
+            now: Vec<(Exchange, bool)>,
+            want: Vec<Exchange>,
+        }
+        let case = |name, before, now, want| TestCase {
+            name,
+            before,
+            now,
+            want,
+        };
+        let cases = [
+            case(
                 "first check",
                 vec![],
                 vec![(Nse, true), (Mcx, false)],
                 vec![],
             ),
-            (
+            case(
                 "nse opens",
                 vec![(Nse, false), (Mcx, true)],
                 vec![(Nse, true), (Mcx, true)],
                 vec![Nse],
             ),
-            ("still open", vec![(Nse, true)], vec![(Nse, true)], vec![]),
-            ("closes", vec![(Nse, true)], vec![(Nse, false)], vec![]),
+            case("still open", vec![(Nse, true)], vec![(Nse, true)], vec![]),
+            case("closes", vec![(Nse, true)], vec![(Nse, false)], vec![]),
         ];
-        for (name, before, now, want) in cases {
+        for TestCase {
+            name,
+            before,
+            now,
+            want,
+        } in cases
+        {
             assert_eq!(opened_since(&before, &now), want, "{name}");
         }
     }
