@@ -351,10 +351,7 @@ pub(crate) async fn call_with_credentials(
 }
 
 /// Errors name what failed, never the request: its headers hold the token.
-pub(crate) async fn send_call(
-    client: &awc::Client,
-    call: HttpCall,
-) -> Result<(u16, Bytes), PollFailure> {
+async fn send_call(client: &awc::Client, call: HttpCall) -> Result<(u16, Bytes), PollFailure> {
     let HttpCall {
         verb,
         url,
