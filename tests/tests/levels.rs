@@ -141,7 +141,9 @@ async fn five_minute_bars_agree_with_the_minutes_and_bad_input_is_named() {
 
 #[actix_rt::test]
 async fn fresh_stack_levels_say_why_pivots_are_missing_and_today_matches_the_candles() {
-    let stack = start_stack(&[]).await;
+    // Without the broker's history (tests/tests/history.rs has it on) nothing of an
+    // earlier session is known.
+    let stack = start_stack(&[("MANDI__HISTORY__ENABLED", "false")]).await;
     let (minutes, levels) = consistent(&stack, "NIFTY", "/api/levels?symbol=NIFTY").await;
     assert_eq!(levels["symbol"], "NIFTY");
     assert_eq!(levels["date"], ist_today().to_string());
@@ -239,7 +241,12 @@ async fn restored_sessions_give_exact_bars_and_levels() {
     let today = ist_today();
     write_snapshot(&dir, today);
     let dir_str = dir.to_string_lossy().to_string();
-    let stack = start_stack(&[("MANDI__STORE__DATA_DIR", dir_str.as_str())]).await;
+    // The snapshot alone: the broker's history would replace these sessions.
+    let stack = start_stack(&[
+        ("MANDI__STORE__DATA_DIR", dir_str.as_str()),
+        ("MANDI__HISTORY__ENABLED", "false"),
+    ])
+    .await;
 
     let bars = get_json(&stack.url("/api/candles?symbol=TCS&interval=5")).await;
     let start = |m: u32| ist(today, 9, m).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);

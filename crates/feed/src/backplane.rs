@@ -25,6 +25,18 @@ pub struct TicksReceived {
     pub received_time: DateTime<Utc>,
 }
 
+/// History fetcher → price store: what the broker's historical API says about one
+/// symbol — its previous session (for the day levels) and today's one-minute bars so far
+/// (for a start after the open). Either may be absent.
+#[derive(Message, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[rtype(result = "()")]
+pub struct HistoryLoaded {
+    pub symbol: Arc<str>,
+    pub previous_day: Option<mandi_domain::DayOhlc>,
+    /// Oldest first, all of one IST day.
+    pub minutes: Vec<mandi_domain::Candle>,
+}
+
 /// Feed → anyone interested: the feed's state changed.
 #[derive(Message, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[rtype(result = "()")]

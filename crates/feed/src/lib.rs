@@ -12,6 +12,8 @@
 //!  RestFallback: follows the registry's set like the feed; while the socket is down it polls REST
 //!    quotes (≤ 1/s) and publishes them as TicksReceived, and FallbackStatusChanged.
 //!  InstrumentDirectory: loads the master into the SharedIndex every actor reads.
+//!  HistoryFetcher: asks the broker's historical REST API (paced, the REST fallback's
+//!    client) at start and at each exchange open, and publishes HistoryLoaded.
 //!  upstream: not an actor; the one place that knows each broker (dhan/, kite/), called
 //!    by all of the above instead of matching on `Broker` themselves.
 //! ```
@@ -22,6 +24,7 @@
 pub mod auth_manager;
 pub mod backplane;
 pub mod feed_connection;
+pub mod history_fetcher;
 pub mod instrument_directory;
 pub mod rest_fallback;
 pub mod settings;

@@ -7,6 +7,7 @@ use mandi_domain::Instrument;
 
 // Each crate owns the settings of its actors; the runtime only gathers them.
 pub use mandi_fanout::settings::{BroadcastSettings, StoreSettings};
+pub use mandi_feed::history_fetcher::HistorySettings;
 pub use mandi_feed::rest_fallback::RestFallbackSettings;
 pub use mandi_feed::settings::{Broker, Credentials, UpstreamSettings};
 pub use mandi_trading::settings::TradingSettings;
@@ -28,6 +29,8 @@ pub struct RuntimeSettings {
     pub credentials_file: Option<std::path::PathBuf>,
     /// When and how fast to poll REST quotes while the socket is down.
     pub rest_fallback: RestFallbackSettings,
+    /// Whether and how fast to fetch the broker's history.
+    pub history: HistorySettings,
     /// The paper account, its journal, and the bots.
     pub trading: TradingSettings,
 }

@@ -206,6 +206,7 @@ pub async fn start_with_clock(
             .collect(),
         credentials_file: cfg.credentials_file(),
         rest_fallback: cfg.rest_fallback.clone(),
+        history: cfg.history.clone(),
         trading: TradingSettings {
             clock,
             ..cfg.trading_settings().map_err(|e| anyhow::anyhow!("{e}"))?

@@ -1,5 +1,6 @@
 //! `PriceStore`: merges upstream updates into the latest tick per instrument, builds
-//! 1-minute candles, and publishes each frame's changes once.
+//! 1-minute candles, and publishes each frame's changes once. The broker's history
+//! (`HistoryLoaded`) fills in the previous session and today's earlier minutes.
 
 mod messages;
 mod persist;
@@ -20,7 +21,7 @@ pub use state::{Candle, PriceBook};
 
 use crate::settings::StoreSettings;
 
-use mandi_feed::backplane::TicksReceived;
+use mandi_feed::backplane::{HistoryLoaded, TicksReceived};
 
 /// Mailbox size: a burst at market open is thousands of frames; past this the feed's
 /// `try_send` drops frames (counted there) rather than queueing without bound.
@@ -163,6 +164,17 @@ impl Handler<TicksReceived> for PriceStore {
         }
         self.dirty = true;
         self.publish(changed);
+    }
+}
+
+impl Handler<HistoryLoaded> for PriceStore {
+    type Result = ();
+
+    fn handle(&mut self, msg: HistoryLoaded, _: &mut Context<Self>) {
+        self.book
+            .adopt_history(&msg.symbol, msg.previous_day, msg.minutes);
+        // Kept in the snapshot, so a restart has it without asking the broker again.
+        self.dirty = true;
     }
 }
 

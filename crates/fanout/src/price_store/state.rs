@@ -145,6 +145,26 @@ impl PriceBook {
         restored
     }
 
+    /// Take what the broker's history says about `symbol`. Its previous session replaces
+    /// a held one of the same date or older: the broker's bar covers the whole session,
+    /// where a day rolled from live minutes covers only what this process saw. Its minutes
+    /// (one IST day, oldest first) fill the minutes the live candles lack; a live minute
+    /// always wins, and minutes of a day older than the live candles' are ignored.
+    pub fn adopt_history(
+        &mut self,
+        symbol: &Arc<str>,
+        previous_day: Option<DayOhlc>,
+        minutes: Vec<Candle>,
+    ) {
+        let series = self.series.entry(symbol.clone()).or_default();
+        if let Some(day) = previous_day {
+            if series.previous_day.is_none_or(|held| held.date <= day.date) {
+                series.previous_day = Some(day);
+            }
+        }
+        series.fill(minutes);
+    }
+
     pub fn last_update_at(&self) -> Option<DateTime<Utc>> {
         self.last_update_at
     }
@@ -198,6 +218,28 @@ impl Series {
                 }
             }
         }
+    }
+
+    /// Merge fetched minutes of one day into the candles (see `adopt_history`).
+    fn fill(&mut self, minutes: Vec<Candle>) {
+        let Some(day) = minutes.first().map(|c| ist_date(c.start)) else {
+            return;
+        };
+        match self.candles.last().map(|c| ist_date(c.start)) {
+            Some(held) if held > day => return,
+            Some(held) if held < day => self.roll(),
+            _ => {}
+        }
+        let live: std::collections::HashSet<DateTime<Utc>> =
+            self.candles.iter().map(|c| c.start).collect();
+        self.candles.extend(
+            minutes
+                .into_iter()
+                .filter(|c| ist_date(c.start) == day && !live.contains(&c.start)),
+        );
+        self.candles.sort_by_key(|c| c.start);
+        let excess = self.candles.len().saturating_sub(MAX_CANDLES_PER_SYMBOL);
+        self.candles.drain(..excess);
     }
 
     /// The first minute of a new IST date: the old day's minutes become its OHLC and the
@@ -365,6 +407,118 @@ mod tests {
             "the next roll replaces the previous day"
         );
         assert_eq!(book.previous_day("B"), None);
+    }
+
+    #[test]
+    fn history_fills_the_book_and_live_minutes_win() {
+        struct TestCase {
+            name: &'static str,
+            /// Live ticks first: (price, IST day, hour, minute).
+            live: &'static [(f64, u32, u32, u32)],
+            held_previous: Option<(u32, f64)>,
+            fetched_previous: Option<(u32, f64)>,
+            fetched: &'static [(f64, u32, u32, u32)],
+            want_previous: Option<(&'static str, f64)>,
+            want_minutes: &'static [f64],
+        }
+        let cases = [
+            TestCase {
+                name: "an empty book takes both",
+                live: &[],
+                held_previous: None,
+                fetched_previous: Some((20, 50.0)),
+                fetched: &[(1.0, 23, 9, 15), (2.0, 23, 9, 16)],
+                want_previous: Some(("2026-11-20", 50.0)),
+                want_minutes: &[1.0, 2.0],
+            },
+            TestCase {
+                name: "live minutes win, earlier ones are filled in",
+                live: &[(20.0, 23, 9, 16), (30.0, 23, 9, 17)],
+                held_previous: None,
+                fetched_previous: None,
+                fetched: &[(1.0, 23, 9, 15), (2.0, 23, 9, 16)],
+                want_previous: None,
+                want_minutes: &[1.0, 20.0, 30.0],
+            },
+            TestCase {
+                name: "the broker's session replaces a partial one of the same date",
+                live: &[],
+                held_previous: Some((20, 10.0)),
+                fetched_previous: Some((20, 50.0)),
+                fetched: &[],
+                want_previous: Some(("2026-11-20", 50.0)),
+                want_minutes: &[],
+            },
+            TestCase {
+                name: "but not a newer one",
+                live: &[],
+                held_previous: Some((21, 10.0)),
+                fetched_previous: Some((20, 50.0)),
+                fetched: &[],
+                want_previous: Some(("2026-11-21", 10.0)),
+                want_minutes: &[],
+            },
+            TestCase {
+                name: "yesterday's live minutes roll before today's fetched ones",
+                live: &[(7.0, 20, 9, 15)],
+                held_previous: None,
+                fetched_previous: None,
+                fetched: &[(1.0, 23, 9, 15)],
+                want_previous: Some(("2026-11-20", 7.0)),
+                want_minutes: &[1.0],
+            },
+            TestCase {
+                name: "fetched minutes of an older day are ignored",
+                live: &[(7.0, 23, 9, 15)],
+                held_previous: None,
+                fetched_previous: None,
+                fetched: &[(1.0, 20, 9, 15)],
+                want_previous: None,
+                want_minutes: &[7.0],
+            },
+        ];
+        let symbol: Arc<str> = "A".into();
+        for c in cases {
+            let mut book = PriceBook::default();
+            for &(p, d, h, m) in c.live {
+                book.apply(&[upd("A", p, 1, ist(d, h, m))]);
+            }
+            if let Some((d, close)) = c.held_previous {
+                book.restore(
+                    Vec::new(),
+                    Vec::new(),
+                    vec![(symbol.clone(), flat_day(d, close))],
+                );
+            }
+            let minutes = c
+                .fetched
+                .iter()
+                .map(|&(p, d, h, m)| Candle {
+                    start: ist(d, h, m),
+                    open: p,
+                    high: p,
+                    low: p,
+                    close: p,
+                    volume: 0,
+                })
+                .collect();
+            book.adopt_history(
+                &symbol,
+                c.fetched_previous.map(|(d, close)| flat_day(d, close)),
+                minutes,
+            );
+            let previous = book
+                .previous_day("A")
+                .map(|d| (d.date.to_string(), d.close));
+            assert_eq!(
+                previous,
+                c.want_previous.map(|(d, p)| (d.to_string(), p)),
+                "{}",
+                c.name
+            );
+            let closes: Vec<f64> = book.candles("A").iter().map(|c| c.close).collect();
+            assert_eq!(closes, c.want_minutes, "{}", c.name);
+        }
     }
 
     #[test]

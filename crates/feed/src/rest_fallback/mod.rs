@@ -5,7 +5,7 @@
 
 mod activation;
 mod batch;
-mod bucket;
+pub(crate) mod bucket;
 pub mod messages;
 mod state;
 
@@ -22,7 +22,8 @@ use chrono::Utc;
 pub use messages::{FallbackStatus, FallbackStatusChanged, GetFallbackStatus, SetMarketOpen};
 pub use state::{RestFallbackSettings, ACCESS_FIX, BROKER_MAX_REQUESTS_PER_S, TOKEN_FIX};
 
-use self::state::{FallbackState, LogLine, Poll, PollDecision, PollFailure};
+pub(crate) use self::state::PollFailure;
+use self::state::{FallbackState, LogLine, Poll, PollDecision};
 use crate::auth_manager::{AuthManager, GetCredentials};
 use crate::feed_connection::messages::{
     ApplyUpstreamChanges, FeedStatusChanged, ReplaySubscriptions, TicksReceived,
@@ -316,23 +317,36 @@ async fn fetch(
     rest_url: String,
     timeout: Duration,
 ) -> Result<(u16, Bytes), PollFailure> {
+    call_with_credentials(client, auth, timeout, move |credentials| {
+        upstream::quote_call(broker, &batch, credentials, &rest_url)
+    })
+    .await
+}
+
+/// One REST request built from the credentials of this moment (so a hot-swapped token is
+/// used at once), sent, and its whole answer read, all within `timeout`. Shared by every
+/// actor that calls the broker's REST API.
+pub(crate) async fn call_with_credentials(
+    client: awc::Client,
+    auth: Addr<AuthManager>,
+    timeout: Duration,
+    build: impl FnOnce(&crate::settings::Credentials) -> Result<HttpCall, CallError>,
+) -> Result<(u16, Bytes), PollFailure> {
     let exchange = async {
         let credentials = auth.send(GetCredentials).await.map_err(|e| {
             PollFailure::Setup(format!("no credentials from the auth manager: {e}"))
         })?;
-        let call =
-            upstream::quote_call(broker, &batch, &credentials, &rest_url).map_err(|e| match e {
-                CallError::Request(e) => PollFailure::Broker(e),
-                other => PollFailure::Setup(other.to_string()),
-            })?;
+        let call = build(&credentials).map_err(|e| match e {
+            CallError::Request(e) => PollFailure::Broker(e),
+            other => PollFailure::Setup(other.to_string()),
+        })?;
         send_call(&client, call).await
     };
     match tokio::time::timeout(timeout, exchange).await {
         Ok(answer) => answer,
-        Err(_) => Err(PollFailure::Transport(format!(
-            "no answer within {} ms",
-            timeout.as_millis()
-        ))),
+        Err(_) => Err(PollFailure::Timeout {
+            after_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        }),
     }
 }
 

@@ -98,6 +98,9 @@ pub enum PollFailure {
     /// No usable answer: connection refused, timeout, body cut short.
     #[error("{0}")]
     Transport(String),
+    /// No whole answer within the request's time limit.
+    #[error("no answer within {after_ms} ms")]
+    Timeout { after_ms: u64 },
     /// The request could not be made: credentials for the other broker, no auth manager.
     #[error("{0}")]
     Setup(String),

@@ -12,6 +12,7 @@
 //!  rest_fallback ─── knows_instrument, quote_batch_limit, quote_endpoint, quote_call,
 //!                    convert_quotes
 //!  instrument_directory ─ master_needs_session, master_headers
+//!  history_fetcher ── knows_history, history_rate_limit, history_call, parse_history
 //!  whoever picks the master (master.source = "broker") ─ master_url, master_kind
 //! ```
 
@@ -21,6 +22,7 @@ pub mod dhan;
 pub mod failure;
 #[cfg(test)]
 mod fixtures;
+pub mod history;
 pub mod http;
 pub mod kite;
 pub mod quote;
@@ -29,12 +31,13 @@ pub mod verdict;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use mandi_domain::{Instrument, Mode};
+use mandi_domain::{Candle, Instrument, Mode};
 use mandi_instruments::{InstrumentIndex, MasterKind};
 use mandi_protocol::dhan::rest::RestError;
 
 pub use conversion::{checked_price, Conversion, FrameEnd, FrameError, Skipped};
 pub use dhan::DhanCommand;
+pub use history::{HistoryRequest, HistorySpan};
 pub use http::{CallError, HttpCall, ProfileRequest, Verb, USER_AGENT};
 pub use kite::{KiteCommand, KiteText};
 pub use quote::{Converted, QuoteBatch, QuoteEndpoint, QuoteRow};
@@ -348,6 +351,45 @@ pub fn convert_quotes(
     match broker {
         Broker::Dhan => dhan::quotes::convert(batch, status, body, index, received_time),
         Broker::Kite => kite::quotes::convert(batch, status, body, index, received_time),
+    }
+}
+
+// ---- the history fetcher ----
+
+/// Whether the broker can be asked for the instrument's history.
+pub fn knows_history(broker: Broker, instrument: &Instrument) -> bool {
+    match broker {
+        Broker::Dhan => dhan::quotes::knows(instrument),
+        Broker::Kite => kite::history::knows(instrument),
+    }
+}
+
+/// Historical requests per second the broker takes.
+pub fn history_rate_limit(broker: Broker) -> f64 {
+    match broker {
+        Broker::Dhan => dhan::history::MAX_REQUESTS_PER_S,
+        Broker::Kite => kite::history::MAX_REQUESTS_PER_S,
+    }
+}
+
+/// The HTTP request for `request`, from the credentials of the moment.
+pub fn history_call(
+    broker: Broker,
+    request: &HistoryRequest,
+    credentials: &Credentials,
+    rest_url: &str,
+) -> Result<HttpCall, CallError> {
+    match broker {
+        Broker::Dhan => dhan::history::call(request, credentials, rest_url),
+        Broker::Kite => kite::history::call(request, credentials, rest_url),
+    }
+}
+
+/// The broker's history answer as candles, oldest first as sent.
+pub fn parse_history(broker: Broker, status: u16, body: &[u8]) -> Result<Vec<Candle>, RestError> {
+    match broker {
+        Broker::Dhan => mandi_protocol::dhan::history::parse_chart_response(status, body),
+        Broker::Kite => mandi_protocol::kite::history::parse_history_response(status, body),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod decode;
 mod encode;
+pub mod history;
 mod packet;
 mod reason;
 mod request;

@@ -429,7 +429,7 @@ fn dhan_trade_time(text: &str) -> Option<i64> {
 }
 
 /// Dhan's error answer: `errorCode`/`errorMessage`, or the data-API `{"data":{"806":".."}}`.
-fn dhan_error(status: u16, value: Option<&Value>) -> RestError {
+pub(crate) fn dhan_error(status: u16, value: Option<&Value>) -> RestError {
     let obj = value.and_then(Value::as_object);
     let field = |key: &str| obj.and_then(|o| text(o, key)).map(str::to_string);
     let (code, message) = match field("errorCode") {

@@ -3,6 +3,7 @@
 
 mod decode;
 mod encode;
+pub mod history;
 mod packet;
 mod request;
 pub mod rest;

@@ -139,7 +139,7 @@ pub fn parse_quote_response(status: u16, body: &[u8]) -> Result<Vec<KiteQuoteRow
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (IST; a `T` separator and a `+05:30` suffix are accepted too).
-fn kite_time(text: &str) -> Option<i64> {
+pub(crate) fn kite_time(text: &str) -> Option<i64> {
     let text = text.trim();
     let text = text
         .strip_suffix("+05:30")
@@ -160,7 +160,7 @@ fn kite_time(text: &str) -> Option<i64> {
 
 /// Kite names the failure in `error_type`; 429 is a throttle whatever the body says (its
 /// `error_type` there is not documented).
-fn kite_error(status: u16, value: Option<&Value>) -> RestError {
+pub(crate) fn kite_error(status: u16, value: Option<&Value>) -> RestError {
     let obj = value.and_then(Value::as_object);
     let field = |key: &str| obj.and_then(|o| text(o, key)).map(str::to_string);
     let error_type = field("error_type");
@@ -176,7 +176,7 @@ fn kite_error(status: u16, value: Option<&Value>) -> RestError {
 
 /// `application/x-www-form-urlencoded`: alphanumerics and `*-._` as they are, space as
 /// `+`, every other byte as `%XX`.
-fn form_encode(text: &str, out: &mut String) {
+pub(crate) fn form_encode(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in text.as_bytes() {
         match b {

@@ -1,7 +1,8 @@
 //! `MarketClock`: runs the daily IST timetable (`DailySchedule`) — the 08:35 instrument
 //! master refresh, the 08:50 token check,
 //! the 08:55 connect, and end of day at each exchange's close — on timers computed in
-//! Asia/Kolkata whatever the server's time zone.
+//! Asia/Kolkata whatever the server's time zone. It also tells the history fetcher when
+//! each exchange's session opens.
 
 pub mod messages;
 
@@ -12,7 +13,7 @@ use actix::{
 };
 use chrono::{DateTime, Utc};
 use mandi_domain::time::ist_minute;
-use mandi_domain::{DailySchedule, ScheduledJob};
+use mandi_domain::{DailySchedule, Exchange, MarketPhase, ScheduledJob};
 
 pub use messages::{GetNextJob, NextJob};
 
@@ -20,6 +21,7 @@ use mandi_fanout::price_store::{PersistNow, PriceStore};
 use mandi_feed::auth_manager::{AuthManager, CheckTokenNow};
 use mandi_feed::feed_connection::messages::{FeedState, GetFeedHealth, ReconnectNow};
 use mandi_feed::feed_connection::FeedConnection;
+use mandi_feed::history_fetcher::{ExchangeOpened, HistoryFetcher};
 use mandi_feed::instrument_directory::{InstrumentDirectory, RefreshMaster};
 use mandi_feed::rest_fallback::{RestFallback, SetMarketOpen};
 
@@ -44,6 +46,11 @@ pub struct MarketClock {
     paper: Option<Addr<mandi_trading::paper_executor::PaperExecutor>>,
     /// Told at 08:35 IST to download the instrument master again.
     directory: Option<Addr<InstrumentDirectory>>,
+    /// Told at each exchange's open to fetch the session that closed last.
+    history: Option<Addr<HistoryFetcher>>,
+    /// Whether each exchange's session was open at the last check; empty until the first,
+    /// which sets it without telling anyone (the fetcher fetches at its own start).
+    sessions_open: Vec<(Exchange, bool)>,
 }
 
 impl MarketClock {
@@ -64,6 +71,31 @@ impl MarketClock {
             market_open: None,
             paper: None,
             directory: None,
+            history: None,
+            sessions_open: Vec::new(),
+        }
+    }
+
+    pub fn with_history(mut self, history: Addr<HistoryFetcher>) -> Self {
+        self.history = Some(history);
+        self
+    }
+
+    /// Tell the history fetcher about every exchange whose real session (not
+    /// `always_open`) has opened since the last check.
+    fn track_sessions(&mut self) {
+        let now = Utc::now();
+        let calendar = self.schedule.calendar();
+        let open: Vec<(Exchange, bool)> = [Exchange::Nse, Exchange::Bse, Exchange::Mcx]
+            .into_iter()
+            .map(|e| (e, calendar.phase(e, now) == MarketPhase::Open))
+            .collect();
+        let opened = opened_since(&self.sessions_open, &open);
+        self.sessions_open = open;
+        if let Some(history) = &self.history {
+            for exchange in opened {
+                history.do_send(ExchangeOpened { exchange });
+            }
         }
     }
 
@@ -147,6 +179,14 @@ impl MarketClock {
     }
 }
 
+/// The exchanges open in `now` that were closed in `before` (none on the first check).
+fn opened_since(before: &[(Exchange, bool)], now: &[(Exchange, bool)]) -> Vec<Exchange> {
+    now.iter()
+        .filter(|(e, open)| *open && before.iter().any(|(b, was)| b == e && !was))
+        .map(|(e, _)| *e)
+        .collect()
+}
+
 fn job_name(job: ScheduledJob) -> String {
     match job {
         ScheduledJob::MasterRefresh => "master_refresh".into(),
@@ -163,7 +203,11 @@ impl Actor for MarketClock {
         // The server's zone is logged once by the binary at start; nothing here uses it.
         self.arm(ctx);
         self.track_market_open();
-        ctx.run_interval(MARKET_OPEN_CHECK, |this, _| this.track_market_open());
+        self.track_sessions();
+        ctx.run_interval(MARKET_OPEN_CHECK, |this, _| {
+            this.track_market_open();
+            this.track_sessions();
+        });
     }
 }
 
@@ -189,5 +233,52 @@ impl Handler<GetNextJob> for MarketClock {
             job: job_name(job),
             at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_closed_to_open_change_is_an_opening() {
+        use Exchange::{Mcx, Nse};
+        struct TestCase {
+            name: &'static str,
+            before: Vec<(Exchange, bool)>,
+            now: Vec<(Exchange, bool)>,
+            want: Vec<Exchange>,
+        }
+        let case = |name, before, now, want| TestCase {
+            name,
+            before,
+            now,
+            want,
+        };
+        let cases = [
+            case(
+                "first check",
+                vec![],
+                vec![(Nse, true), (Mcx, false)],
+                vec![],
+            ),
+            case(
+                "nse opens",
+                vec![(Nse, false), (Mcx, true)],
+                vec![(Nse, true), (Mcx, true)],
+                vec![Nse],
+            ),
+            case("still open", vec![(Nse, true)], vec![(Nse, true)], vec![]),
+            case("closes", vec![(Nse, true)], vec![(Nse, false)], vec![]),
+        ];
+        for TestCase {
+            name,
+            before,
+            now,
+            want,
+        } in cases
+        {
+            assert_eq!(opened_since(&before, &now), want, "{name}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `RuntimeSupervisor`: starts the actors once, in dependency order (auth → instruments →
 //! registry → broadcaster → paper executor → strategy host → price store → REST
-//! fallback → feed connections (one per upstream shard) → market clock),
+//! fallback → history fetcher → feed connections (one per upstream shard) → market clock),
 //! each under panic-safe supervision, wires them, and keeps the addresses. Started outside
 //! `HttpServer::new`, so every HTTP worker shares one runtime.
 
@@ -27,6 +27,7 @@ use mandi_feed::auth_manager::{AuthManager, NotifyOnNewToken};
 use mandi_feed::backplane::Interest;
 use mandi_feed::feed_connection::messages::GetFeedHealth;
 use mandi_feed::feed_connection::FeedConnection;
+use mandi_feed::history_fetcher::{GetHistoryStatus, HistoryFetcher};
 use mandi_feed::instrument_directory::{
     FollowRolls, InstrumentDirectory, InstrumentIndex, MasterSettings, ReloadError, Reloaded,
     SharedIndex, Today,
@@ -74,6 +75,8 @@ pub struct RuntimeHandle {
     pub restarts: Arc<ActorRestarts>,
     pub clock: Addr<MarketClock>,
     pub fallback: Addr<RestFallback>,
+    /// The broker's history: levels on day one, older days for `/api/candles`.
+    pub history: Addr<HistoryFetcher>,
     pub executor: Addr<PaperExecutor>,
     /// The paper account's figures and its journal's, read without asking the executor
     /// (which may be waiting on the journal).
@@ -248,6 +251,29 @@ impl RuntimeSupervisor {
                 RestFallback::new(fb, upstream, index, auth, ticks, status)
             })
         };
+        // Asks the broker's history at once; the levels appear when it answers, start-up
+        // never waits for it.
+        let history = {
+            let (hs, upstream, auth) = (
+                settings.history.clone(),
+                settings.upstream.clone(),
+                auth.clone(),
+            );
+            let (calendar, instruments) = (calendar.clone(), settings.instruments.clone());
+            let data_dir = settings.store.data_dir.clone();
+            let store = price_store.clone().recipient();
+            start_resilient("history_fetcher", restarts.clone(), move |_| {
+                HistoryFetcher::new(
+                    hs,
+                    upstream,
+                    auth,
+                    calendar,
+                    &instruments,
+                    data_dir.as_deref(),
+                    store,
+                )
+            })
+        };
         // One actor per upstream connection the broker allows (or fewer, configured),
         // each with its own socket and its share of the set. Each also stops itself on
         // every lost socket: a reconnect is a restart with its state — backoff, attempt
@@ -272,10 +298,12 @@ impl RuntimeSupervisor {
             let schedule = mandi_domain::DailySchedule::new((*calendar).clone());
             let (auth, feeds, store) = (auth.clone(), feeds.clone(), price_store.clone());
             let (fb, paper, directory) = (fallback.clone(), executor.clone(), directory.clone());
+            let history = history.clone();
             start_resilient("market_clock", restarts.clone(), move |_| {
                 MarketClock::new(schedule, auth, feeds, store, fb)
                     .with_paper(paper)
                     .with_directory(directory)
+                    .with_history(history)
             })
         };
         for follower in [
@@ -333,6 +361,7 @@ impl RuntimeSupervisor {
             restarts,
             clock,
             fallback,
+            history,
             executor,
             paper: paper_health,
             strategies,
@@ -366,6 +395,7 @@ impl RuntimeHandle {
             .send(mandi_feed::auth_manager::GetAuthStatus)
             .await?;
         let rest_fallback = self.fallback.send(GetFallbackStatus).await?;
+        let history = self.history.send(GetHistoryStatus).await?;
         let master = self
             .directory
             .send(mandi_feed::instrument_directory::GetMasterStatus)
@@ -395,6 +425,7 @@ impl RuntimeHandle {
             auth,
             rest_fallback,
             master,
+            history,
             paper: self.paper.report(),
             timestamp: now,
         })

@@ -46,6 +46,8 @@ pub struct HealthReport {
     pub rest_fallback: FallbackStatus,
     /// The instrument master: where it came from, when, and the last reload's error.
     pub master: mandi_feed::instrument_directory::MasterStatus,
+    /// The broker's history: requests, failures by kind, previous sessions loaded.
+    pub history: mandi_feed::history_fetcher::HistoryStatus,
     /// The paper account: orders, fills, refusals, what it streams, and its journal
     /// (calls, errors with the last one's text and time, calls waiting).
     pub paper: mandi_trading::paper_executor::ExecutorStats,

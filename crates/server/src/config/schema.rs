@@ -18,6 +18,9 @@ pub struct MandiConfig {
     pub master: MasterSection,
     #[serde(default)]
     pub rest_fallback: mandi_feed::rest_fallback::RestFallbackSettings,
+    /// The broker's history (the feed crate's keys).
+    #[serde(default)]
+    pub history: mandi_feed::history_fetcher::HistorySettings,
     /// The paper account: fill model and Indian charges (the paper crate's keys).
     #[serde(default)]
     pub paper: mandi_paper::PaperSettings,

@@ -229,6 +229,22 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
     }
     positive("rest_fallback.poll_timeout_ms", fb.poll_timeout_ms)?;
     positive("rest_fallback.auth_retry_ms", fb.auth_retry_ms)?;
+    let h = &cfg.history;
+    if !(h.max_requests_per_s > 0.0 && h.max_requests_per_s <= 5.0) {
+        return Err(ConfigError::new(
+            "history.max_requests_per_s",
+            format!("{} is out of range", h.max_requests_per_s),
+            "use a rate above 0 and at most 5.0 (Dhan's Data API limit; Kite's historical limit of 3 is applied on Kite)",
+        ));
+    }
+    if !(1..=366).contains(&h.days) {
+        return Err(ConfigError::new(
+            "history.days",
+            format!("{} days is out of range", h.days),
+            "use 1 to 366 calendar days (7, the default, spans a long weekend and holidays)",
+        ));
+    }
+    positive("history.request_timeout_ms", h.request_timeout_ms)?;
     let b = &cfg.broadcast;
     positive("broadcast.heartbeat_interval_ms", b.heartbeat_interval_ms)?;
     positive(

@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod candle_range;
 mod chain;
 mod chain_quotes;
 mod dashboard;

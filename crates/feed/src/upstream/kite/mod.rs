@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod connect;
 pub mod failure;
+pub mod history;
 pub mod master;
 pub mod packet;
 pub mod quotes;
