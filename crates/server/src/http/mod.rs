@@ -9,6 +9,7 @@ mod dashboard;
 mod levels;
 mod quotes;
 mod trading;
+mod watchlists;
 
 use std::net::TcpListener;
 
@@ -28,6 +29,8 @@ pub struct AppState {
     pub runtime: RuntimeHandle,
     /// What the option chain's implied volatilities and greeks assume.
     pub option_pricing: mandi_domain::options::OptionPricing,
+    /// `store.data_dir`, where the dashboard's watchlists are kept (memory only when unset).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// Build the HTTP server on an already-bound listener. The runtime was started once,
@@ -40,6 +43,7 @@ pub fn build(
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
     let security = web::Data::from(security);
+    let watchlists = web::Data::new(watchlists::WatchlistStore::new(state.data_dir.as_deref()));
     let server = HttpServer::new(move || {
         let mut cors = Cors::default()
             .allowed_methods(["GET", "POST", "DELETE"])
@@ -53,6 +57,7 @@ pub fn build(
         App::new()
             .app_data(web::Data::new(state.clone()))
             .app_data(security.clone())
+            .app_data(watchlists.clone())
             .wrap(TracingLogger::default())
             .wrap(from_fn(security::guard))
             .wrap(cors)
@@ -63,6 +68,7 @@ pub fn build(
             .configure(levels::routes)
             .configure(quotes::routes)
             .configure(trading::routes)
+            .configure(watchlists::routes)
     })
     // Lets a WebSocket session drop its TCP connection even while actix-http waits to
     // flush to a client that stopped reading (see mandi_fanout::client_session).
