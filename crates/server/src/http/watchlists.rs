@@ -393,8 +393,8 @@ mod tests {
             let got = owner_of(case.bearer, case.client);
             assert_eq!(got, case.want.map(String::from), "case {:?}", case.name);
         }
-        let a = owner_of(Some("key-one-0123456789"), Some("ignored-id-123")).unwrap();
-        let b = owner_of(Some("key-two-0123456789"), None).unwrap();
+        let a = owner_of(Some("key-one-0123456789"), Some("ignored-id-123")).expect("a key owns");
+        let b = owner_of(Some("key-two-0123456789"), None).expect("a key owns");
         assert!(
             a.starts_with("key-") && b.starts_with("key-") && a != b,
             "{a} {b}"
@@ -414,16 +414,17 @@ mod tests {
         };
         WatchlistStore::new(Some(&dir))
             .save("browser-abcdefgh", &doc)
-            .unwrap();
+            .expect("saved to the temp dir");
         let again = WatchlistStore::new(Some(&dir));
         assert_eq!(again.load("browser-abcdefgh"), doc);
         assert_eq!(again.load("browser-someone-else"), Watchlists::default());
         let names: Vec<_> = std::fs::read_dir(dir.join("watchlists"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .expect("the watchlists dir exists")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, vec!["browser-abcdefgh.json".to_string()]);
-        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).expect("temp dir removed");
     }
 
     #[test]
@@ -432,11 +433,11 @@ mod tests {
         for i in 0..MAX_OWNERS {
             store
                 .save(&format!("browser-{i:08}"), &Watchlists::default())
-                .unwrap();
+                .expect("under the bound");
         }
         let err = store
             .save("browser-one-too-many", &Watchlists::default())
-            .unwrap_err();
+            .expect_err("one owner too many");
         assert!(matches!(
             err,
             SaveError::Refused(WatchlistError::TooManyOwners)
@@ -444,6 +445,6 @@ mod tests {
         // An existing owner may still save.
         store
             .save("browser-00000001", &Watchlists::default())
-            .unwrap();
+            .expect("a known owner saves");
     }
 }

@@ -98,6 +98,7 @@ export function ChartPanel() {
     let first = true;
     const { series, markers, chart } = lw.current;
     series.setData([]);
+    setInfo(''); // the previous symbol's OHLC must not stand under the new name
     const release = want([symbol]);
     const draw = async () => {
       window.__mandi.chart.fetches++;
@@ -163,7 +164,7 @@ export function ChartPanel() {
     <section id="chart-panel" class="panel chart-panel" aria-labelledby="chart-title">
       <div class="panel-head">
         <h2 id="chart-title">Chart</h2>
-        <label>Symbol <input id="chart-symbol" autocomplete="off" spellcheck="false" size="16" value=${typed}
+        <label>Symbol <input id="chart-symbol" autocomplete="off" spellcheck="false" size="24" value=${typed}
           onInput=${(e) => setTyped(e.target.value)}
           onKeyDown=${(e) => { if (e.key === 'Enter') resolveAndSelect(e.target.value); }} /></label>
         <label>Interval <select id="chart-interval" value=${interval} onChange=${(e) => setInterval_(Number(e.target.value))}>

@@ -12,7 +12,8 @@ export function DepthPanel() {
   const symbol = sel && sel.symbol;
   const live = useLive([symbol]);
   const t = symbol && live.ticks.get(symbol);
-  const depth = (t && t.depth) || [];
+  // An index's ticks carry an all-zero book: that is no book, not five levels at 0.
+  const depth = ((t && t.depth) || []).filter((l) => l.bid_price > 0 || l.ask_price > 0);
   const levels = Array.from({ length: LEVELS }, (_, i) => depth[i] || null);
   const totalBid = depth.reduce((s, l) => s + (l.bid_qty || 0), 0);
   const totalAsk = depth.reduce((s, l) => s + (l.ask_qty || 0), 0);
@@ -20,7 +21,7 @@ export function DepthPanel() {
     <section id="depth" class="panel depth" aria-labelledby="depth-title" data-symbol=${symbol || ''}>
       <div class="panel-head"><h2 id="depth-title">Depth</h2><span class="panel-sub">${symbol || 'select an instrument'}</span></div>
       ${symbol && !depth.length ? html`<p class="panel-note">No book for ${symbol}${t ? ' (an index, or a feed without depth)' : ' yet'}.</p>` : ''}
-      <table id="depth-table">
+      <div class="table-wrap"><table id="depth-table">
         <thead><tr><th>Orders</th><th>Bid qty</th><th>Bid</th><th>Ask</th><th>Ask qty</th><th>Orders</th></tr></thead>
         <tbody id="depth-body">
           ${levels.map((l, i) => html`<tr data-level=${i + 1}>
@@ -33,6 +34,6 @@ export function DepthPanel() {
           </tr>`)}
         </tbody>
         <tfoot><tr><td colspan="2">${qty(totalBid)}</td><td colspan="2">total</td><td colspan="2">${qty(totalAsk)}</td></tr></tfoot>
-      </table>
+      </table></div>
     </section>`;
 }

@@ -6,6 +6,7 @@ import { on, live } from '../lib/socket.js';
 import { clock, isNum } from '../lib/format.js';
 
 const HEALTH_EVERY_MS = 15000;
+const ERROR_SHOWN_MS = 15000; // a socket error (say an unknown symbol) is news, not a state
 const BADGE_LABELS = {
   live: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', rest_fallback: 'REST fallback',
   login_required: 'Login required', stopped: 'Stopped', disconnected: 'Disconnected',
@@ -17,6 +18,11 @@ export function TopBar() {
   const [status, setStatus] = useState({ mode: 'connecting', message: 'Connecting to mandi…' });
   const [markets, setMarkets] = useState({});
   const [errorNote, setErrorNote] = useState('');
+  useEffect(() => {
+    if (!errorNote) return undefined;
+    const t = setTimeout(() => setErrorNote(''), ERROR_SHOWN_MS);
+    return () => clearTimeout(t);
+  }, [errorNote]);
   useEffect(() => {
     const offs = [
       on('status', (m) => { setStatus(m); if (m.markets) setMarkets(m.markets); }),
