@@ -116,3 +116,106 @@ async fn lists_are_kept_per_browser_validated_and_survive_a_restart() {
     again.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const KEY: &str = "watchlist-e2e-key-0123456789";
+
+/// A login session cookie (`name=value`) for `KEY`.
+async fn login(stack: &Stack) -> String {
+    let resp = awc::Client::new()
+        .post(stack.url("/api/auth/login"))
+        .timeout(DEADLINE)
+        .send_json(&json!({ "key": KEY }))
+        .await
+        .unwrap_or_else(|e| panic!("login: {e}"));
+    assert_eq!(resp.status().as_u16(), 200, "login with the key");
+    // `mandi_session=<id>; Path=/; HttpOnly; …`: the pair is what a browser sends back.
+    let set = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("a session cookie: {:?}", resp.headers()));
+    let pair = set.split(';').next().unwrap_or_default().to_string();
+    assert!(pair.starts_with(mandi_server::security::COOKIE), "{set}");
+    pair
+}
+
+/// `method` on `/api/watchlists` with one extra header pair per `headers` entry.
+async fn call_with(
+    stack: &Stack,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut req = awc::Client::new()
+        .request(method, stack.url("/api/watchlists"))
+        .timeout(DEADLINE);
+    for (k, v) in headers {
+        req = req.insert_header((*k, *v));
+    }
+    let sent = match body {
+        Some(b) => req.send_json(b).await,
+        None => req.send().await,
+    };
+    let mut resp = sent.unwrap_or_else(|e| panic!("/api/watchlists: {e}"));
+    let status = resp.status().as_u16();
+    (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+#[actix_rt::test]
+async fn with_api_keys_the_lists_follow_the_key_not_the_browser() {
+    let dir = std::env::temp_dir().join(format!("mandi-watchlists-keyed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let keys = dir.join("keys");
+    std::fs::write(&keys, format!("trade:{KEY}\n")).expect("keys file");
+    let keys_file = keys.to_string_lossy().to_string();
+    let data_dir = dir.join("data").to_string_lossy().to_string();
+    let stack = start_stack(&[
+        ("MANDI__SERVER__API_KEYS_FILE", keys_file.as_str()),
+        ("MANDI__STORE__DATA_DIR", data_dir.as_str()),
+    ])
+    .await;
+    let (status, _) = call_with(
+        &stack,
+        "GET",
+        &[("x-mandi-client", "no-key-browser-1")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 401, "without the key, no lists");
+
+    let doc = json!({"lists": [{"name": "Desk", "symbols": ["NIFTY"]}]});
+    let first = login(&stack).await;
+    let (status, _) = call_with(
+        &stack,
+        "PUT",
+        &[
+            ("cookie", first.as_str()),
+            ("x-mandi-client", "laptop-browser-1"),
+        ],
+        Some(&doc),
+    )
+    .await;
+    assert_eq!(status, 200, "saved from the first browser's session");
+    let second = login(&stack).await;
+    let bearer = format!("Bearer {KEY}");
+    for (name, headers) in [
+        (
+            "another browser logged in with the key",
+            vec![
+                ("cookie", second.as_str()),
+                ("x-mandi-client", "phone-browser-2"),
+            ],
+        ),
+        (
+            "a bot with the key as bearer",
+            vec![("authorization", bearer.as_str())],
+        ),
+    ] {
+        let (status, got) = call_with(&stack, "GET", &headers, None).await;
+        assert_eq!((status, &got), (200, &doc), "case {name:?}");
+    }
+    stack.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,12 +3,13 @@
 //! random id when no keys are set) under `<store.data_dir>/watchlists/`.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+
+use crate::security::{fingerprint, Security, COOKIE};
 
 /// Lists per owner, symbols per list, and the longest name: a dashboard, not a database.
 pub const MAX_LISTS: usize = 20;
@@ -110,14 +111,15 @@ pub fn validate(mut doc: Watchlists) -> Result<Watchlists, WatchlistError> {
     Ok(doc)
 }
 
-/// Whose lists a request reads and writes, as a file-name-safe id. A bearer key is never
-/// stored: only a hash of it names the file. Without one, the browser's own id is used
-/// (with API keys set, a logged-in browser therefore keeps its lists per browser too).
-pub fn owner_of(bearer: Option<&str>, client_id: Option<&str>) -> Result<String, WatchlistError> {
-    if let Some(key) = bearer.filter(|k| !k.is_empty()) {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        key.hash(&mut h);
-        return Ok(format!("key-{:016x}", h.finish()));
+/// Whose lists a request reads and writes, as a file-name-safe id: the API key's
+/// fingerprint (from a bearer header or the login session; the key itself is never
+/// stored), or without keys the browser's own random id.
+pub fn owner_of(
+    key_fingerprint: Option<&str>,
+    client_id: Option<&str>,
+) -> Result<String, WatchlistError> {
+    if let Some(fp) = key_fingerprint.filter(|k| !k.is_empty()) {
+        return Ok(format!("key-{fp}"));
     }
     let id = client_id.unwrap_or("");
     let ok = (8..=64).contains(&id.len())
@@ -215,10 +217,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 fn request_owner(req: &HttpRequest) -> Result<String, WatchlistError> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    owner_of(
-        header("authorization").and_then(|v| v.strip_prefix("Bearer ")),
-        header(CLIENT_HEADER),
-    )
+    // The key behind the request: a bearer header, else the browser's login session.
+    let key = header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(fingerprint)
+        .or_else(|| {
+            let security = req.app_data::<web::Data<Security>>()?;
+            let cookie = req.cookie(COOKIE)?;
+            security
+                .sessions
+                .owner(cookie.value(), std::time::Instant::now())
+        });
+    owner_of(key.as_deref(), header(CLIENT_HEADER))
 }
 
 fn refused(e: &WatchlistError) -> HttpResponse {
@@ -393,8 +403,9 @@ mod tests {
             let got = owner_of(case.bearer, case.client);
             assert_eq!(got, case.want.map(String::from), "case {:?}", case.name);
         }
-        let a = owner_of(Some("key-one-0123456789"), Some("ignored-id-123")).expect("a key owns");
-        let b = owner_of(Some("key-two-0123456789"), None).expect("a key owns");
+        let one = fingerprint("key-one-0123456789");
+        let a = owner_of(Some(&one), Some("ignored-id-123")).expect("a key owns");
+        let b = owner_of(Some(&fingerprint("key-two-0123456789")), None).expect("a key owns");
         assert!(
             a.starts_with("key-") && b.starts_with("key-") && a != b,
             "{a} {b}"
@@ -403,6 +414,8 @@ mod tests {
             !a.contains("one"),
             "the key itself never names the file: {a}"
         );
+        // Stable across builds: a toolchain upgrade must not orphan the files.
+        assert_eq!(fingerprint("a"), "af63dc4c8601ec8c");
     }
 
     #[test]
