@@ -81,7 +81,7 @@ export function Footer() {
       <span id="heartbeat" data-healthy=${String(h.is_healthy !== false)}
         title=${hb ? `feed ${h.state || '?'} · quality ${h.connection_quality || '?'}${h.using_rest_fallback ? ' · using REST fallback' : ''}` : 'Last heartbeat from the server'}>
         ${hb ? `heartbeat ${clock(hb.timestamp)} IST${ago}` : 'heartbeat —'}</span>
-      <span class="keys" title="Keyboard shortcuts">B buy · S sell · Esc close ticket · / search</span>
+      <span class="keys" title="Keyboard shortcuts">B buy · S sell · Esc cancel · / search</span>
       <span id="health" data-status=${health.status} title="GET /health">${health.text}</span>
     </footer>`;
 }

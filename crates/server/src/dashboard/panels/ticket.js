@@ -1,6 +1,6 @@
 //! Order ticket: BUY/SELL, lots, MARKET/LIMIT/SL/SL-M, prices snapped to the instrument's
 //! tick, a confirmation step, through POST /api/orders. Keys: B buy and S sell the selected
-//! instrument, Esc closes the confirmation (or the ticket), / jumps to the search box.
+//! instrument, Esc closes the confirmation and the last answer, / jumps to the search box.
 import { html, useEffect, useRef, useState } from '../vendor/preact-htm.module.js';
 import { api, instrumentOf } from '../lib/api.js';
 import { useLive } from '../lib/socket.js';
@@ -44,12 +44,11 @@ export function TicketPanel() {
   const [inst, setInst] = useState(null);
   const [review, setReview] = useState(false);
   const [result, setResult] = useState(null);
-  const [open, setOpen] = useState(true);
   const symbol = sel && sel.symbol;
   const live = useLive([symbol]);
   const t = symbol && live.ticks.get(symbol);
 
-  useShortcuts(() => { if (review) setReview(false); else setOpen(false); });
+  useShortcuts(() => { setReview(false); setResult(null); });
   useEffect(() => {
     setInst(null);
     if (symbol) instrumentOf(symbol).then(setInst).catch(() => {});
@@ -57,7 +56,6 @@ export function TicketPanel() {
   useEffect(() => {
     if (!req) return;
     setSide(req.side);
-    setOpen(true);
     setReview(false);
     setResult(null);
     if (sel && isNum(sel.price)) { setType('LIMIT'); setLimit(String(sel.price)); }
@@ -89,7 +87,7 @@ export function TicketPanel() {
     }
   }
   return html`
-    <section id="ticket" class=${`panel ticket side-${side.toLowerCase()}`} aria-labelledby="ticket-title" data-open=${String(open)}>
+    <section id="ticket" class=${`panel ticket side-${side.toLowerCase()}`} aria-labelledby="ticket-title">
       <div class="panel-head"><h2 id="ticket-title">Order</h2><span class="panel-sub" id="ticket-symbol">${symbol || '—'}</span>
         <span class="panel-sub">LTP ${price(t && t.ltp)} · lot ${lotSize} · tick ${tickSize}</span></div>
       <div class="ticket-sides">
