@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the dashboard browser test (dashboard.test.mjs) against an already-running mandi server.
+# Runs the browser tests (dashboard.test.mjs: status, quotes, chart; terminal.test.mjs: watchlists,
+# chain, ticket, books, depth, bots) against an already-running mandi server.
 # Usage: MANDI_URL=http://127.0.0.1:8000 tests/browser/run.sh   (exits non-zero on failure)
 # With MANDI_KEYED_URL and MANDI_TEST_KEY (a mandi started with that key) access.test.mjs
 # checks the login page and what a second origin cannot do; without them it is skipped.
@@ -23,4 +24,4 @@ if [ ! -d node_modules/playwright-core ]; then
 fi
 
 echo "run.sh: testing dashboard at ${MANDI_URL}${MANDI_KEYED_URL:+ and access at $MANDI_KEYED_URL}" >&2
-exec node --test dashboard.test.mjs access.test.mjs
+exec node --test --test-concurrency=1 dashboard.test.mjs terminal.test.mjs access.test.mjs

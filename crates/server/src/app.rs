@@ -236,6 +236,7 @@ pub async fn start_with_clock(
         AppState {
             runtime: runtime.clone(),
             option_pricing: cfg.option_chain.clone(),
+            data_dir: cfg.store_settings().data_dir,
         },
         security,
         cfg.server.cors_origins.clone(),

@@ -11,6 +11,7 @@ mod instruments;
 mod levels;
 mod quotes;
 mod trading;
+mod watchlists;
 
 use std::net::TcpListener;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub runtime: RuntimeHandle,
     /// What the option chain's implied volatilities and greeks assume.
     pub option_pricing: mandi_domain::options::OptionPricing,
+    /// `store.data_dir`, where the dashboard's watchlists are kept (memory only when unset).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// Build the HTTP server on an already-bound listener. The runtime was started once,
@@ -42,6 +45,7 @@ pub fn build(
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
     let security = web::Data::from(security);
+    let watchlists = web::Data::new(watchlists::WatchlistStore::new(state.data_dir.as_deref()));
     let server = HttpServer::new(move || {
         let mut cors = Cors::default()
             .allowed_methods(["GET", "POST", "DELETE"])
@@ -55,6 +59,7 @@ pub fn build(
         App::new()
             .app_data(web::Data::new(state.clone()))
             .app_data(security.clone())
+            .app_data(watchlists.clone())
             .wrap(TracingLogger::default())
             .wrap(from_fn(security::guard))
             .wrap(cors)
@@ -65,6 +70,7 @@ pub fn build(
             .configure(levels::routes)
             .configure(quotes::routes)
             .configure(trading::routes)
+            .configure(watchlists::routes)
     })
     // Lets a WebSocket session drop its TCP connection even while actix-http waits to
     // flush to a client that stopped reading (see mandi_fanout::client_session).

@@ -11,7 +11,7 @@ use mandi_trading::paper_executor::{
     CancelOrder, CancelRefused, GetBotEvents, GetFills, GetOrders, GetPositions, PlaceError,
     PlaceOrder,
 };
-use mandi_trading::strategy_host::{ExitBot, GetBots};
+use mandi_trading::strategy_host::{ExitBot, GetBots, PauseBot};
 use serde::Deserialize;
 
 use super::api::unavailable;
@@ -28,7 +28,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/trades", web::get().to(trades))
         .route("/api/bots", web::get().to(bots))
         .route("/api/bots/events", web::get().to(bot_events))
-        .route("/api/bots/{name}/exit", web::post().to(exit_bot));
+        .route("/api/bots/{name}/exit", web::post().to(exit_bot))
+        .route("/api/bots/{name}/pause", web::post().to(pause_bot))
+        .route("/api/bots/{name}/resume", web::post().to(resume_bot));
 }
 
 fn error(status: StatusCode, code: &str, message: String) -> HttpResponse {
@@ -251,6 +253,31 @@ async fn exit_bot(path: web::Path<String>, state: web::Data<AppState>) -> HttpRe
     {
         Ok(true) => HttpResponse::Accepted()
             .json(serde_json::json!({"status": "exit requested", "bot": name})),
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            "unknown_bot",
+            format!("no bot is named `{name}`: see GET /api/bots"),
+        ),
+        Err(e) => unavailable("strategy host", e),
+    }
+}
+
+async fn pause_bot(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    set_paused(path.into_inner(), true, &state).await
+}
+
+async fn resume_bot(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    set_paused(path.into_inner(), false, &state).await
+}
+
+/// Pause: the bot takes no new entries (its position, if any, is still managed).
+async fn set_paused(name: String, paused: bool, state: &AppState) -> HttpResponse {
+    let msg = PauseBot {
+        name: name.clone(),
+        paused,
+    };
+    match state.runtime.strategies.send(msg).await {
+        Ok(true) => HttpResponse::Ok().json(serde_json::json!({"bot": name, "paused": paused})),
         Ok(false) => error(
             StatusCode::NOT_FOUND,
             "unknown_bot",

@@ -121,6 +121,18 @@ impl ClientKeys {
 /// Equal in time that depends only on `expected`'s length, never on where `given` differs
 /// or how long it is: the loop always runs over `expected`, and a length mismatch is
 /// folded into the same accumulator.
+/// A stable, non-reversible-at-a-glance name for what a key owns on disk (the terminal's
+/// watchlists), so files are kept per key without storing the key. FNV-1a 64: the same in
+/// every build, unlike std's `DefaultHasher`, so a toolchain upgrade keeps the files.
+pub fn fingerprint(key: &str) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = key
+        .bytes()
+        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
+    format!("{hash:016x}")
+}
+
 pub fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
     let mut diff = u8::from(given.len() != expected.len());
     for (i, e) in expected.iter().enumerate() {

@@ -42,7 +42,8 @@ async fn login(req: HttpRequest, body: web::Bytes, security: web::Data<Security>
             "error": "unauthorized", "message": "that key is not one of this server's API keys",
         }));
     };
-    let id = match security.sessions.open(scope, Instant::now()) {
+    let owner = super::fingerprint(&body.key);
+    let id = match security.sessions.open(scope, owner, Instant::now()) {
         Ok(id) => id,
         Err(e) => {
             tracing::error!(error = %e, "no randomness for a login session");

@@ -19,7 +19,7 @@ use actix_web::http::header::{self, HeaderName};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse};
 
-pub use keys::{constant_time_eq, ClientKeys, KeyError, Scope, MIN_KEY_LEN};
+pub use keys::{constant_time_eq, fingerprint, ClientKeys, KeyError, Scope, MIN_KEY_LEN};
 pub use login::routes as login_routes;
 pub use policy::{Access, Policy, Refusal, RequestFacts};
 pub use sessions::{LoginSessions, COOKIE};

@@ -16,6 +16,9 @@ pub const COOKIE: &str = "mandi_session";
 #[derive(Debug)]
 struct Entry {
     scope: Scope,
+    /// The key's [`fingerprint`](super::fingerprint): what the session's owner keeps
+    /// (watchlists) follows the key, not the browser.
+    owner: String,
     expires: Instant,
 }
 
@@ -38,8 +41,9 @@ impl LoginSessions {
         self.ttl
     }
 
-    /// A new session of `scope`, valid from `now`; returns its id.
-    pub fn open(&self, scope: Scope, now: Instant) -> std::io::Result<String> {
+    /// A new session of `scope` for the key fingerprinted `owner`, valid from `now`;
+    /// returns its id.
+    pub fn open(&self, scope: Scope, owner: String, now: Instant) -> std::io::Result<String> {
         let mut bytes = [0u8; 32];
         getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -59,6 +63,7 @@ impl LoginSessions {
             id.clone(),
             Entry {
                 scope,
+                owner,
                 expires: now + self.ttl,
             },
         );
@@ -69,6 +74,14 @@ impl LoginSessions {
     pub fn scope(&self, id: &str, now: Instant) -> Option<Scope> {
         let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         live.get(id).filter(|e| e.expires > now).map(|e| e.scope)
+    }
+
+    /// The key fingerprint of a live session.
+    pub fn owner(&self, id: &str, now: Instant) -> Option<String> {
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.get(id)
+            .filter(|e| e.expires > now)
+            .map(|e| e.owner.clone())
     }
 
     pub fn close(&self, id: &str) {
@@ -96,9 +109,13 @@ mod tests {
     fn a_session_lives_until_it_expires_or_closes() {
         let sessions = LoginSessions::new(Duration::from_secs(60));
         let t0 = Instant::now();
-        let id = sessions.open(Scope::Trade, t0).expect("random id");
+        let id = sessions
+            .open(Scope::Trade, "owner-1".into(), t0)
+            .expect("random id");
         assert_eq!(id.len(), 64);
         assert_eq!(sessions.scope(&id, t0), Some(Scope::Trade));
+        assert_eq!(sessions.owner(&id, t0).as_deref(), Some("owner-1"));
+        assert_eq!(sessions.owner(&id, t0 + Duration::from_secs(61)), None);
         assert_eq!(sessions.scope(&id, t0 + Duration::from_secs(61)), None);
         assert_eq!(sessions.scope("not-a-session", t0), None);
         sessions.close(&id);
@@ -111,7 +128,11 @@ mod tests {
         let t0 = Instant::now();
         for i in 0..MAX_SESSIONS + 5 {
             sessions
-                .open(Scope::Read, t0 + Duration::from_millis(i as u64))
+                .open(
+                    Scope::Read,
+                    format!("owner-{i}"),
+                    t0 + Duration::from_millis(i as u64),
+                )
                 .expect("random id");
         }
         assert_eq!(sessions.len(), MAX_SESSIONS);

@@ -16,6 +16,14 @@ pub struct ExitBot {
     pub name: String,
 }
 
+/// Pause (no new bars, so no new entries) or resume a bot. False when there is no such bot.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "bool")]
+pub struct PauseBot {
+    pub name: String,
+    pub paused: bool,
+}
+
 /// Look at the strategy files now (the host also does every second).
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]

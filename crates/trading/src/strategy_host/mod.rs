@@ -24,7 +24,7 @@ use mandi_domain::Tick;
 
 pub use bars::MinuteBars;
 pub use files::{list as list_files, load_dir, parse, StrategyFile, StrategyFileError};
-pub use messages::{ExitBot, GetBots, ReloadStrategies};
+pub use messages::{ExitBot, GetBots, PauseBot, ReloadStrategies};
 
 use crate::strategy_runner::{
     lock_inbox, BotStatus, Drain, GetBotStatus, Inbox, ManualExit, RunnerDeps, StrategyRunner,
@@ -143,6 +143,7 @@ impl StrategyHost {
                 &runner.underlying,
                 bars,
                 ticks,
+                self.state.is_paused(name),
             );
             if wake {
                 runner.addr.do_send(Drain);
@@ -193,14 +194,23 @@ impl Handler<GetBots> for StrategyHost {
     fn handle(&mut self, _: GetBots, _: &mut Context<Self>) -> Self::Result {
         let asks: Vec<_> = self
             .runners
-            .values()
-            .map(|r| r.addr.send(GetBotStatus))
+            .iter()
+            .map(|(name, r)| {
+                let paused = self.state.is_paused(name);
+                let ask = r.addr.send(GetBotStatus);
+                async move {
+                    ask.await.ok().map(|mut status| {
+                        status.paused = paused;
+                        status
+                    })
+                }
+            })
             .collect();
         Box::pin(async move {
             futures_util::future::join_all(asks)
                 .await
                 .into_iter()
-                .filter_map(Result::ok)
+                .flatten()
                 .collect()
         })
     }
@@ -217,6 +227,18 @@ impl Handler<ExitBot> for StrategyHost {
             }
             None => false,
         }
+    }
+}
+
+impl Handler<PauseBot> for StrategyHost {
+    type Result = bool;
+
+    fn handle(&mut self, msg: PauseBot, _: &mut Context<Self>) -> bool {
+        let known = self.state.set_paused(&msg.name, msg.paused);
+        if known {
+            tracing::info!(bot = %msg.name, paused = msg.paused, "bot paused or resumed from the API");
+        }
+        known
     }
 }
 

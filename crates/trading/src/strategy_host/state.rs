@@ -64,6 +64,9 @@ pub struct HostState {
     removed: BTreeSet<PathBuf>,
     /// By underlying symbol.
     bars: BTreeMap<Arc<str>, MinuteBars>,
+    /// Bots paused from the API: they get no bars (their entry signals) until resumed,
+    /// but keep their ticks, so an open position is still managed and can be exited.
+    paused: BTreeSet<String>,
 }
 
 impl HostState {
@@ -102,6 +105,23 @@ impl HostState {
     #[cfg(test)]
     pub fn file(&self, name: &str) -> Option<&StrategyFile> {
         self.bots.get(name).map(|b| &b.file)
+    }
+
+    /// Pauses or resumes `name`; false when no such bot runs.
+    pub fn set_paused(&mut self, name: &str, paused: bool) -> bool {
+        if !self.bots.contains_key(name) {
+            return false;
+        }
+        if paused {
+            self.paused.insert(name.to_string());
+        } else {
+            self.paused.remove(name);
+        }
+        true
+    }
+
+    pub fn is_paused(&self, name: &str) -> bool {
+        self.paused.contains(name)
     }
 
     /// Folds ticks into the underlyings' bars; the bars they completed.
@@ -232,16 +252,17 @@ impl HostState {
 }
 
 /// Puts a bot's share of a publish in its inbox: the completed bars of its `underlying`
-/// and the ticks it reads. True when the runner needs waking.
+/// and the ticks it reads (a paused bot: the ticks only). True when the runner needs waking.
 pub fn fill_inbox(
     inbox: &mut Inbox,
     underlying: &str,
     bars: &[UnderlyingBar],
     ticks: &[Tick],
+    paused: bool,
 ) -> bool {
     let mut wake = false;
     for (symbol, bar) in bars {
-        if **symbol == *underlying {
+        if **symbol == *underlying && !paused {
             wake |= inbox.offer_candle(bar.clone());
         }
     }

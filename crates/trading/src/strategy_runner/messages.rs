@@ -49,4 +49,7 @@ pub struct BotStatus {
     /// Why the bot cannot pick a contract (unknown underlying, no options in the
     /// instrument master); `null` when it can.
     pub unresolved: Option<String>,
+    /// Paused from the API (`POST /api/bots/{name}/pause`): no new entries until resumed.
+    /// Set by the strategy host, which holds the pause.
+    pub paused: bool,
 }

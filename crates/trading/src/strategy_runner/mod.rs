@@ -315,6 +315,7 @@ impl StrategyRunner {
             dropped_updates: self.updates.dropped(),
             settings: serde_json::to_value(bot.settings()).unwrap_or_default(),
             unresolved: self.unresolved(),
+            paused: false,
         }
     }
 

@@ -310,13 +310,51 @@ fn a_bot_gets_its_underlyings_bars_and_the_ticks_it_reads() {
             .iter()
             .map(|s| Tick::empty(Arc::from(*s), bar.received_time))
             .collect();
-        let woke = fill_inbox(&mut inbox, "NIFTY", &bars, &ticks);
+        let woke = fill_inbox(&mut inbox, "NIFTY", &bars, &ticks, false);
         assert_eq!(woke, case.wakes, "case `{}`", case.name);
         assert_eq!(
             (inbox.candles.len(), inbox.ticks.len()),
             (case.candles, case.ticks_kept),
             "case `{}`",
             case.name
+        );
+    }
+}
+
+#[test]
+fn a_paused_bot_gets_its_ticks_but_no_bars_until_resumed() {
+    let mut state = HostState::default();
+    state.reload(on_disk(&[("orb", Some(ORB))]));
+    assert!(!state.is_paused("orb"), "running at start");
+    assert!(
+        !state.set_paused("nobody", true),
+        "an unknown bot cannot be paused"
+    );
+    assert!(state.set_paused("orb", true));
+    assert!(state.is_paused("orb"));
+
+    let bar = minute(0, 100.0);
+    let candle = Candle {
+        start: bar.received_time,
+        open: 1.0,
+        high: 1.0,
+        low: 1.0,
+        close: 1.0,
+        volume: 0,
+    };
+    let bars = vec![(Arc::from("NIFTY"), candle)];
+    let ticks = vec![Tick::empty(Arc::from("NIFTY"), bar.received_time)];
+    for (name, paused, want_candles) in [("paused", true, 0), ("resumed", false, 1)] {
+        if !paused {
+            assert!(state.set_paused("orb", false));
+        }
+        let mut inbox = Inbox::new("NIFTY".into());
+        let woke = fill_inbox(&mut inbox, "NIFTY", &bars, &ticks, state.is_paused("orb"));
+        assert!(woke, "case `{name}`: the tick still wakes it");
+        assert_eq!(
+            (inbox.candles.len(), inbox.ticks.len()),
+            (want_candles, 1),
+            "case `{name}`"
         );
     }
 }
