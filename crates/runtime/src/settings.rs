@@ -27,4 +27,6 @@ pub struct RuntimeSettings {
     pub rest_fallback: RestFallbackSettings,
     /// The paper account, its journal, and the bots.
     pub trading: TradingSettings,
+    /// Record every upstream frame; `None` records nothing.
+    pub recorder: Option<mandi_recording::RecorderSettings>,
 }

@@ -35,6 +35,7 @@ use mandi_feed::subscription_registry::{
     AttachFeed, AttachShard, FollowFeedStatus, GetUpstreamCapacity, Subscribe, SubscriptionRegistry,
 };
 use mandi_feed::upstream::limits_in_force;
+use mandi_recording::{MasterRows, Recorder, RecorderSettings};
 use mandi_trading::paper_executor::{PaperExecutor, PaperHealth};
 use mandi_trading::strategy_host::StrategyHost;
 use mandi_trading::strategy_runner::RunnerDeps;
@@ -78,6 +79,8 @@ pub struct RuntimeHandle {
     /// (which may be waiting on the journal).
     pub paper: PaperHealth,
     pub strategies: Addr<StrategyHost>,
+    /// The frame recorder's handle (its counters for `/health`); None when off.
+    pub recorder: Option<Recorder>,
 }
 
 pub struct RuntimeSupervisor;
@@ -120,6 +123,10 @@ impl RuntimeSupervisor {
         }
         let index = SharedIndex::new(config_only);
         let restarts = Arc::new(ActorRestarts::default());
+        let recorder = settings
+            .recorder
+            .clone()
+            .and_then(|s| start_recorder(s, &index));
         // Every long-lived actor runs under panic-safe supervision: a stop or a panic
         // restarts the same actor value behind the same address, so nobody re-wires.
         let auth = {
@@ -233,8 +240,10 @@ impl RuntimeSupervisor {
             );
             let ticks = price_store.clone().recipient();
             let status = vec![broadcaster.clone().recipient()];
+            let recorder = recorder.clone();
             start_resilient("rest_fallback", restarts.clone(), move |_| {
                 RestFallback::new(fb, upstream, index, auth, ticks, status)
+                    .with_recorder(recorder.clone())
             })
         };
         // One actor per upstream connection the broker allows (or fewer, configured),
@@ -249,9 +258,11 @@ impl RuntimeSupervisor {
                 let calendar = calendar.clone();
                 let ticks = price_store.clone().recipient();
                 let status = registry.clone().recipient();
+                let recorder = recorder.clone();
                 start_resilient(FEED_ACTORS[shard], restarts.clone(), move |_| {
                     FeedConnection::new(upstream, index, auth, ticks, Vec::new())
                         .with_calendar(calendar)
+                        .with_recorder(recorder)
                         .as_shard(shard, status)
                 })
             })
@@ -318,7 +329,25 @@ impl RuntimeSupervisor {
             executor,
             paper: paper_health,
             strategies,
+            recorder,
         })
+    }
+}
+
+/// Starts the frame recorder; a recorder that cannot start is logged and left off, the
+/// feed runs without it.
+fn start_recorder(settings: RecorderSettings, index: &SharedIndex) -> Option<Recorder> {
+    let root = settings.root.clone();
+    let index = index.clone();
+    // The rows in force when each file opens: the whole index, master included.
+    let master: MasterRows =
+        Arc::new(move || index.load().all().iter().map(|i| (**i).clone()).collect());
+    match Recorder::start(settings, master) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(dir = %root.display(), error = %e, "recorder not started: frames are not recorded — check store.data_dir is writable, or set recorder.enabled = false");
+            None
+        }
     }
 }
 
@@ -378,6 +407,11 @@ impl RuntimeHandle {
             rest_fallback,
             master,
             paper: self.paper.report(),
+            recorder: self
+                .recorder
+                .as_ref()
+                .map(Recorder::stats)
+                .unwrap_or_default(),
             timestamp: now,
         })
     }
