@@ -74,12 +74,17 @@ struct Shared {
     gate: Mutex<()>,
 }
 
+/// Stamps frames instead of their wall receive time: the runtime's clock when it runs on
+/// a scripted one, so a replay runs on the clock the bots saw.
+pub type StampClock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
+
 /// A cheap handle to the writer thread; clones share it.
 #[derive(Clone)]
 pub struct Recorder {
     tx: SyncSender<Command>,
     shared: Arc<Shared>,
     queue_frames: usize,
+    clock: Option<StampClock>,
 }
 
 impl Recorder {
@@ -98,11 +103,21 @@ impl Recorder {
             tx,
             shared,
             queue_frames,
+            clock: None,
         })
     }
 
+    /// Stamp frames with `clock` rather than their receive time (a scripted runtime).
+    pub fn with_clock(mut self, clock: StampClock) -> Recorder {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Queues a frame; never blocks. A full queue drops it and counts the drop.
-    pub fn record(&self, record: Record) {
+    pub fn record(&self, mut record: Record) {
+        if let Some(clock) = &self.clock {
+            record.received_ns = clock().timestamp_nanos_opt().unwrap_or(record.received_ns);
+        }
         match self.tx.try_send(Command::Record(record)) {
             Ok(()) => {
                 self.shared.frames.fetch_add(1, Ordering::Relaxed);

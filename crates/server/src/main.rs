@@ -1,5 +1,6 @@
 //! The `mandi` binary: `run` (runtime + dashboard, with the embedded simulator by
-//! default), `sim` (the broker simulator alone), `check-config`.
+//! default), `sim` (the broker simulator alone), `replay` (recorded days through the
+//! bots), `check-config`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -15,6 +16,9 @@ usage:
   mandi run [--config PATH]             start the runtime and dashboard
   mandi sim [--config PATH] [--port N]  start only the broker simulator (default port 9100)
   mandi check-config [--config PATH]    validate the configuration, print it and its resolved paths
+  mandi replay <DATE|PATH>... [--speed 1|10|max] [--from HH:MM] [--to HH:MM]
+               [--strategies DIR] [--report FILE] [--json] [--config PATH]
+                                        replay recorded days through the bots and paper account
   mandi --version
   mandi help
 
@@ -83,6 +87,9 @@ fn init_tracing(filter: &str) {
 }
 
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("replay") {
+        return replay();
+    }
     let args = parse_args()?;
     if matches!(args.command.as_str(), "--version" | "-V" | "version") {
         println!("mandi {}", env!("CARGO_PKG_VERSION"));
@@ -160,6 +167,33 @@ fn main() -> anyhow::Result<()> {
         }
         other => anyhow::bail!("unknown command {other}\n\n{USAGE}"),
     }
+}
+
+/// `mandi replay …`: its own arguments, the same configuration layers as `run`.
+fn replay() -> anyhow::Result<()> {
+    let rest: Vec<String> = std::env::args().skip(2).collect();
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{}", mandi_server::replay::args::USAGE);
+        return Ok(());
+    }
+    let args = match mandi_server::replay::args::parse(rest) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("mandi replay: {e}\n\n{}", mandi_server::replay::args::USAGE);
+            std::process::exit(2);
+        }
+    };
+    let cfg = match config::load(args.config.as_deref(), std::env::vars()) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("mandi: {e}");
+            std::process::exit(2);
+        }
+    };
+    // The bots' and the paper account's lines would bury the report: warnings only.
+    init_tracing("warn");
+    let code = mandi_server::replay::run_command(cfg, args)?;
+    std::process::exit(code);
 }
 
 async fn run(cfg: config::MandiConfig) -> anyhow::Result<()> {
