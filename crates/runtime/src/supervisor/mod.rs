@@ -126,7 +126,7 @@ impl RuntimeSupervisor {
         let recorder = settings
             .recorder
             .clone()
-            .and_then(|s| start_recorder(s, &index));
+            .and_then(|s| start_recorder(s, &index, settings.trading.clock.clone()));
         // Every long-lived actor runs under panic-safe supervision: a stop or a panic
         // restarts the same actor value behind the same address, so nobody re-wires.
         let auth = {
@@ -336,14 +336,23 @@ impl RuntimeSupervisor {
 
 /// Starts the frame recorder; a recorder that cannot start is logged and left off, the
 /// feed runs without it.
-fn start_recorder(settings: RecorderSettings, index: &SharedIndex) -> Option<Recorder> {
+fn start_recorder(
+    settings: RecorderSettings,
+    index: &SharedIndex,
+    clock: Option<mandi_trading::clock::Clock>,
+) -> Option<Recorder> {
     let root = settings.root.clone();
     let index = index.clone();
     // The rows in force when each file opens: the whole index, master included.
     let master: MasterRows =
         Arc::new(move || index.load().all().iter().map(|i| (**i).clone()).collect());
     match Recorder::start(settings, master) {
-        Ok(r) => Some(r),
+        // A scripted clock (tests, scenarios) stamps the frames: the replay then runs on
+        // the time the bots saw. Live, the clock is the wall clock either way.
+        Ok(r) => Some(match clock {
+            Some(c) => r.with_clock(c),
+            None => r,
+        }),
         Err(e) => {
             tracing::warn!(dir = %root.display(), error = %e, "recorder not started: frames are not recorded — check store.data_dir is writable, or set recorder.enabled = false");
             None
