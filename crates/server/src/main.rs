@@ -15,6 +15,8 @@ mandi — supervised market-data runtime for Dhan and Kite
 usage:
   mandi run [--config PATH]             start the runtime and dashboard
   mandi sim [--config PATH] [--port N]  start only the broker simulator (default port 9100)
+  mandi sim --record-day DATE [--config PATH]
+                                        write a synthetic session of DATE as a recording, at full speed
   mandi check-config [--config PATH]    validate the configuration, print it and its resolved paths
   mandi replay <DATE|PATH>... [--speed 1|10|max] [--from HH:MM] [--to HH:MM]
                [--strategies DIR] [--report FILE] [--json] [--config PATH]
@@ -49,6 +51,7 @@ struct Args {
     command: String,
     config: Option<PathBuf>,
     port: Option<u16>,
+    record_day: Option<chrono::NaiveDate>,
     help: bool,
 }
 
@@ -59,6 +62,7 @@ fn parse_args() -> anyhow::Result<Args> {
         command,
         config: None,
         port: None,
+        record_day: None,
         help: false,
     };
     while let Some(a) = it.next() {
@@ -69,6 +73,15 @@ fn parse_args() -> anyhow::Result<Args> {
                 args.port = Some(
                     v.parse()
                         .with_context(|| format!("--port {v} is not a port number"))?,
+                );
+            }
+            "--record-day" => {
+                let v = it
+                    .next()
+                    .context("--record-day needs a date (YYYY-MM-DD)")?;
+                args.record_day = Some(
+                    v.parse()
+                        .with_context(|| format!("--record-day {v} is not a date (YYYY-MM-DD)"))?,
                 );
             }
             "--help" | "-h" => args.help = true,
@@ -155,6 +168,10 @@ fn main() -> anyhow::Result<()> {
             }
             init_tracing(&cfg.server.log_filter);
             actix_rt::System::new().block_on(run(cfg))
+        }
+        "sim" if args.record_day.is_some() => {
+            let date = args.record_day.unwrap_or_default();
+            record_day(&cfg, date)
         }
         "sim" => {
             init_tracing(&cfg.server.log_filter);
@@ -262,6 +279,35 @@ async fn sim(cfg: config::MandiConfig, port: u16) -> anyhow::Result<()> {
     );
     let _ = actix_rt::signal::ctrl_c().await;
     handle.stop().await;
+    Ok(())
+}
+
+/// `mandi sim --record-day DATE`: the simulator's session of DATE into
+/// `<store.data_dir>/recordings/DATE/` (./recordings with no data directory).
+fn record_day(cfg: &config::MandiConfig, date: chrono::NaiveDate) -> anyhow::Result<()> {
+    use mandi_simulator::record_day::{default_root, record_day, RecordDay};
+    let root = cfg
+        .store_settings()
+        .data_dir
+        .map(|d| d.join("recordings"))
+        .unwrap_or_else(|| default_root().to_path_buf());
+    let started = std::time::Instant::now();
+    let day = RecordDay {
+        broker: cfg.broker().as_str().to_string(),
+        date,
+        root,
+        window: None,
+    };
+    let written = record_day(&app::sim_settings(cfg), &cfg.calendar(), &day)
+        .with_context(|| format!("recording the synthetic session of {date}"))?;
+    println!(
+        "wrote {} ({} instruments, {} frames, {} bytes) in {:.1} s; replay it with: mandi replay {date}",
+        written.path.display(),
+        written.instruments,
+        written.records,
+        written.bytes,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

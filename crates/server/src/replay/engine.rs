@@ -40,6 +40,8 @@ pub struct ReplaySetup {
     pub paper: PaperSettings,
     pub calendar: MarketCalendar,
     pub speed: Speed,
+    /// Frames with the same stamp go to the price store together (synthetic days).
+    pub bursts: bool,
     /// Where the replay's own journal goes; a fresh directory, never the live one.
     pub scratch: PathBuf,
     /// Called with (records done, records in all) now and then, for a progress bar.
@@ -109,30 +111,45 @@ pub async fn replay(mut setup: ReplaySetup, records: &[Record]) -> Result<Replay
     let mut symbols = std::collections::BTreeSet::new();
     let started = Instant::now();
     let first_ns = records.first().map_or(0, |r| r.received_ns);
-    for (n, record) in records.iter().enumerate() {
-        now_ns.store(record.received_ns, Ordering::SeqCst);
+    let mut n = 0;
+    while n < records.len() {
+        // A synthetic day's step is one burst (one stamp): one `TicksReceived`, as the
+        // feed connection sends a turn's frames together. Recorded frames go one by one,
+        // as they were decided on live.
+        let at = records[n].received_ns;
+        let end = if setup.bursts {
+            records[n..]
+                .iter()
+                .position(|r| r.received_ns != at)
+                .map_or(records.len(), |k| n + k)
+        } else {
+            n + 1
+        };
+        now_ns.store(at, Ordering::SeqCst);
         if let Speed::Times(times) = setup.speed {
-            let due = Duration::from_nanos(
-                ((record.received_ns - first_ns).max(0) as u64) / u64::from(times),
-            );
+            let due = Duration::from_nanos(((at - first_ns).max(0) as u64) / u64::from(times));
             if let Some(wait) = due.checked_sub(started.elapsed()) {
                 actix_rt::time::sleep(wait).await;
             }
         }
         if let Some(p) = setup.progress.as_mut() {
-            if n % 4096 == 0 {
-                p(n, records.len());
+            if n / 4096 != end / 4096 {
+                p(end, records.len());
             }
         }
-        out.frames += 1;
-        let received_time = record.received_time();
-        let updates = decode(
-            setup.broker,
-            record,
-            &index.load(),
-            received_time,
-            &mut out.undecodable,
-        );
+        let received_time = records[n].received_time();
+        let mut updates = Vec::new();
+        for record in &records[n..end] {
+            out.frames += 1;
+            updates.extend(decode(
+                setup.broker,
+                record,
+                &index.load(),
+                received_time,
+                &mut out.undecodable,
+            ));
+        }
+        n = end;
         if updates.is_empty() {
             continue;
         }
@@ -145,7 +162,7 @@ pub async fn replay(mut setup: ReplaySetup, records: &[Record]) -> Result<Replay
             })
             .await
             .map_err(|e| format!("price store: {e}"))?;
-        // The barrier: the host has routed the frame, and every bot has acted on it.
+        // The barrier: the host has routed the frames, and every bot has acted on them.
         host.send(GetBots)
             .await
             .map_err(|e| format!("strategy host: {e}"))?;

@@ -76,6 +76,7 @@ pub async fn replay(cfg: &MandiConfig, args: &ReplayArgs) -> Result<Replayed, St
         paper: cfg.paper.clone(),
         calendar: cfg.calendar(),
         speed: args.speed,
+        bursts: source.synthetic,
         scratch: scratch.clone(),
         progress,
     };

@@ -19,6 +19,8 @@ pub struct Source {
     pub instruments: Vec<Instrument>,
     pub records: Vec<Record>,
     pub inputs: InputSummary,
+    /// Every file came from `mandi sim --record-day`.
+    pub synthetic: bool,
 }
 
 /// The report's account of its input.
@@ -91,6 +93,7 @@ pub fn load(
         headers.push(recording.header);
         records.extend(recording.records);
     }
+    let synthetic = !headers.is_empty() && headers.iter().all(|h| h.source == "synthetic");
     let broker = headers
         .first()
         .map(|h| h.broker.clone())
@@ -122,6 +125,7 @@ pub fn load(
         instruments,
         records,
         inputs,
+        synthetic,
     })
 }
 
