@@ -19,5 +19,5 @@ pub mod writer;
 pub use error::{ReadError, ReadErrorKind};
 pub use format::{ist_date_of, Header, Record, RecordKind, FORMAT_VERSION, REST_CONNECTION};
 pub use reader::{read_all, Reader, Recording};
-pub use recorder::{MasterRows, Recorder, RecorderSettings, RecorderStats, StampClock};
+pub use recorder::{MasterRows, Recorder, RecorderSettings, RecorderStats, Stall, StampClock};
 pub use writer::SegmentWriter;

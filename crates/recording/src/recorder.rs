@@ -126,7 +126,7 @@ impl Recorder {
                 let dropped = self.shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 // One line for the first drop and then one per 10 000: a stalled disk
                 // must not flood the log either.
-                if dropped == 1 || dropped % 10_000 == 0 {
+                if dropped == 1 || dropped.is_multiple_of(10_000) {
                     tracing::warn!(dropped, queue_frames = self.queue_frames, "recorder queue full: frame not recorded (the disk is slower than the feed); live data is unaffected — check the disk under store.data_dir or raise recorder.queue_frames");
                 }
             }
@@ -144,9 +144,23 @@ impl Recorder {
     }
 
     /// Holds the writer before its next record, as a stalled disk would, until the
-    /// guard drops.
-    pub fn stall_writer(&self) -> MutexGuard<'_, ()> {
-        self.shared.gate.lock().unwrap_or_else(|p| p.into_inner())
+    /// returned value drops. The hold is kept by a thread of its own, so the caller may
+    /// await while it lasts.
+    pub fn stall_writer(&self) -> Stall {
+        let shared = self.shared.clone();
+        let (locked, is_locked) = mpsc::sync_channel(0);
+        let (release, released) = mpsc::sync_channel::<()>(0);
+        let thread = std::thread::spawn(move || {
+            let _held = lock(&shared.gate);
+            let _ = locked.send(());
+            // Returns when the `Stall` drops its sender.
+            let _ = released.recv();
+        });
+        let _ = is_locked.recv();
+        Stall {
+            release: Some(release),
+            thread: Some(thread),
+        }
     }
 
     pub fn stats(&self) -> RecorderStats {
@@ -164,6 +178,25 @@ impl Recorder {
             queue_frames: self.queue_frames,
         }
     }
+}
+
+/// A stalled writer (see [`Recorder::stall_writer`]); dropping it lets the writer go on.
+pub struct Stall {
+    release: Option<SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Stall {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn lock(m: &Mutex<()>) -> MutexGuard<'_, ()> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 struct OpenFile {
@@ -197,7 +230,7 @@ impl WriterThread {
             match rx.recv_timeout(wait) {
                 Ok(Command::Record(r)) => {
                     let shared = self.shared.clone();
-                    let gate = shared.gate.lock().unwrap_or_else(|p| p.into_inner());
+                    let gate = lock(&shared.gate);
                     self.write(r);
                     drop(gate);
                 }
@@ -304,7 +337,7 @@ impl WriterThread {
 
     fn failed(&self, error: String) {
         let n = self.shared.write_errors.fetch_add(1, Ordering::Relaxed) + 1;
-        if n == 1 || n % 1000 == 0 {
+        if n == 1 || n.is_multiple_of(1000) {
             tracing::warn!(error = %error, write_errors = n, "recorder cannot write; live data is unaffected — check free space and permissions under store.data_dir");
         }
         if let Ok(mut t) = self.shared.text.lock() {

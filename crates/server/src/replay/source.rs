@@ -135,7 +135,7 @@ fn in_window(r: &Record, from: Option<NaiveTime>, to: Option<NaiveTime>) -> bool
         .with_timezone(&mandi_domain::time::IST)
         .time();
     let t = NaiveTime::from_hms_opt(t.hour(), t.minute(), t.second()).unwrap_or(t);
-    from.map_or(true, |f| t >= f) && to.map_or(true, |e| t < e)
+    from.is_none_or(|f| t >= f) && to.is_none_or(|e| t < e)
 }
 
 fn gaps(records: &[Record]) -> Vec<Gap> {
