@@ -209,6 +209,16 @@ async fn a_recorded_stretch_replays_to_the_same_ticks_candles_and_fills() {
     live.at(ist(9, 18, 0), &[("NIFTY", QuotePin::at(25_030.0))])
         .await;
     live.fills(1).await;
+    // A block boundary here, whatever the machine's speed: the cut copy below loses only
+    // the blocks after it.
+    let recorder = live
+        .stack
+        .app
+        .runtime
+        .recorder
+        .clone()
+        .expect("recorder on by default with a data dir");
+    assert!(recorder.flush(DEADLINE), "recorder flushed");
     // The call at 141: its target (40 % over the entry).
     live.at(ist(9, 20, 0), &[(ce.as_str(), pin(141.0, 140.95, 141.05))])
         .await;
@@ -220,10 +230,6 @@ async fn a_recorded_stretch_replays_to_the_same_ticks_candles_and_fills() {
     // frame: quiet once the recorder has taken no frame for ten probes in a row (four
     // simulator steps).
     let runtime = &live.stack.app.runtime;
-    let recorder = runtime
-        .recorder
-        .clone()
-        .expect("recorder on by default with a data dir");
     let sim = live
         .stack
         .app
