@@ -209,8 +209,13 @@ fn replay() -> anyhow::Result<()> {
     };
     // The bots' and the paper account's lines would bury the report: warnings only.
     init_tracing("warn");
-    let code = mandi_server::replay::run_command(cfg, args)?;
-    std::process::exit(code);
+    match mandi_server::replay::run_command(cfg, args) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("mandi replay: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 async fn run(cfg: config::MandiConfig) -> anyhow::Result<()> {
