@@ -33,4 +33,6 @@ pub struct RuntimeSettings {
     pub history: HistorySettings,
     /// The paper account, its journal, and the bots.
     pub trading: TradingSettings,
+    /// Record every upstream frame; `None` records nothing.
+    pub recorder: Option<mandi_recording::RecorderSettings>,
 }

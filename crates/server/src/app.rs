@@ -211,6 +211,7 @@ pub async fn start_with_clock(
             clock,
             ..cfg.trading_settings().map_err(|e| anyhow::anyhow!("{e}"))?
         },
+        recorder: cfg.recorder_settings(),
     };
     let sim_rest = simulator.as_ref().map(|s| s.rest_url());
     // Continuous futures resolve for the runtime's date (a scripted clock's in tests).

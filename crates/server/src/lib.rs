@@ -5,4 +5,5 @@ pub mod app;
 pub mod config;
 pub mod http;
 pub mod master;
+pub mod replay;
 pub mod security;

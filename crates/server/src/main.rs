@@ -1,5 +1,6 @@
 //! The `mandi` binary: `run` (runtime + dashboard, with the embedded simulator by
-//! default), `sim` (the broker simulator alone), `check-config`.
+//! default), `sim` (the broker simulator alone), `replay` (recorded days through the
+//! bots), `check-config`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -14,7 +15,12 @@ mandi — supervised market-data runtime for Dhan and Kite
 usage:
   mandi run [--config PATH]             start the runtime and dashboard
   mandi sim [--config PATH] [--port N]  start only the broker simulator (default port 9100)
+  mandi sim --record-day DATE [--config PATH]
+                                        write a synthetic session of DATE as a recording, at full speed
   mandi check-config [--config PATH]    validate the configuration, print it and its resolved paths
+  mandi replay <DATE|PATH>... [--speed 1|10|max] [--from HH:MM] [--to HH:MM]
+               [--strategies DIR] [--report FILE] [--json] [--config PATH]
+                                        replay recorded days through the bots and paper account
   mandi --version
   mandi help
 
@@ -45,6 +51,7 @@ struct Args {
     command: String,
     config: Option<PathBuf>,
     port: Option<u16>,
+    record_day: Option<chrono::NaiveDate>,
     help: bool,
 }
 
@@ -55,6 +62,7 @@ fn parse_args() -> anyhow::Result<Args> {
         command,
         config: None,
         port: None,
+        record_day: None,
         help: false,
     };
     while let Some(a) = it.next() {
@@ -65,6 +73,15 @@ fn parse_args() -> anyhow::Result<Args> {
                 args.port = Some(
                     v.parse()
                         .with_context(|| format!("--port {v} is not a port number"))?,
+                );
+            }
+            "--record-day" => {
+                let v = it
+                    .next()
+                    .context("--record-day needs a date (YYYY-MM-DD)")?;
+                args.record_day = Some(
+                    v.parse()
+                        .with_context(|| format!("--record-day {v} is not a date (YYYY-MM-DD)"))?,
                 );
             }
             "--help" | "-h" => args.help = true,
@@ -83,6 +100,9 @@ fn init_tracing(filter: &str) {
 }
 
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("replay") {
+        return replay();
+    }
     let args = parse_args()?;
     if matches!(args.command.as_str(), "--version" | "-V" | "version") {
         println!("mandi {}", env!("CARGO_PKG_VERSION"));
@@ -149,6 +169,10 @@ fn main() -> anyhow::Result<()> {
             init_tracing(&cfg.server.log_filter);
             actix_rt::System::new().block_on(run(cfg))
         }
+        "sim" if args.record_day.is_some() => {
+            let date = args.record_day.unwrap_or_default();
+            record_day(&cfg, date)
+        }
         "sim" => {
             init_tracing(&cfg.server.log_filter);
             let port = args.port.unwrap_or(if cfg.simulator.port == 0 {
@@ -159,6 +183,38 @@ fn main() -> anyhow::Result<()> {
             actix_rt::System::new().block_on(sim(cfg, port))
         }
         other => anyhow::bail!("unknown command {other}\n\n{USAGE}"),
+    }
+}
+
+/// `mandi replay …`: its own arguments, the same configuration layers as `run`.
+fn replay() -> anyhow::Result<()> {
+    let rest: Vec<String> = std::env::args().skip(2).collect();
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{}", mandi_server::replay::args::USAGE);
+        return Ok(());
+    }
+    let args = match mandi_server::replay::args::parse(rest) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("mandi replay: {e}\n\n{}", mandi_server::replay::args::USAGE);
+            std::process::exit(2);
+        }
+    };
+    let cfg = match config::load(args.config.as_deref(), std::env::vars()) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("mandi: {e}");
+            std::process::exit(2);
+        }
+    };
+    // The bots' and the paper account's lines would bury the report: warnings only.
+    init_tracing("warn");
+    match mandi_server::replay::run_command(cfg, args) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("mandi replay: {e}");
+            std::process::exit(1);
+        }
     }
 }
 
@@ -228,6 +284,35 @@ async fn sim(cfg: config::MandiConfig, port: u16) -> anyhow::Result<()> {
     );
     let _ = actix_rt::signal::ctrl_c().await;
     handle.stop().await;
+    Ok(())
+}
+
+/// `mandi sim --record-day DATE`: the simulator's session of DATE into
+/// `<store.data_dir>/recordings/DATE/` (./recordings with no data directory).
+fn record_day(cfg: &config::MandiConfig, date: chrono::NaiveDate) -> anyhow::Result<()> {
+    use mandi_simulator::record_day::{default_root, record_day, RecordDay};
+    let root = cfg
+        .store_settings()
+        .data_dir
+        .map(|d| d.join("recordings"))
+        .unwrap_or_else(|| default_root().to_path_buf());
+    let started = std::time::Instant::now();
+    let day = RecordDay {
+        broker: cfg.broker().as_str().to_string(),
+        date,
+        root,
+        window: None,
+    };
+    let written = record_day(&app::sim_settings(cfg), &cfg.calendar(), &day)
+        .with_context(|| format!("recording the synthetic session of {date}"))?;
+    println!(
+        "wrote {} ({} instruments, {} frames, {} bytes) in {:.1} s; replay it with: mandi replay {date}",
+        written.path.display(),
+        written.instruments,
+        written.records,
+        written.bytes,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -23,6 +23,7 @@ mod limits;
 mod market;
 mod master;
 mod pins;
+pub mod record_day;
 mod sessions;
 mod settings;
 mod state;

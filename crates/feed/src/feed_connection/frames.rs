@@ -10,6 +10,7 @@ use awc::error::WsProtocolError;
 use awc::ws;
 use chrono::{DateTime, Utc};
 use mandi_domain::TickUpdate;
+use mandi_recording::{Record, RecordKind};
 
 use super::messages::TicksReceived;
 use super::FeedConnection;
@@ -138,6 +139,19 @@ impl FeedConnection {
         }
     }
 
+    /// A copy of the frame to the recorder, before it is decoded: the recording holds
+    /// what the broker sent, decodable or not. `Bytes` clones share the buffer.
+    fn record(&self, kind: RecordKind, bytes: &bytes::Bytes, received_time: DateTime<Utc>) {
+        if let Some(recorder) = &self.recorder {
+            recorder.record(Record {
+                received_ns: received_time.timestamp_nanos_opt().unwrap_or_default(),
+                connection: self.shard as u16,
+                kind,
+                payload: bytes.clone(),
+            });
+        }
+    }
+
     fn on_text(&mut self, text: &[u8]) {
         upstream::text_frame(self.settings.broker, &String::from_utf8_lossy(text));
     }
@@ -167,10 +181,12 @@ impl StreamHandler<Result<ws::Frame, WsProtocolError>> for FeedConnection {
         match item {
             Ok(ws::Frame::Binary(bytes)) => {
                 self.state.data_frame();
+                self.record(RecordKind::Binary, &bytes, received_time);
                 self.on_binary(&bytes, received_time, ctx);
             }
             Ok(ws::Frame::Text(text)) => {
                 self.state.data_frame();
+                self.record(RecordKind::Text, &text, received_time);
                 self.on_text(&text);
             }
             Ok(ws::Frame::Ping(payload)) => {

@@ -87,6 +87,8 @@ pub struct FeedConnection {
     pending_since: Option<DateTime<Utc>>,
     /// A `FlushTicks` is queued behind the frames being read.
     flush_scheduled: bool,
+    /// Every data frame is copied here as received (a queue: never waits).
+    recorder: Option<mandi_recording::Recorder>,
 }
 
 impl FeedConnection {
@@ -118,7 +120,14 @@ impl FeedConnection {
             pending: Vec::new(),
             pending_since: None,
             flush_scheduled: false,
+            recorder: None,
         }
+    }
+
+    /// Record every data frame this connection receives (`recorder.enabled`).
+    pub fn with_recorder(mut self, recorder: Option<mandi_recording::Recorder>) -> FeedConnection {
+        self.recorder = recorder;
+        self
     }
 
     /// Make this upstream connection number `shard` and report its state to `status`

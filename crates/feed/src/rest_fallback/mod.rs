@@ -7,6 +7,7 @@ mod activation;
 mod batch;
 pub(crate) mod bucket;
 pub mod messages;
+pub mod recorded;
 mod state;
 
 use std::time::{Duration, Instant};
@@ -53,6 +54,8 @@ pub struct RestFallback {
     client: Option<awc::Client>,
     /// The timer for the next poll, replaced whenever the plan changes.
     wake: Option<SpawnHandle>,
+    /// Every answer is recorded as a REST poll (`recorder.enabled`).
+    recorder: Option<mandi_recording::Recorder>,
 }
 
 impl RestFallback {
@@ -84,7 +87,14 @@ impl RestFallback {
             status,
             client: None,
             wake: None,
+            recorder: None,
         }
+    }
+
+    /// Record every poll answer, as what it is: a REST poll, not a socket frame.
+    pub fn with_recorder(mut self, recorder: Option<mandi_recording::Recorder>) -> RestFallback {
+        self.recorder = recorder;
+        self
     }
 
     fn broker(&self) -> &'static str {
@@ -141,6 +151,14 @@ impl RestFallback {
         ctx: &mut Context<Self>,
     ) {
         let received_time = Utc::now();
+        if let (Some(recorder), Ok((status, body))) = (&self.recorder, &answer) {
+            recorder.record(mandi_recording::Record {
+                received_ns: received_time.timestamp_nanos_opt().unwrap_or_default(),
+                connection: mandi_recording::REST_CONNECTION,
+                kind: mandi_recording::RecordKind::RestPoll,
+                payload: recorded::encode(&poll.batch, *status, body),
+            });
+        }
         let converted = answer.and_then(|(status, body)| {
             upstream::convert_quotes(
                 self.upstream.broker,

@@ -37,6 +37,7 @@ use mandi_feed::subscription_registry::{
     AttachFeed, AttachShard, FollowFeedStatus, GetUpstreamCapacity, Subscribe, SubscriptionRegistry,
 };
 use mandi_feed::upstream::limits_in_force;
+use mandi_recording::{MasterRows, Recorder, RecorderSettings};
 use mandi_trading::paper_executor::{PaperExecutor, PaperHealth};
 use mandi_trading::strategy_host::StrategyHost;
 use mandi_trading::strategy_runner::RunnerDeps;
@@ -82,6 +83,8 @@ pub struct RuntimeHandle {
     /// (which may be waiting on the journal).
     pub paper: PaperHealth,
     pub strategies: Addr<StrategyHost>,
+    /// The frame recorder's handle (its counters for `/health`); None when off.
+    pub recorder: Option<Recorder>,
 }
 
 pub struct RuntimeSupervisor;
@@ -124,6 +127,10 @@ impl RuntimeSupervisor {
         }
         let index = SharedIndex::new(config_only);
         let restarts = Arc::new(ActorRestarts::default());
+        let recorder = settings
+            .recorder
+            .clone()
+            .and_then(|s| start_recorder(s, &index, settings.trading.clock.clone()));
         // Every long-lived actor runs under panic-safe supervision: a stop or a panic
         // restarts the same actor value behind the same address, so nobody re-wires.
         let auth = {
@@ -247,8 +254,10 @@ impl RuntimeSupervisor {
             );
             let ticks = price_store.clone().recipient();
             let status = vec![broadcaster.clone().recipient()];
+            let recorder = recorder.clone();
             start_resilient("rest_fallback", restarts.clone(), move |_| {
                 RestFallback::new(fb, upstream, index, auth, ticks, status)
+                    .with_recorder(recorder.clone())
             })
         };
         // Asks the broker's history at once; the levels appear when it answers, start-up
@@ -286,9 +295,11 @@ impl RuntimeSupervisor {
                 let calendar = calendar.clone();
                 let ticks = price_store.clone().recipient();
                 let status = registry.clone().recipient();
+                let recorder = recorder.clone();
                 start_resilient(FEED_ACTORS[shard], restarts.clone(), move |_| {
                     FeedConnection::new(upstream, index, auth, ticks, Vec::new())
                         .with_calendar(calendar)
+                        .with_recorder(recorder)
                         .as_shard(shard, status)
                 })
             })
@@ -365,7 +376,34 @@ impl RuntimeSupervisor {
             executor,
             paper: paper_health,
             strategies,
+            recorder,
         })
+    }
+}
+
+/// Starts the frame recorder; a recorder that cannot start is logged and left off, the
+/// feed runs without it.
+fn start_recorder(
+    settings: RecorderSettings,
+    index: &SharedIndex,
+    clock: Option<mandi_trading::clock::Clock>,
+) -> Option<Recorder> {
+    let root = settings.root.clone();
+    let index = index.clone();
+    // The rows in force when each file opens: the whole index, master included.
+    let master: MasterRows =
+        Arc::new(move || index.load().all().iter().map(|i| (**i).clone()).collect());
+    match Recorder::start(settings, master) {
+        // A scripted clock (tests, scenarios) stamps the frames: the replay then runs on
+        // the time the bots saw. Live, the clock is the wall clock either way.
+        Ok(r) => Some(match clock {
+            Some(c) => r.with_clock(c),
+            None => r,
+        }),
+        Err(e) => {
+            tracing::warn!(dir = %root.display(), error = %e, "recorder not started: frames are not recorded — check store.data_dir is writable, or set recorder.enabled = false");
+            None
+        }
     }
 }
 
@@ -427,6 +465,11 @@ impl RuntimeHandle {
             master,
             history,
             paper: self.paper.report(),
+            recorder: self
+                .recorder
+                .as_ref()
+                .map(Recorder::stats)
+                .unwrap_or_default(),
             timestamp: now,
         })
     }

@@ -51,6 +51,8 @@ pub struct HealthReport {
     /// The paper account: orders, fills, refusals, what it streams, and its journal
     /// (calls, errors with the last one's text and time, calls waiting).
     pub paper: mandi_trading::paper_executor::ExecutorStats,
+    /// The frame recorder: frames queued, dropped (queue full), bytes, files, errors.
+    pub recorder: mandi_recording::RecorderStats,
     pub timestamp: DateTime<Utc>,
 }
 

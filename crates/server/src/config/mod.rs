@@ -150,6 +150,22 @@ impl MandiConfig {
         }
     }
 
+    /// The recorder's settings; `None` when it is off or nothing is kept on disk
+    /// (`store.data_dir` empty).
+    pub fn recorder_settings(&self) -> Option<mandi_recording::RecorderSettings> {
+        let r = &self.recorder;
+        let dir = self.store_settings().data_dir?;
+        r.enabled.then(|| mandi_recording::RecorderSettings {
+            root: dir.join("recordings"),
+            broker: self.broker().as_str().to_string(),
+            source: "live".into(),
+            queue_frames: r.queue_frames,
+            flush_interval_ms: r.flush_interval_ms,
+            retention_days: r.retention_days,
+            retention_bytes: r.retention_bytes,
+        })
+    }
+
     pub fn store_settings(&self) -> StoreSettings {
         let dir = self.store.data_dir.trim();
         StoreSettings {

@@ -26,6 +26,9 @@ pub struct MandiConfig {
     pub paper: mandi_paper::PaperSettings,
     #[serde(default)]
     pub strategies: StrategiesSection,
+    /// Every upstream frame to `<store.data_dir>/recordings/<IST date>/` (`mandi replay`).
+    #[serde(default)]
+    pub recorder: RecorderSection,
     pub prices: PricesSection,
     /// What the option chain's implied volatilities and greeks assume.
     #[serde(default)]
@@ -128,6 +131,29 @@ pub struct BroadcastSection {
 pub struct StoreSection {
     pub data_dir: String,
     pub persist_interval_ms: u64,
+}
+
+/// `[recorder]`: see `config/default.toml` and docs/backtesting.md.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecorderSection {
+    pub enabled: bool,
+    pub queue_frames: usize,
+    pub flush_interval_ms: u64,
+    pub retention_days: u32,
+    pub retention_bytes: u64,
+}
+
+impl Default for RecorderSection {
+    fn default() -> Self {
+        RecorderSection {
+            enabled: true,
+            queue_frames: 65_536,
+            flush_interval_ms: 1000,
+            retention_days: 30,
+            retention_bytes: 20 << 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -319,6 +319,24 @@ pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
             "use at least 100 (5000 is the default)",
         ));
     }
+    let r = &cfg.recorder;
+    if r.enabled && !(1..=1000).contains(&r.flush_interval_ms) {
+        return Err(ConfigError::new(
+            "recorder.flush_interval_ms",
+            format!(
+                "{} ms is outside 1..=1000: a recording must be durable within a second",
+                r.flush_interval_ms
+            ),
+            "use 1000 (the default) or less",
+        ));
+    }
+    if r.enabled && r.queue_frames == 0 {
+        return Err(ConfigError::new(
+            "recorder.queue_frames",
+            "0 frames would drop every frame".to_string(),
+            "use at least 1024 (65536 is the default)",
+        ));
+    }
     positive("master.max_age_hours", cfg.master.max_age_hours)?;
     positive("master.download_timeout_s", cfg.master.download_timeout_s)?;
     let mirror = cfg.master.broker_url.trim();

@@ -202,7 +202,7 @@ async fn metrics(state: web::Data<AppState>, security: web::Data<Security>) -> H
         return busy();
     };
     let live = u8::from(h.feed.state == mandi_feed::feed_connection::messages::FeedState::Live);
-    let rows: [(&str, &str, &str, f64); 18] = [
+    let rows: [(&str, &str, &str, f64); 22] = [
         (
             "mandi_feed_live",
             "gauge",
@@ -238,6 +238,30 @@ async fn metrics(state: web::Data<AppState>, security: web::Data<Security>) -> H
             "counter",
             "frames dropped because the price store was full",
             h.feed.dropped_frames as f64,
+        ),
+        (
+            "mandi_recorder_frames_total",
+            "counter",
+            "upstream frames queued for the recording",
+            h.recorder.frames as f64,
+        ),
+        (
+            "mandi_recorder_dropped_frames_total",
+            "counter",
+            "upstream frames not recorded because the recorder's queue was full",
+            h.recorder.dropped as f64,
+        ),
+        (
+            "mandi_recorder_bytes_written_total",
+            "counter",
+            "bytes written to recording files",
+            h.recorder.bytes_written as f64,
+        ),
+        (
+            "mandi_recorder_write_errors_total",
+            "counter",
+            "recording files that could not be opened, written or flushed",
+            h.recorder.write_errors as f64,
         ),
         (
             "mandi_feed_consecutive_failures",

@@ -2,7 +2,7 @@
 //! `packets`) and the REST endpoints (`rest`, historical candles in `history`).
 
 pub mod history;
-mod packets;
+pub(crate) mod packets;
 pub mod rest;
 mod session;
 pub mod ws;
