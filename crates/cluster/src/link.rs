@@ -109,26 +109,39 @@ pub async fn connect(settings: &ClusterSettings) -> Result<Backplane, LinkError>
         let replicas = settings.kv_replicas.max(1);
         let url = settings.nats_url.clone();
         async move {
-            let config = kv::Config {
-                bucket: bucket.clone(),
-                history: 1,
+            // The bucket's stream made here, as a key-value bucket's is made, rather than
+            // through `create_key_value`, whose account query 2.9 servers answer in a form
+            // this client does not read.
+            let config = jetstream::stream::Config {
+                name: format!("KV_{bucket}"),
+                subjects: vec![format!("$KV.{bucket}.>")],
+                max_messages_per_subject: 1,
                 max_age,
+                // Deduplication is not used; its window may not exceed the age limit.
+                duplicate_window: if max_age.is_zero() {
+                    Duration::from_secs(120)
+                } else {
+                    max_age.min(Duration::from_secs(120))
+                },
                 storage: jetstream::stream::StorageType::Memory,
+                allow_rollup: true,
+                deny_delete: true,
+                allow_direct: true,
                 num_replicas: replicas,
+                discard: jetstream::stream::DiscardPolicy::New,
                 ..Default::default()
             };
-            match js.create_key_value(config).await {
-                Ok(store) => Ok(store),
-                // Another node created it first (or with other timings): use it as is.
-                Err(create) => js
-                    .get_key_value(&bucket)
-                    .await
-                    .map_err(|e| LinkError::Bucket {
-                        url,
-                        bucket,
-                        reason: format!("{create}; {e}"),
-                    }),
-            }
+            let bad = |reason: String| LinkError::Bucket {
+                url: url.clone(),
+                bucket: bucket.clone(),
+                reason,
+            };
+            js.get_or_create_stream(config)
+                .await
+                .map_err(|e| bad(e.to_string()))?;
+            js.get_key_value(&bucket)
+                .await
+                .map_err(|e| bad(e.to_string()))
         }
     };
     let ticks = open(settings.ticks_bucket(), Duration::ZERO).await?;

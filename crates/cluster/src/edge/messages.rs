@@ -10,7 +10,7 @@ use mandi_feed::backplane::FeedStatusChanged;
 #[rtype(result = "EdgeFeedView")]
 pub struct GetEdgeFeed;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct EdgeFeedView {
     pub status: Option<FeedStatusChanged>,
     pub instruments: usize,

@@ -42,6 +42,8 @@ pub struct EdgeUplink {
     receivers: HashMap<Arc<str>, actix::prelude::SpawnHandle>,
     interest: watch::Sender<Bytes>,
     last_status: Option<FeedStatusChanged>,
+    /// The backplane link as last reported, so only a change acts.
+    link_up: bool,
 }
 
 impl EdgeUplink {
@@ -63,6 +65,7 @@ impl EdgeUplink {
             receivers: HashMap::new(),
             interest,
             last_status: None,
+            link_up: true,
         }
     }
 
@@ -199,6 +202,8 @@ impl Actor for EdgeUplink {
         }));
         // The backplane link: down is a feed state clients hear.
         let (mut link, me) = (self.backplane.connected.clone(), ctx.address());
+        // What the link is now is known; only changes from here on matter.
+        self.link_up = *link.borrow_and_update();
         ctx.spawn(actix::fut::wrap_future(async move {
             while link.changed().await.is_ok() {
                 let up = *link.borrow_and_update();
@@ -269,6 +274,10 @@ impl Handler<LinkChanged> for EdgeUplink {
     type Result = ();
 
     fn handle(&mut self, msg: LinkChanged, ctx: &mut Context<Self>) {
+        if msg.up == self.link_up {
+            return;
+        }
+        self.link_up = msg.up;
         if msg.up {
             tracing::info!("backplane back: reading the feed's status again");
             // The status stream missed what happened meanwhile: restart the followers,

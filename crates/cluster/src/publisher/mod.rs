@@ -86,6 +86,10 @@ impl Actor for Publisher {
     type Context = Context<Self>;
 }
 
+/// The sending tasks run on the arbiter, not in the actor's context: a restart keeps
+/// them and the queue.
+impl actix::Supervised for Publisher {}
+
 impl Handler<TicksPublished> for Publisher {
     type Result = ();
 

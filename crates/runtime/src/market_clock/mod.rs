@@ -44,6 +44,9 @@ pub struct MarketClock {
     paper: Option<Addr<mandi_trading::paper_executor::PaperExecutor>>,
     /// Told at 08:35 IST to download the instrument master again.
     directory: Option<Addr<InstrumentDirectory>>,
+    /// False on a cluster edge: it holds no broker session, so no 08:50 token check
+    /// (which would call the broker's REST API).
+    broker_jobs: bool,
 }
 
 impl MarketClock {
@@ -64,7 +67,14 @@ impl MarketClock {
             market_open: None,
             paper: None,
             directory: None,
+            broker_jobs: true,
         }
+    }
+
+    /// A node without a broker session (a cluster edge): skip the token check.
+    pub fn without_broker_jobs(mut self) -> Self {
+        self.broker_jobs = false;
+        self
     }
 
     pub fn with_directory(mut self, directory: Addr<InstrumentDirectory>) -> Self {
@@ -115,7 +125,8 @@ impl MarketClock {
                     directory.do_send(RefreshMaster);
                 }
             }
-            ScheduledJob::TokenCheck => self.auth.do_send(CheckTokenNow),
+            ScheduledJob::TokenCheck if self.broker_jobs => self.auth.do_send(CheckTokenNow),
+            ScheduledJob::TokenCheck => {}
             ScheduledJob::Connect => {
                 // The feed is normally already up (it never stops trying); this makes
                 // sure a connection waiting out a long backoff tries now, before the open.

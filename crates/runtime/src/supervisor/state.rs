@@ -49,6 +49,10 @@ pub struct HealthReport {
     /// The paper account: orders, fills, refusals, what it streams, and its journal
     /// (calls, errors with the last one's text and time, calls waiting).
     pub paper: mandi_trading::paper_executor::ExecutorStats,
+    /// The cluster: this node's role, the leader and its lease age, the backplane's lag
+    /// and counters, the edges' interest keys. Absent standalone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<mandi_cluster::ClusterReport>,
     pub timestamp: DateTime<Utc>,
 }
 

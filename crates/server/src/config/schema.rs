@@ -23,6 +23,9 @@ pub struct MandiConfig {
     pub paper: mandi_paper::PaperSettings,
     #[serde(default)]
     pub strategies: StrategiesSection,
+    /// This node's role in a cluster over NATS; standalone by default.
+    #[serde(default)]
+    pub cluster: super::ClusterSection,
     pub prices: PricesSection,
     pub instruments: Vec<InstrumentEntry>,
     /// Every path key as written and as resolved, with the layer that set it; filled by
