@@ -101,10 +101,7 @@ pub fn start_nats_cluster() -> Vec<NatsServer> {
 fn spawn(name: &str, cluster_port: Option<u16>, routes: &[String]) -> NatsServer {
     let bin = binary();
     let (port, monitor_port) = (free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!(
-        "mandi-nats-{}-{name}-{port}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("mandi-nats-{}-{name}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("nats store directory");
     let mut cmd = Command::new(bin);
     cmd.args(["-a", "127.0.0.1", "-p", &port.to_string()])
