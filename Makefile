@@ -17,7 +17,8 @@ sim: ## only the broker simulator on 127.0.0.1:9100 (Dhan and Kite protocols)
 
 test: test-rust test-oracle test-browser ## everything: unit, property, end-to-end, official-client and browser tests
 
-test-rust: ## cargo tests of every crate (unit, property, end-to-end on loopback)
+test-rust: ## cargo tests of every crate (unit, property, end-to-end on loopback; installs nats-server for the cluster tests)
+	bash scripts/nats/install.sh
 	$(CARGO) test --workspace --locked
 
 test-oracle: ## our codecs and simulator against the official dhanhq and kiteconnect clients
