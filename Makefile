@@ -29,11 +29,12 @@ test-oracle: ## our codecs and simulator against the official dhanhq and kitecon
 test-browser: ## the dashboard in a real headless Chromium (installs chromium + playwright-core)
 	bash scripts/browser-test.sh
 
-bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9) and the tick → strategy load run (P6)
+bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9), the tick → strategy load run (P6) and the cluster's NATS hop
 	$(CARGO) bench -p mandi-protocol --bench decode -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-fanout --bench tick_json -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-instruments --bench master -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-trading --bench strategy_latency
+	bash scripts/nats/install.sh && $(CARGO) bench -p mandi-cluster --bench nats_hop
 
 # Where cargo puts the release binaries the load run starts (absolute: mandi is started from
 # a temporary directory).
