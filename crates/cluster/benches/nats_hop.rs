@@ -47,7 +47,10 @@ fn start_server() -> (Server, u16) {
     let server = Server(child, dir);
     let give_up = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < give_up, "nats-server did not start within 10 s");
+        assert!(
+            Instant::now() < give_up,
+            "nats-server did not start within 10 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     (server, port)

@@ -15,7 +15,6 @@
 mod cluster;
 mod common;
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use cluster::{Cluster, Node};
@@ -23,8 +22,9 @@ use mandi_testkit::nats::{start_nats, start_nats_cluster};
 use mandi_testkit::{wait_for, WsClient};
 use serde_json::{json, Value};
 
-/// One cluster test at a time: each starts half a dozen processes on two cores.
-static SERIAL: Mutex<()> = Mutex::new(());
+/// One cluster test at a time: each starts half a dozen processes on two cores. (Each
+/// test runs on its own runtime; tokio's lock works across them.)
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Dhan security ids of the symbols the edges' clients ask for (config/default.toml):
 /// an index, which the simulator ticks even while markets are closed, and a stock.
@@ -60,7 +60,7 @@ async fn tick_of(ws: &mut WsClient, symbol: &str, what: &str, deadline: Duration
 
 #[actix_rt::test]
 async fn two_edges_get_their_ticks_over_one_upstream_connection() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let c = Cluster::new(vec![start_nats()], &[]);
     let leader = c.start("feed", "feed-a");
     c.serving(&leader).await;
@@ -120,7 +120,7 @@ async fn two_edges_get_their_ticks_over_one_upstream_connection() {
 
 #[actix_rt::test]
 async fn the_standby_takes_over_a_killed_leader_and_a_frozen_one_steps_down() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let c = Cluster::new(vec![start_nats()], &[]);
     let mut first = c.start("feed", "feed-a");
     c.serving(&first).await;
@@ -138,7 +138,7 @@ async fn the_standby_takes_over_a_killed_leader_and_a_frozen_one_steps_down() {
     let killed = Instant::now();
     let mut most = 0;
     // Sampled every ~20 ms until the standby's connection carries the set again.
-    let took_over = wait_for(
+    wait_for(
         "the standby's upstream connection",
         Duration::from_secs(5),
         || {
@@ -151,7 +151,6 @@ async fn the_standby_takes_over_a_killed_leader_and_a_frozen_one_steps_down() {
         },
     )
     .await;
-    let _ = took_over;
     assert!(most <= 1, "the simulator saw {most} connections at once");
     println!(
         "standby holds the broker connection {:?} after kill -9",
@@ -221,7 +220,7 @@ async fn the_standby_takes_over_a_killed_leader_and_a_frozen_one_steps_down() {
 
 #[actix_rt::test]
 async fn a_dead_edges_interest_expires_and_its_instruments_are_released() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let c = Cluster::new(
         vec![start_nats()],
         &[("MANDI__CLUSTER__INTEREST_TTL_MS", "3000")],
@@ -266,7 +265,7 @@ async fn a_dead_edges_interest_expires_and_its_instruments_are_released() {
 
 #[actix_rt::test]
 async fn losing_one_of_three_nats_servers_leaves_no_tick_gap_over_2_s() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     // JetStream re-elects a bucket's leader within seconds of a server's loss; the lease
     // must outlast that or the leader fences itself (docs/cluster.md).
     let c = Cluster::new(

@@ -147,10 +147,13 @@ mod tests {
         })
     }
 
+    /// A case: its name, the keys written in order, the messages the last write brings.
+    type Case = (&'static str, Vec<(&'static str, EdgeInterest)>, Vec<Action>);
+
     #[test]
     fn puts_become_the_registry_messages_of_the_difference() {
         use Mode::*;
-        let cases: Vec<(&str, Vec<(&str, EdgeInterest)>, Vec<Action>)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "first key subscribes everything, by mode",
                 vec![("e1", interest(&[("NIFTY", Ltp), ("TCS", Full)]))],
