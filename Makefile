@@ -17,7 +17,8 @@ sim: ## only the broker simulator on 127.0.0.1:9100 (Dhan and Kite protocols)
 
 test: test-rust test-oracle test-browser ## everything: unit, property, end-to-end, official-client and browser tests
 
-test-rust: ## cargo tests of every crate (unit, property, end-to-end on loopback)
+test-rust: ## cargo tests of every crate (unit, property, end-to-end on loopback; installs nats-server for the cluster tests)
+	bash scripts/nats/install.sh
 	$(CARGO) test --workspace --locked
 
 test-oracle: ## our codecs and simulator against the official dhanhq and kiteconnect clients
@@ -28,12 +29,13 @@ test-oracle: ## our codecs and simulator against the official dhanhq and kitecon
 test-browser: ## the dashboard in a real headless Chromium (installs chromium + playwright-core)
 	bash scripts/browser-test.sh
 
-bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9) the tick → strategy load run (P6) and replay throughput
+bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9), the tick → strategy load run (P6), replay throughput and the cluster's NATS hop
 	$(CARGO) bench -p mandi-protocol --bench decode -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-fanout --bench tick_json -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-instruments --bench master -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-trading --bench strategy_latency
 	$(CARGO) bench -p mandi-server --bench replay
+	bash scripts/nats/install.sh && $(CARGO) bench -p mandi-cluster --bench nats_hop
 
 # Where cargo puts the release binaries the load run starts (absolute: mandi is started from
 # a temporary directory).

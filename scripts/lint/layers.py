@@ -12,7 +12,7 @@ The layers, lowest first (a crate may depend only on crates of a LOWER rank):
     3 supervision
     4 feed
     5 fanout
-    6 trading
+    6 trading, cluster                      (cluster: the backplane over NATS)
     7 runtime
     8 server
 
@@ -45,6 +45,7 @@ RANK = {
     "mandi-feed": 4,
     "mandi-fanout": 5,
     "mandi-trading": 6,
+    "mandi-cluster": 6,
     "mandi-runtime": 7,
     "mandi-server": 8,
 }

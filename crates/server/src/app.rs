@@ -1,14 +1,18 @@
 //! Composition: the embedded simulator (when enabled), the runtime, and the HTTP server,
-//! started in that order from one validated config.
+//! started in that order from one validated config. In a cluster (`cluster.role`), NATS
+//! comes first: an edge starts no simulator and no broker side; a feed node waits for
+//! the leader lease before it starts anything that talks to the broker, and exits (the
+//! service manager restarts it as a standby) the moment it loses the lease.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use mandi_cluster::{ClusterNode, Role};
 use mandi_fanout::price_store::PersistNow;
 use mandi_feed::auth_manager::{credentials_from_env, credentials_from_text};
 use mandi_runtime::settings::{Credentials, RuntimeSettings, TradingSettings};
-use mandi_runtime::supervisor::{RuntimeHandle, RuntimeSupervisor};
+use mandi_runtime::supervisor::{RuntimeHandle, RuntimeSupervisor, Side};
 use mandi_simulator::{
     DerivativeSettings, SimClock, SimCredentials, SimInstrument, SimSettings, SimulatorHandle,
 };
@@ -22,6 +26,10 @@ pub const SIM_DHAN_CLIENT_ID: &str = "1000000001";
 pub const SIM_DHAN_TOKEN: &str = "sim-dhan-token";
 pub const SIM_KITE_API_KEY: &str = "sim_api_key";
 pub const SIM_KITE_TOKEN: &str = "sim-kite-token";
+
+/// The exit status of a feed node that lost the lease: every broker socket closes with
+/// the process, before a standby may open its own.
+pub const EXIT_FENCED: i32 = 75;
 
 /// Everything `mandi run` started.
 pub struct RunningApp {
@@ -75,6 +83,36 @@ impl RunningApp {
             sim.stop().await;
         }
     }
+}
+
+/// Wait for the leader lease, then keep it in the background; losing it ends the
+/// process (see [`EXIT_FENCED`]).
+async fn lead(backplane: mandi_cluster::Backplane) -> Side {
+    let settings = backplane.settings.clone();
+    let mut last_holder = None;
+    let revision = mandi_cluster::lease::acquire(&backplane.lease, &settings, |holder| {
+        if holder != last_holder {
+            tracing::info!(
+                node = settings.node,
+                leader = holder.as_deref().unwrap_or("(expiring)"),
+                "feed standby: another node holds the lease; waiting"
+            );
+            last_holder = holder;
+        }
+    })
+    .await;
+    tracing::info!(
+        node = settings.node,
+        revision,
+        "feed leader: holding the lease; opening the broker connections"
+    );
+    let kv = backplane.lease.clone();
+    actix_rt::spawn(async move {
+        let reason = mandi_cluster::lease::hold(&kv, &settings, revision).await;
+        tracing::error!(node = settings.node, reason, "lost the feed lease: closing every broker connection by exiting; the service manager restarts this node as a standby");
+        std::process::exit(EXIT_FENCED);
+    });
+    Side::Leader(ClusterNode::new(backplane, true))
 }
 
 /// The simulator settings this config describes.
@@ -146,7 +184,46 @@ pub async fn start_with_clock(
         );
     }
     let broker = cfg.broker();
-    let (simulator, credentials, sim_urls) = if cfg.simulator.enabled {
+    let role = cfg.cluster.role();
+    let side = match role {
+        Role::Standalone => Side::Standalone,
+        Role::Feed | Role::Edge => {
+            let settings = cfg.cluster.settings();
+            let backplane = mandi_cluster::connect(&settings).await?;
+            tracing::info!(
+                role = role.as_str(),
+                node = settings.node,
+                nats = settings.nats_url,
+                "joined the cluster backplane"
+            );
+            if role == Role::Edge {
+                Side::Edge(ClusterNode::new(backplane, false))
+            } else {
+                lead(backplane).await
+            }
+        }
+    };
+    let edge = matches!(side, Side::Edge(_));
+    if edge && cfg.simulator.enabled {
+        tracing::info!(
+            "edge: the embedded simulator is not started (the feed leader holds the broker side)"
+        );
+    }
+    let (simulator, credentials, sim_urls) = if edge {
+        // An edge never opens a broker connection, whatever its environment holds: it
+        // is given no credentials at all.
+        let none = match broker {
+            mandi_runtime::settings::Broker::Dhan => Credentials::Dhan {
+                client_id: String::new(),
+                access_token: String::new(),
+            },
+            mandi_runtime::settings::Broker::Kite => Credentials::Kite {
+                api_key: String::new(),
+                access_token: String::new(),
+            },
+        };
+        (None, none, None)
+    } else if cfg.simulator.enabled {
         let sim_listener =
             TcpListener::bind(("127.0.0.1", cfg.simulator.port)).with_context(|| {
                 format!(
@@ -230,7 +307,7 @@ pub async fn start_with_clock(
         today,
     )
     .await;
-    let runtime = RuntimeSupervisor::start_with_master(settings, cfg.calendar(), master)?;
+    let runtime = RuntimeSupervisor::start_as(settings, cfg.calendar(), master, side)?;
     let addr = listener.local_addr()?;
     let server = http::build(
         listener,

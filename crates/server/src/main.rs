@@ -13,7 +13,7 @@ const USAGE: &str = "\
 mandi — supervised market-data runtime for Dhan and Kite
 
 usage:
-  mandi run [--config PATH]             start the runtime and dashboard
+  mandi run [--config PATH] [--role R]  start the runtime and dashboard (R: standalone, feed, edge)
   mandi sim [--config PATH] [--port N]  start only the broker simulator (default port 9100)
   mandi sim --record-day DATE [--config PATH]
                                         write a synthetic session of DATE as a recording, at full speed
@@ -33,6 +33,8 @@ const RUN_USAGE: &str = "\
 mandi run [--config PATH] — the runtime, its HTTP/WebSocket API and the dashboard
 
   --config PATH   a TOML file, or a directory holding default.toml (and local.toml)
+  --role ROLE     standalone (the default), feed or edge: this node's part in a cluster
+                  over NATS (cluster.role; see docs/cluster.md)
 
 Environment:
   MANDI__SECTION__KEY        override any config key, e.g. MANDI__SERVER__PORT=8010
@@ -52,6 +54,8 @@ struct Args {
     config: Option<PathBuf>,
     port: Option<u16>,
     record_day: Option<chrono::NaiveDate>,
+    /// `--role`: the same as `MANDI__CLUSTER__ROLE`, and wins over it.
+    role: Option<String>,
     help: bool,
 }
 
@@ -63,6 +67,7 @@ fn parse_args() -> anyhow::Result<Args> {
         config: None,
         port: None,
         record_day: None,
+        role: None,
         help: false,
     };
     while let Some(a) = it.next() {
@@ -83,6 +88,9 @@ fn parse_args() -> anyhow::Result<Args> {
                     v.parse()
                         .with_context(|| format!("--record-day {v} is not a date (YYYY-MM-DD)"))?,
                 );
+            }
+            "--role" => {
+                args.role = Some(it.next().context("--role needs standalone, feed or edge")?)
             }
             "--help" | "-h" => args.help = true,
             other => anyhow::bail!("unknown argument {other}\n\n{USAGE}"),
@@ -123,7 +131,11 @@ fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let cfg = match config::load(args.config.as_deref(), std::env::vars()) {
+    let role = args
+        .role
+        .clone()
+        .map(|r| ("MANDI__CLUSTER__ROLE".to_string(), r));
+    let cfg = match config::load(args.config.as_deref(), std::env::vars().chain(role)) {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("mandi: {e}");
@@ -167,6 +179,7 @@ fn main() -> anyhow::Result<()> {
                 std::process::exit(2);
             }
             init_tracing(&cfg.server.log_filter);
+            // A standby feed node waits for the lease inside `run`, before it listens.
             actix_rt::System::new().block_on(run(cfg))
         }
         "sim" if args.record_day.is_some() => {

@@ -1,6 +1,8 @@
 //! Shared test helpers: start simulator + runtime + server in-process on port 0, talk to
 //! them over real sockets, and wait on conditions with deadlines (never fixed sleeps).
 
+pub mod nats;
+
 use std::future::Future;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -51,6 +51,9 @@ pub struct MarketClock {
     /// Whether each exchange's session was open at the last check; empty until the first,
     /// which sets it without telling anyone (the fetcher fetches at its own start).
     sessions_open: Vec<(Exchange, bool)>,
+    /// False on a cluster edge: it holds no broker session, so no 08:50 token check
+    /// (which would call the broker's REST API).
+    broker_jobs: bool,
 }
 
 impl MarketClock {
@@ -73,6 +76,7 @@ impl MarketClock {
             directory: None,
             history: None,
             sessions_open: Vec::new(),
+            broker_jobs: true,
         }
     }
 
@@ -97,6 +101,12 @@ impl MarketClock {
                 history.do_send(ExchangeOpened { exchange });
             }
         }
+    }
+
+    /// A node without a broker session (a cluster edge): skip the token check.
+    pub fn without_broker_jobs(mut self) -> Self {
+        self.broker_jobs = false;
+        self
     }
 
     pub fn with_directory(mut self, directory: Addr<InstrumentDirectory>) -> Self {
@@ -147,7 +157,8 @@ impl MarketClock {
                     directory.do_send(RefreshMaster);
                 }
             }
-            ScheduledJob::TokenCheck => self.auth.do_send(CheckTokenNow),
+            ScheduledJob::TokenCheck if self.broker_jobs => self.auth.do_send(CheckTokenNow),
+            ScheduledJob::TokenCheck => {}
             ScheduledJob::Connect => {
                 // The feed is normally already up (it never stops trying); this makes
                 // sure a connection waiting out a long backoff tries now, before the open.

@@ -3,13 +3,18 @@
 //! fallback → history fetcher → feed connections (one per upstream shard) → market clock),
 //! each under panic-safe supervision, wires them, and keeps the addresses. Started outside
 //! `HttpServer::new`, so every HTTP worker shares one runtime.
+//!
+//! In a cluster (`mandi-cluster`) the same start serves both roles: the feed leader adds
+//! a publisher of ticks and status and follows the edges' interest into its registry; an
+//! edge starts no feed connection and attaches the NATS uplink to its registry instead,
+//! which hands it the set its clients hold and brings it their ticks and the feed status.
 
 mod messages;
 mod state;
 
 use std::sync::Arc;
 
-use actix::Addr;
+use actix::{Addr, Recipient};
 use chrono::Utc;
 use mandi_domain::MarketCalendar;
 
@@ -21,11 +26,15 @@ pub use state::{
 
 use crate::market_clock::MarketClock;
 use crate::settings::RuntimeSettings;
+use mandi_cluster::edge::messages::GetEdgeFeed;
+use mandi_cluster::edge::EdgeUplink;
+use mandi_cluster::publisher::Publisher;
+use mandi_cluster::ClusterNode;
 use mandi_fanout::broadcaster::{Broadcaster, GetBroadcastStats, GetInstrumentHealth};
-use mandi_fanout::price_store::{GetPriceStoreStats, PriceStore};
+use mandi_fanout::price_store::{GetPriceStoreStats, PriceStore, TicksPublished};
 use mandi_feed::auth_manager::{AuthManager, NotifyOnNewToken};
-use mandi_feed::backplane::Interest;
-use mandi_feed::feed_connection::messages::GetFeedHealth;
+use mandi_feed::backplane::{FallbackStatusChanged, FeedStatusChanged, Interest};
+use mandi_feed::feed_connection::messages::{FeedHealth, FeedState, GetFeedHealth};
 use mandi_feed::feed_connection::FeedConnection;
 use mandi_feed::history_fetcher::{GetHistoryStatus, HistoryFetcher};
 use mandi_feed::instrument_directory::{
@@ -66,10 +75,8 @@ pub struct RuntimeHandle {
     pub broadcaster: Addr<Broadcaster>,
     pub price_store: Addr<PriceStore>,
     pub auth: Addr<AuthManager>,
-    /// The first upstream connection (always open); `feeds[0]`.
-    pub feed: Addr<FeedConnection>,
     /// Every upstream connection, by shard number; those past the first open only while
-    /// the registry gives them instruments.
+    /// the registry gives them instruments. Empty on a cluster edge.
     pub feeds: Vec<Addr<FeedConnection>>,
     pub calendar: Arc<MarketCalendar>,
     /// Restarts per actor, for `/health` and `/metrics`.
@@ -85,9 +92,24 @@ pub struct RuntimeHandle {
     pub strategies: Addr<StrategyHost>,
     /// The frame recorder's handle (its counters for `/health`); None when off.
     pub recorder: Option<Recorder>,
+    /// The cluster side (feed leader or edge); `None` standalone.
+    pub cluster: Option<ClusterNode>,
+    /// An edge's link to NATS, in place of the feed connections.
+    pub uplink: Option<Addr<EdgeUplink>>,
 }
 
 pub struct RuntimeSupervisor;
+
+/// Which broker side the runtime runs.
+pub enum Side {
+    /// Today's single process: the broker connections, nothing published.
+    Standalone,
+    /// The cluster's feed leader: the broker connections, every tick and status published
+    /// to NATS, and the edges' interest followed into the registry.
+    Leader(ClusterNode),
+    /// A cluster edge: no broker connection; ticks, status and interest over NATS.
+    Edge(ClusterNode),
+}
 
 /// The broker master the instrument directory keeps current: where it comes from, and
 /// the first load, which the caller tries before start so the first subscriptions can
@@ -115,6 +137,16 @@ impl RuntimeSupervisor {
         settings: RuntimeSettings,
         calendar: MarketCalendar,
         master: Option<MasterPlan>,
+    ) -> Result<RuntimeHandle, StartError> {
+        Self::start_as(settings, calendar, master, Side::Standalone)
+    }
+
+    /// Start as the given side of a cluster (or standalone).
+    pub fn start_as(
+        settings: RuntimeSettings,
+        calendar: MarketCalendar,
+        master: Option<MasterPlan>,
+        side: Side,
     ) -> Result<RuntimeHandle, StartError> {
         let calendar = Arc::new(calendar);
         let config_only = Arc::new(InstrumentIndex::build(settings.instruments.clone())?);
@@ -231,15 +263,27 @@ impl RuntimeSupervisor {
                 StrategyHost::new(dir, files, deps, r)
             })
         };
+        // The leader's publisher hears what the broadcaster hears: merged ticks, the
+        // feed's one state, the fallback's changes.
+        let publisher = match &side {
+            Side::Leader(node) => {
+                let (backplane, counters) = (node.backplane.clone(), node.published.clone());
+                Some(start_resilient(
+                    "cluster_publisher",
+                    restarts.clone(),
+                    move |_| Publisher::new(backplane, counters),
+                ))
+            }
+            _ => None,
+        };
         let price_store = {
-            let (subscribers, store) = (
-                vec![
-                    broadcaster.clone().recipient(),
-                    executor.clone().recipient(),
-                    strategies.clone().recipient(),
-                ],
-                settings.store.clone(),
-            );
+            let mut subscribers: Vec<Recipient<TicksPublished>> = vec![
+                broadcaster.clone().recipient(),
+                executor.clone().recipient(),
+                strategies.clone().recipient(),
+            ];
+            subscribers.extend(publisher.iter().map(|p| p.clone().recipient()));
+            let store = settings.store.clone();
             start_resilient("price_store", restarts.clone(), move |_| {
                 PriceStore::new(subscribers, store)
             })
@@ -253,7 +297,9 @@ impl RuntimeSupervisor {
                 auth.clone(),
             );
             let ticks = price_store.clone().recipient();
-            let status = vec![broadcaster.clone().recipient()];
+            let mut status: Vec<Recipient<FallbackStatusChanged>> =
+                vec![broadcaster.clone().recipient()];
+            status.extend(publisher.iter().map(|p| p.clone().recipient()));
             let recorder = recorder.clone();
             start_resilient("rest_fallback", restarts.clone(), move |_| {
                 RestFallback::new(fb, upstream, index, auth, ticks, status)
@@ -288,7 +334,12 @@ impl RuntimeSupervisor {
         // every lost socket: a reconnect is a restart with its state — backoff, attempt
         // count, set — intact. They report to the registry, which replays each one's
         // share and tells the client side one state for all.
-        let feeds: Vec<Addr<FeedConnection>> = (0..limits.connections.min(FEED_ACTORS.len()))
+        // An edge opens none: its uplink stands where they stand.
+        let shards = match side {
+            Side::Edge(_) => 0,
+            _ => limits.connections.min(FEED_ACTORS.len()),
+        };
+        let feeds: Vec<Addr<FeedConnection>> = (0..shards)
             .map(|shard| {
                 let (upstream, index, auth) =
                     (settings.upstream.clone(), index.clone(), auth.clone());
@@ -304,23 +355,51 @@ impl RuntimeSupervisor {
                 })
             })
             .collect();
-        let feed = feeds[0].clone();
+        let uplink = match &side {
+            Side::Edge(node) => {
+                let (backplane, counters) = (node.backplane.clone(), node.received.clone());
+                let ticks = price_store.clone().recipient();
+                let feed_status: Vec<Recipient<FeedStatusChanged>> =
+                    vec![broadcaster.clone().recipient()];
+                let fallback_status: Vec<Recipient<FallbackStatusChanged>> =
+                    vec![broadcaster.clone().recipient()];
+                Some(start_resilient(
+                    "cluster_uplink",
+                    restarts.clone(),
+                    move |_| {
+                        EdgeUplink::new(backplane, ticks, feed_status, fallback_status, counters)
+                    },
+                ))
+            }
+            _ => None,
+        };
+        let broker_jobs = uplink.is_none();
         let clock = {
             let schedule = mandi_domain::DailySchedule::new((*calendar).clone());
             let (auth, feeds, store) = (auth.clone(), feeds.clone(), price_store.clone());
             let (fb, paper, directory) = (fallback.clone(), executor.clone(), directory.clone());
             let history = history.clone();
             start_resilient("market_clock", restarts.clone(), move |_| {
-                MarketClock::new(schedule, auth, feeds, store, fb)
+                let clock = MarketClock::new(schedule, auth, feeds, store, fb)
                     .with_paper(paper)
                     .with_directory(directory)
-                    .with_history(history)
+                    .with_history(history);
+                if broker_jobs {
+                    clock
+                } else {
+                    clock.without_broker_jobs()
+                }
             })
         };
-        for follower in [
-            broadcaster.clone().recipient(),
-            fallback.clone().recipient(),
-        ] {
+        // An edge's feed state is the leader's, which its uplink relays; its registry's
+        // is only the uplink's.
+        let mut followers: Vec<Recipient<FeedStatusChanged>> = Vec::new();
+        if uplink.is_none() {
+            followers.push(broadcaster.clone().recipient());
+            followers.push(fallback.clone().recipient());
+        }
+        followers.extend(publisher.iter().map(|p| p.clone().recipient()));
+        for follower in followers {
             registry.do_send(FollowFeedStatus { follower });
         }
         // A rolled continuous future moves its upstream subscription and is told to clients.
@@ -340,10 +419,34 @@ impl RuntimeSupervisor {
                 replay: feed.clone().recipient(),
             });
         }
-        registry.do_send(AttachFeed {
-            changes: fallback.clone().recipient(),
-            replay: fallback.clone().recipient(),
-        });
+        match &uplink {
+            // The edge's whole set goes to NATS; its fallback never polls.
+            Some(uplink) => registry.do_send(AttachFeed {
+                changes: uplink.clone().recipient(),
+                replay: uplink.clone().recipient(),
+            }),
+            None => registry.do_send(AttachFeed {
+                changes: fallback.clone().recipient(),
+                replay: fallback.clone().recipient(),
+            }),
+        }
+        let cluster = match side {
+            Side::Standalone => None,
+            Side::Leader(node) => {
+                mandi_cluster::interest::follow(
+                    node.backplane.clone(),
+                    interest.clone(),
+                    node.edges.clone(),
+                );
+                Some(node)
+            }
+            Side::Edge(node) => {
+                if let Ok(mut own) = node.own_key.lock() {
+                    *own = Some(node.backplane.settings.node.clone());
+                }
+                Some(node)
+            }
+        };
         if !settings.default_symbols.is_empty() {
             registry.do_send(Subscribe {
                 subscriber: RUNTIME_SUBSCRIBER.into(),
@@ -354,7 +457,10 @@ impl RuntimeSupervisor {
         tracing::info!(
             broker = settings.upstream.broker.as_str(),
             instruments = index.load().len(),
-            upstream_connections = limits.connections,
+            upstream_connections = feeds.len(),
+            role = cluster
+                .as_ref()
+                .map_or("standalone", |c| c.backplane.settings.role.as_str()),
             per_connection = limits.per_connection,
             "runtime started"
         );
@@ -366,7 +472,6 @@ impl RuntimeSupervisor {
             broadcaster,
             price_store,
             auth,
-            feed,
             feeds,
             calendar,
             restarts,
@@ -377,6 +482,8 @@ impl RuntimeSupervisor {
             paper: paper_health,
             strategies,
             recorder,
+            cluster,
+            uplink,
         })
     }
 }
@@ -419,10 +526,24 @@ impl RuntimeHandle {
         for feed in &self.feeds {
             shards.push(feed.send(GetFeedHealth).await?);
         }
+        if let Some(uplink) = &self.uplink {
+            let view = uplink.send(GetEdgeFeed).await?;
+            shards.push(edge_feed(self.settings.upstream.broker.as_str(), &view));
+        }
         let upstream = upstream_report(&capacity, &shards);
-        let feed = match combined_feed(&capacity, &shards) {
-            Some(feed) => feed,
-            None => self.feed.send(GetFeedHealth).await?,
+        // An edge's one feed is the leader's, as relayed; its registry has no shard of
+        // its own to combine.
+        let edge = self.uplink.as_ref().and(shards.first().cloned());
+        let feed = match (edge, combined_feed(&capacity, &shards)) {
+            (Some(feed), _) | (None, Some(feed)) => feed,
+            (None, None) => match self.feeds.first() {
+                Some(first) => first.send(GetFeedHealth).await?,
+                None => edge_feed(self.settings.upstream.broker.as_str(), &Default::default()),
+            },
+        };
+        let cluster = match &self.cluster {
+            Some(node) => Some(node.report().await),
+            None => None,
         };
         let store = self.price_store.send(GetPriceStoreStats).await?;
         let broadcast = self.broadcaster.send(GetBroadcastStats).await?;
@@ -470,7 +591,40 @@ impl RuntimeHandle {
                 .as_ref()
                 .map(Recorder::stats)
                 .unwrap_or_default(),
+            cluster,
             timestamp: now,
         })
+    }
+}
+
+/// An edge's feed in `/health`: the leader's state as relayed over NATS (connecting until
+/// the first status arrives), carrying the edge's own instruments.
+fn edge_feed(
+    broker: &'static str,
+    view: &mandi_cluster::edge::messages::EdgeFeedView,
+) -> FeedHealth {
+    let status = view.status.as_ref();
+    FeedHealth {
+        shard: 0,
+        state: status.map_or(FeedState::Connecting, |s| s.state),
+        broker,
+        reason: status.and_then(|s| s.reason.clone()).or_else(|| {
+            status
+                .is_none()
+                .then(|| "waiting for the feed leader's status on NATS".into())
+        }),
+        connects: 0,
+        frames: 0,
+        packets: 0,
+        decode_errors: 0,
+        last_frame_at: None,
+        subscribed: view.instruments,
+        carried: view.instruments,
+        idle: false,
+        unknown_instruments: 0,
+        rejected_prices: 0,
+        dropped_frames: 0,
+        consecutive_failures: status.map_or(0, |s| s.consecutive_failures),
+        next_attempt_at: None,
     }
 }

@@ -53,6 +53,10 @@ pub struct HealthReport {
     pub paper: mandi_trading::paper_executor::ExecutorStats,
     /// The frame recorder: frames queued, dropped (queue full), bytes, files, errors.
     pub recorder: mandi_recording::RecorderStats,
+    /// The cluster: this node's role, the leader and its lease age, the backplane's lag
+    /// and counters, the edges' interest keys. Absent standalone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<mandi_cluster::ClusterReport>,
     pub timestamp: DateTime<Utc>,
 }
 

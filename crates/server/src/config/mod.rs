@@ -2,6 +2,7 @@
 //! the runtime's and simulator's plain settings.
 
 mod access;
+mod cluster;
 mod load;
 mod paths;
 mod schema;
@@ -16,6 +17,7 @@ use mandi_runtime::settings::{
 };
 
 pub use access::{ADMIN_TOKEN_VAR, API_KEYS_VAR};
+pub use cluster::ClusterSection;
 pub use load::{load, load_in, EMBEDDED_DEFAULT};
 pub use paths::{PathOrigin, ResolvedPath, EMBEDDED_DEFAULT_DIR};
 pub use schema::*;

@@ -29,6 +29,9 @@ pub struct MandiConfig {
     /// Every upstream frame to `<store.data_dir>/recordings/<IST date>/` (`mandi replay`).
     #[serde(default)]
     pub recorder: RecorderSection,
+    /// This node's role in a cluster over NATS; standalone by default.
+    #[serde(default)]
+    pub cluster: super::ClusterSection,
     pub prices: PricesSection,
     /// What the option chain's implied volatilities and greeks assume.
     #[serde(default)]

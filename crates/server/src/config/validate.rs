@@ -13,6 +13,7 @@ use super::ConfigError;
 const MAX_RETRY_FLOOR_MS: u64 = 3_600_000;
 
 pub fn validate(cfg: &MandiConfig) -> Result<(), ConfigError> {
+    cfg.cluster.validate()?;
     super::access::check_origin_list("server.cors_origins", &cfg.server.cors_origins)?;
     super::access::check_origin_list("server.allowed_origins", &cfg.server.allowed_origins)?;
     if !(1..=720).contains(&cfg.server.session_ttl_hours) {

@@ -173,7 +173,8 @@ async fn crash_actor(
     match actor.as_str() {
         "auth_manager" => rt.auth.do_send(msg),
         "broadcaster" => rt.broadcaster.do_send(msg),
-        "feed_connection" => rt.feed.do_send(msg),
+        // A cluster edge has no feed connection.
+        "feed_connection" if !rt.feeds.is_empty() => rt.feeds[0].do_send(msg),
         "instrument_directory" => rt.directory.do_send(msg),
         "market_clock" => rt.clock.do_send(msg),
         "price_store" => rt.price_store.do_send(msg),

@@ -1,0 +1,32 @@
+//! Messages the edge uplink takes besides the registry's set (`ReplaySubscriptions`,
+//! `ApplyUpstreamChanges`, from `mandi-feed`).
+
+use actix::Message;
+use mandi_feed::backplane::FeedStatusChanged;
+
+/// Query: the feed's state as this edge knows it (the leader's last status, or the
+/// backplane's loss), and how many instruments the edge carries.
+#[derive(Message, Debug)]
+#[rtype(result = "EdgeFeedView")]
+pub struct GetEdgeFeed;
+
+#[derive(Clone, Debug, Default)]
+pub struct EdgeFeedView {
+    pub status: Option<FeedStatusChanged>,
+    pub instruments: usize,
+}
+
+/// The backplane connection went down or came back.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub(crate) struct LinkChanged {
+    pub up: bool,
+}
+
+/// A status the leader published (or the last one, read at start and after a reconnect).
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub(crate) struct StatusArrived {
+    pub key: String,
+    pub payload: bytes::Bytes,
+}

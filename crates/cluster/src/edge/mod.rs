@@ -1,0 +1,314 @@
+//! `EdgeUplink`, on an edge: attached to the edge's own registry in place of the broker
+//! side, it gets the union of the edge's clients' interest and
+//! - writes it to the edge's key in the interest bucket (at once on a change, and three
+//!   times per TTL so the key lives while the edge does);
+//! - receives the ticks of exactly those instruments (one subscription per instrument's
+//!   subject, its last tick from the bucket first) into the edge's price store;
+//! - relays the leader's feed and fallback status to the broadcaster, and tells it the
+//!   feed is reconnecting while NATS is lost (clients keep their last prices; the
+//!   subscriptions come back by themselves with the connection).
+
+pub mod messages;
+pub mod state;
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, MessageResult, Recipient};
+use bytes::Bytes;
+use chrono::Utc;
+use futures_util::StreamExt;
+use mandi_domain::FeedState;
+use mandi_feed::backplane::{FallbackStatusChanged, FeedStatusChanged, TicksReceived};
+use mandi_feed::feed_connection::messages::{ApplyUpstreamChanges, ReplaySubscriptions};
+use tokio::sync::watch;
+
+use crate::codec::{self, symbol_token};
+use crate::link::Backplane;
+use crate::report::ReceiveCounters;
+use crate::settings::{FALLBACK_STATUS_KEY, FEED_STATUS_KEY};
+use messages::{EdgeFeedView, GetEdgeFeed, LinkChanged, StatusArrived};
+use state::{Delta, EdgeSet};
+
+pub struct EdgeUplink {
+    backplane: Backplane,
+    ticks: Recipient<TicksReceived>,
+    feed_status: Vec<Recipient<FeedStatusChanged>>,
+    fallback_status: Vec<Recipient<FallbackStatusChanged>>,
+    counters: Arc<ReceiveCounters>,
+    set: EdgeSet,
+    /// One receiving task per instrument; aborting it unsubscribes.
+    receivers: HashMap<Arc<str>, actix::prelude::SpawnHandle>,
+    interest: watch::Sender<Bytes>,
+    last_status: Option<FeedStatusChanged>,
+    /// The backplane link as last reported, so only a change acts.
+    link_up: bool,
+}
+
+impl EdgeUplink {
+    pub fn new(
+        backplane: Backplane,
+        ticks: Recipient<TicksReceived>,
+        feed_status: Vec<Recipient<FeedStatusChanged>>,
+        fallback_status: Vec<Recipient<FallbackStatusChanged>>,
+        counters: Arc<ReceiveCounters>,
+    ) -> EdgeUplink {
+        let (interest, _) = watch::channel(Bytes::new());
+        EdgeUplink {
+            backplane,
+            ticks,
+            feed_status,
+            fallback_status,
+            counters,
+            set: EdgeSet::default(),
+            receivers: HashMap::new(),
+            interest,
+            last_status: None,
+            link_up: true,
+        }
+    }
+
+    fn apply(&mut self, delta: Delta, ctx: &mut Context<Self>) {
+        for symbol in delta.removed {
+            if let Some(handle) = self.receivers.remove(&symbol) {
+                ctx.cancel_future(handle);
+            }
+        }
+        for symbol in delta.added {
+            let handle = ctx.spawn(actix::fut::wrap_future(receive(
+                self.backplane.clone(),
+                symbol.clone(),
+                self.ticks.clone(),
+                self.counters.clone(),
+            )));
+            self.receivers.insert(symbol, handle);
+        }
+        match serde_json::to_vec(&self.set.interest()) {
+            Ok(json) => {
+                self.interest.send_replace(Bytes::from(json));
+            }
+            Err(e) => tracing::error!(error = %e, "interest not encodable"),
+        }
+    }
+
+    fn tell_feed(&mut self, status: FeedStatusChanged) {
+        for r in &self.feed_status {
+            r.do_send(status.clone());
+        }
+        self.last_status = Some(status);
+    }
+}
+
+/// Receive one instrument: subscribe first, then read its last tick, so nothing falls
+/// between the snapshot and the stream (an older tick is rejected by the store).
+async fn receive(
+    backplane: Backplane,
+    symbol: Arc<str>,
+    ticks: Recipient<TicksReceived>,
+    counters: Arc<ReceiveCounters>,
+) {
+    let subject = backplane.settings.tick_subject(&symbol);
+    let mut sub = match backplane.client.subscribe(subject.clone()).await {
+        Ok(sub) => sub,
+        Err(e) => {
+            tracing::error!(%symbol, subject, error = %e, "cannot subscribe to the instrument's ticks; it gets none until the set changes");
+            return;
+        }
+    };
+    if let Ok(Some(last)) = backplane.ticks.get(symbol_token(&symbol)).await {
+        if let Ok(wire) = codec::decode(&last) {
+            counters.snapshots.fetch_add(1, Ordering::Relaxed);
+            ticks.do_send(TicksReceived {
+                updates: vec![codec::as_update(&wire.tick)],
+                received_time: Utc::now(),
+            });
+        }
+    }
+    while let Some(msg) = sub.next().await {
+        match codec::decode(&msg.payload) {
+            Ok(wire) => {
+                let now = Utc::now();
+                counters.record(wire.published_at, now);
+                ticks.do_send(TicksReceived {
+                    updates: vec![codec::as_update(&wire.tick)],
+                    received_time: now,
+                });
+            }
+            Err(e) => {
+                if counters.decode_errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                    tracing::error!(%symbol, error = %e, "tick from the backplane not decodable (first of its kind; counted in /health)");
+                }
+            }
+        }
+    }
+}
+
+impl Actor for EdgeUplink {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // The interest key: written on each change and renewed three times per TTL.
+        let (bp, mut rx) = (self.backplane.clone(), self.interest.subscribe());
+        let renew = bp.settings.interest_renew();
+        ctx.spawn(actix::fut::wrap_future(async move {
+            let key = bp.settings.node.clone();
+            let mut every = tokio::time::interval(renew);
+            loop {
+                tokio::select! {
+                    changed = rx.changed() => if changed.is_err() { return },
+                    _ = every.tick() => {}
+                }
+                let value = rx.borrow_and_update().clone();
+                if value.is_empty() {
+                    continue;
+                }
+                if let Err(e) = bp.interest.put(&key, value).await {
+                    tracing::warn!(error = %e, "interest key not written; retrying at the next renewal");
+                }
+            }
+        }));
+        // The leader's status, the last one first.
+        let (bp, me) = (self.backplane.clone(), ctx.address());
+        ctx.spawn(actix::fut::wrap_future(async move {
+            let subject = format!("$KV.{}.>", bp.settings.status_bucket());
+            let mut sub = match bp.client.subscribe(subject).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot follow the feed status on NATS");
+                    return;
+                }
+            };
+            for key in [FEED_STATUS_KEY, FALLBACK_STATUS_KEY] {
+                if let Ok(Some(payload)) = bp.status.get(key).await {
+                    me.do_send(StatusArrived {
+                        key: key.into(),
+                        payload,
+                    });
+                }
+            }
+            while let Some(msg) = sub.next().await {
+                let key = msg
+                    .subject
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                me.do_send(StatusArrived {
+                    key,
+                    payload: msg.payload,
+                });
+            }
+        }));
+        // The backplane link: down is a feed state clients hear.
+        let (mut link, me) = (self.backplane.connected.clone(), ctx.address());
+        // What the link is now is known; only changes from here on matter.
+        self.link_up = *link.borrow_and_update();
+        ctx.spawn(actix::fut::wrap_future(async move {
+            while link.changed().await.is_ok() {
+                let up = *link.borrow_and_update();
+                me.do_send(LinkChanged { up });
+            }
+        }));
+        let delta = Delta {
+            added: self.set.symbols(),
+            removed: Vec::new(),
+        };
+        self.apply(delta, ctx);
+    }
+}
+
+impl actix::Supervised for EdgeUplink {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // The receiving tasks died with the old context; `started` starts the whole set
+        // again (the registry does not replay it).
+        self.receivers.clear();
+    }
+}
+
+impl Handler<ReplaySubscriptions> for EdgeUplink {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReplaySubscriptions, ctx: &mut Context<Self>) {
+        let delta = self.set.replace(&msg.active);
+        self.apply(delta, ctx);
+    }
+}
+
+impl Handler<ApplyUpstreamChanges> for EdgeUplink {
+    type Result = ();
+
+    fn handle(&mut self, msg: ApplyUpstreamChanges, ctx: &mut Context<Self>) {
+        let delta = self.set.apply(&msg.changes);
+        self.apply(delta, ctx);
+    }
+}
+
+impl Handler<StatusArrived> for EdgeUplink {
+    type Result = ();
+
+    fn handle(&mut self, msg: StatusArrived, _: &mut Context<Self>) {
+        match msg.key.as_str() {
+            FEED_STATUS_KEY => match serde_json::from_slice::<FeedStatusChanged>(&msg.payload) {
+                Ok(status) => self.tell_feed(status),
+                Err(e) => {
+                    tracing::warn!(error = %e, "feed status from NATS unreadable; is every node the same mandi version?")
+                }
+            },
+            FALLBACK_STATUS_KEY => {
+                match serde_json::from_slice::<FallbackStatusChanged>(&msg.payload) {
+                    Ok(status) => {
+                        for r in &self.fallback_status {
+                            r.do_send(status.clone());
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "fallback status from NATS unreadable"),
+                }
+            }
+            other => tracing::debug!(key = other, "status key ignored"),
+        }
+    }
+}
+
+impl Handler<LinkChanged> for EdgeUplink {
+    type Result = ();
+
+    fn handle(&mut self, msg: LinkChanged, ctx: &mut Context<Self>) {
+        if msg.up == self.link_up {
+            return;
+        }
+        self.link_up = msg.up;
+        if msg.up {
+            tracing::info!("backplane back: reading the feed's status again");
+            // The status stream missed what happened meanwhile: restart the followers,
+            // which read the last status first and rewrite the interest key.
+            ctx.stop();
+        } else {
+            let failures = self
+                .last_status
+                .as_ref()
+                .map_or(0, |s| s.consecutive_failures);
+            self.tell_feed(FeedStatusChanged {
+                state: FeedState::Reconnecting,
+                reason: Some(
+                    "backplane (NATS) connection lost: prices are the last received; reconnecting"
+                        .into(),
+                ),
+                consecutive_failures: failures + 1,
+                rest_refused: false,
+                at: Utc::now(),
+            });
+        }
+    }
+}
+
+impl Handler<GetEdgeFeed> for EdgeUplink {
+    type Result = MessageResult<GetEdgeFeed>;
+
+    fn handle(&mut self, _: GetEdgeFeed, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(EdgeFeedView {
+            status: self.last_status.clone(),
+            instruments: self.set.len(),
+        })
+    }
+}

@@ -1,0 +1,334 @@
+//! The cluster over NATS, end to end with the real `mandi` binary: `mandi sim` stands for
+//! the broker, real `nats-server` processes carry the backplane, and feed and edge nodes
+//! run as in production (docs/cluster.md). Each test is bounded; they run one at a time
+//! (two cores, timing bounds) under a lock.
+//!
+//! - two feed nodes and two edges: clients on both edges get ticks for what they asked;
+//!   the simulator sees one connection carrying the union of the edges' interest;
+//! - `kill -9` of the leader: the standby holds the broker connection within 5 s, clients
+//!   on the edges get ticks again without being disconnected, and the simulator never
+//!   sees two connections; then a leader frozen with SIGSTOP loses the lease to a standby
+//!   and, resumed, closes its connection (exits) without taking the lead back;
+//! - an edge killed: its interest expires and the leader releases what only it held;
+//! - one of three NATS servers killed under load: the largest tick gap stays under 2 s.
+
+mod cluster;
+mod common;
+
+use std::time::{Duration, Instant};
+
+use cluster::{Cluster, Node};
+use mandi_testkit::nats::{start_nats, start_nats_cluster};
+use mandi_testkit::{wait_for, WsClient};
+use serde_json::{json, Value};
+
+/// One cluster test at a time: each starts half a dozen processes on two cores. (Each
+/// test runs on its own runtime; tokio's lock works across them.)
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Dhan security ids of the symbols the edges' clients ask for (config/default.toml):
+/// an index, which the simulator ticks even while markets are closed, and a stock.
+const BANKNIFTY: u64 = 25;
+const TCS: u64 = 11536;
+/// The runtime's own `/prices` symbols: every node holds these.
+const PRICES_SYMBOLS: usize = 4;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn ids(subscriptions: &[Value]) -> Vec<u64> {
+    let mut v: Vec<u64> = subscriptions.iter().filter_map(|s| s[1].as_u64()).collect();
+    v.sort_unstable();
+    v
+}
+
+async fn client(edge: &Node, symbols: &[&str]) -> WsClient {
+    let mut ws = WsClient::connect(&format!("ws://{}/ws", edge.addr)).await;
+    ws.send_json(&json!({"action": "subscribe", "symbols": symbols, "mode": "ltp"}))
+        .await;
+    let ack = ws.next_of_type("subscribed", WAIT).await;
+    assert_eq!(ack["symbols"], json!(symbols), "{}: {ack}", edge.name);
+    ws
+}
+
+/// The next tick for `symbol` (other messages skipped); panics naming `what`.
+async fn tick_of(ws: &mut WsClient, symbol: &str, what: &str, deadline: Duration) -> Value {
+    ws.next_matching(what, deadline, |m| {
+        m["type"] == "tick" && m["data"]["symbol"] == symbol
+    })
+    .await
+}
+
+#[actix_rt::test]
+async fn two_edges_get_their_ticks_over_one_upstream_connection() {
+    let _serial = SERIAL.lock().await;
+    let c = Cluster::new(vec![start_nats()], &[]);
+    let leader = c.start("feed", "feed-a");
+    c.serving(&leader).await;
+    let standby = c.start("feed", "feed-b");
+    c.logged(&standby, "feed standby", WAIT).await;
+    let (e1, e2) = (c.start("edge", "edge-1"), c.start("edge", "edge-2"));
+    c.serving(&e1).await;
+    c.serving(&e2).await;
+
+    let mut on_e1 = client(&e1, &["BANKNIFTY"]).await;
+    let mut on_e2 = client(&e2, &["TCS", "NIFTY"]).await;
+    tick_of(&mut on_e1, "BANKNIFTY", "BANKNIFTY ticks on edge-1", WAIT).await;
+    tick_of(&mut on_e2, "NIFTY", "NIFTY ticks on edge-2", WAIT).await;
+    // Only what each asked for reaches each client.
+    for _ in 0..20 {
+        let m = on_e1.next_of_type("tick", WAIT).await;
+        assert_eq!(m["data"]["symbol"], "BANKNIFTY", "edge-1's client: {m}");
+    }
+
+    let union = wait_for(
+        "one upstream connection carrying both edges' symbols",
+        WAIT,
+        || async {
+            let conns = c.sim_connections();
+            let all = conns.first().map(|s| ids(s)).unwrap_or_default();
+            (conns.len() == 1 && all.contains(&BANKNIFTY) && all.contains(&TCS)).then_some(all)
+        },
+    )
+    .await;
+    assert_eq!(
+        union.len(),
+        PRICES_SYMBOLS + 2,
+        "the union, once each: {union:?}"
+    );
+    let counters = c.sim_counters().expect("counters");
+    assert_eq!(
+        counters["dhan"]["connections_total"], 1,
+        "the standby and the edges never connected: {counters}"
+    );
+
+    let health = e1.health().expect("edge health");
+    let cl = &health["cluster"];
+    assert_eq!(cl["role"], "edge", "{cl}");
+    assert_eq!(cl["leader"], "feed-a", "{cl}");
+    assert!(
+        cl["lease_age_ms"].as_u64().is_some_and(|a| a < 3000),
+        "{cl}"
+    );
+    assert!(cl["backplane_lag_ms"].as_f64().is_some(), "{cl}");
+    assert_eq!(health["feed"]["state"], "live", "{}", health["feed"]);
+    let lead = leader.health().expect("leader health");
+    let mut keys: Vec<String> =
+        serde_json::from_value(lead["cluster"]["interest_keys"].clone()).expect("interest keys");
+    keys.sort();
+    assert_eq!(keys, ["edge-1", "edge-2"], "{}", lead["cluster"]);
+}
+
+#[actix_rt::test]
+async fn the_standby_takes_over_a_killed_leader_and_a_frozen_one_steps_down() {
+    let _serial = SERIAL.lock().await;
+    let c = Cluster::new(vec![start_nats()], &[]);
+    let mut first = c.start("feed", "feed-a");
+    c.serving(&first).await;
+    let second = c.start("feed", "feed-b");
+    c.logged(&second, "feed standby", WAIT).await;
+    let (e1, e2) = (c.start("edge", "edge-1"), c.start("edge", "edge-2"));
+    c.serving(&e1).await;
+    c.serving(&e2).await;
+    let mut on_e1 = client(&e1, &["BANKNIFTY"]).await;
+    let mut on_e2 = client(&e2, &["TCS", "NIFTY"]).await;
+    tick_of(&mut on_e1, "BANKNIFTY", "ticks before the kill", WAIT).await;
+    tick_of(&mut on_e2, "NIFTY", "ticks before the kill", WAIT).await;
+
+    first.kill9();
+    let killed = Instant::now();
+    let mut most = 0;
+    // Sampled every ~20 ms until the standby's connection carries the set again.
+    wait_for(
+        "the standby's upstream connection",
+        Duration::from_secs(5),
+        || {
+            let conns = c.sim_connections();
+            most = most.max(conns.len());
+            let ok = conns.len() == 1
+                && ids(&conns[0]).contains(&BANKNIFTY)
+                && ids(&conns[0]).contains(&TCS);
+            async move { ok.then_some(()) }
+        },
+    )
+    .await;
+    assert!(most <= 1, "the simulator saw {most} connections at once");
+    println!(
+        "standby holds the broker connection {:?} after kill -9",
+        killed.elapsed()
+    );
+    let after = chrono::Utc::now();
+    on_e1.tick_after(after, WAIT).await;
+    on_e2.tick_after(after, WAIT).await;
+    for (edge, ws) in [(&e1, &mut on_e1), (&e2, &mut on_e2)] {
+        // Still the same sockets, still subscribed: ticks keep coming for the symbol.
+        let sym = if edge.name == "edge-1" {
+            "BANKNIFTY"
+        } else {
+            "NIFTY"
+        };
+        tick_of(ws, sym, "ticks on the same socket after the failover", WAIT).await;
+    }
+    let health = e1.health().expect("edge health");
+    assert_eq!(
+        health["cluster"]["leader"], "feed-b",
+        "{}",
+        health["cluster"]
+    );
+
+    // Freeze the new leader: a standby takes over once the lease expires.
+    let mut third = c.start("feed", "feed-c");
+    c.logged(&third, "feed standby", WAIT).await;
+    let mut frozen = second;
+    frozen.signal("-STOP");
+    c.logged(
+        &third,
+        "feed leader: holding the lease",
+        Duration::from_secs(10),
+    )
+    .await;
+    tick_of(&mut on_e1, "BANKNIFTY", "ticks from the third node", WAIT).await;
+    frozen.signal("-CONT");
+    let code = wait_for(
+        "the resumed node to step down (exit)",
+        Duration::from_secs(5),
+        || {
+            let code = frozen.exited();
+            async move { code }
+        },
+    )
+    .await;
+    assert_eq!(code, 75, "fenced exit status; log:\n{}", frozen.log());
+    assert!(
+        frozen.log().contains("lost the feed lease"),
+        "{}",
+        frozen.log()
+    );
+    wait_for(
+        "one connection again after the frozen node stepped down",
+        WAIT,
+        || async { (c.sim_connections().len() == 1).then_some(()) },
+    )
+    .await;
+    let health = e2.health().expect("edge health");
+    assert_eq!(
+        health["cluster"]["leader"], "feed-c",
+        "the lead stays where it went"
+    );
+    assert!(third.exited().is_none(), "the third node still leads");
+    tick_of(&mut on_e2, "NIFTY", "ticks after all that", WAIT).await;
+}
+
+#[actix_rt::test]
+async fn a_dead_edges_interest_expires_and_its_instruments_are_released() {
+    let _serial = SERIAL.lock().await;
+    let c = Cluster::new(
+        vec![start_nats()],
+        &[("MANDI__CLUSTER__INTEREST_TTL_MS", "3000")],
+    );
+    let leader = c.start("feed", "feed-a");
+    c.serving(&leader).await;
+    let (e1, mut e2) = (c.start("edge", "edge-1"), c.start("edge", "edge-2"));
+    c.serving(&e1).await;
+    c.serving(&e2).await;
+    let mut on_e1 = client(&e1, &["BANKNIFTY"]).await;
+    let _on_e2 = client(&e2, &["TCS", "NIFTY"]).await;
+    wait_for("both edges' symbols upstream", WAIT, || async {
+        let conns = c.sim_connections();
+        let all = conns.first().map(|s| ids(s)).unwrap_or_default();
+        (all.contains(&BANKNIFTY) && all.contains(&TCS)).then_some(())
+    })
+    .await;
+
+    e2.kill9();
+    let killed = Instant::now();
+    wait_for(
+        "TCS released upstream after edge-2's interest expired",
+        Duration::from_secs(30),
+        || async {
+            let conns = c.sim_connections();
+            let all = conns.first().map(|s| ids(s)).unwrap_or_default();
+            (all.contains(&BANKNIFTY) && !all.contains(&TCS)).then_some(())
+        },
+    )
+    .await;
+    println!("released {:?} after the edge died", killed.elapsed());
+    let after = chrono::Utc::now();
+    on_e1.tick_after(after, WAIT).await;
+    let lead = leader.health().expect("leader health");
+    assert_eq!(
+        lead["cluster"]["interest_keys"],
+        json!(["edge-1"]),
+        "{}",
+        lead["cluster"]
+    );
+}
+
+#[actix_rt::test]
+async fn losing_one_of_three_nats_servers_leaves_no_tick_gap_over_2_s() {
+    let _serial = SERIAL.lock().await;
+    // JetStream re-elects a bucket's leader within seconds of a server's loss; the lease
+    // must outlast that or the leader fences itself (docs/cluster.md).
+    let c = Cluster::new(
+        start_nats_cluster(),
+        &[
+            ("MANDI__CLUSTER__KV_REPLICAS", "3"),
+            ("MANDI__CLUSTER__LEASE_TTL_MS", "10000"),
+        ],
+    );
+    let leader = c.start("feed", "feed-a");
+    c.serving(&leader).await;
+    let edge = c.start("edge", "edge-1");
+    c.serving(&edge).await;
+    let mut ws = client(&edge, &["NIFTY"]).await;
+    tick_of(&mut ws, "NIFTY", "ticks before the loss", WAIT).await;
+
+    // Kill the server the leader publishes through: the worst case.
+    let busiest = (0..3)
+        .find(|&i| {
+            common::get_json(&format!("127.0.0.1:{}", c.nats[i].monitor_port), "/connz")
+                .is_some_and(|v| v.to_string().contains("mandi-feed-feed-a"))
+        })
+        .expect("the leader's NATS server");
+    println!(
+        "killing NATS server {busiest} (port {})",
+        c.nats[busiest].port
+    );
+    let mut c = c;
+    let start = Instant::now();
+    let mut last = Instant::now();
+    let mut gap = Duration::ZERO;
+    let mut killed = false;
+    while start.elapsed() < Duration::from_secs(8) {
+        if !killed && start.elapsed() > Duration::from_secs(2) {
+            c.nats[busiest].kill();
+            killed = true;
+        }
+        let Some(m) = ws.next_json(Duration::from_secs(3)).await else {
+            panic!(
+                "the client heard nothing for 3 s (or was closed); leader log:\n{}\nedge log:\n{}",
+                tail(&leader.log()),
+                tail(&edge.log())
+            );
+        };
+        if m["type"] == "tick" && m["data"]["symbol"] == "NIFTY" {
+            if last.elapsed() > Duration::from_millis(500) {
+                println!("gap of {:?} at {:?}", last.elapsed(), start.elapsed());
+            }
+            gap = gap.max(last.elapsed());
+            last = Instant::now();
+        }
+    }
+    gap = gap.max(last.elapsed());
+    println!("largest tick gap with one NATS server killed: {gap:?}");
+    assert!(
+        gap < Duration::from_secs(2),
+        "tick gap {gap:?}; edge log:\n{}",
+        edge.log()
+    );
+}
+
+/// The last lines of a log, for a failure message.
+fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(25)..].join("\n")
+}
