@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RANK = {
     "mandi-domain": 0,
     "mandi-protocol": 1,
+    # Recorded market days: the file format and its writer thread (no actix).
+    "mandi-recording": 1,
     "mandi-instruments": 2,
     "mandi-strategy": 2,
     "mandi-paper": 2,
@@ -57,7 +59,8 @@ PURE_FORBIDDEN = {
 }
 # Crates outside the chain: what each may take as a normal or build dependency (None: anything).
 SIDE = {
-    "mandi-simulator": {"mandi-domain", "mandi-protocol"},
+    # The simulator writes synthetic recorded days (`mandi sim --record-day`).
+    "mandi-simulator": {"mandi-domain", "mandi-protocol", "mandi-recording"},
     # The load generator talks to mandi over sockets only; it starts the binary, never links it.
     "mandi-loadgen": {"mandi-domain", "mandi-protocol"},
     "mandi-testkit": None,
