@@ -29,7 +29,7 @@ test-oracle: ## our codecs and simulator against the official dhanhq and kitecon
 test-browser: ## the dashboard in a real headless Chromium (installs chromium + playwright-core)
 	bash scripts/browser-test.sh
 
-bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9), the tick → strategy load run (P6), replay throughput and the cluster's NATS hop
+bench: ## criterion benchmarks (decode P1, tick JSON P3, instrument master P9), the tick → strategy load run (P6), replay and sweep throughput and the cluster's NATS hop
 	$(CARGO) bench -p mandi-protocol --bench decode -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-fanout --bench tick_json -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) bench -p mandi-instruments --bench master -- --warm-up-time 1 --measurement-time 3

@@ -162,6 +162,7 @@ fn replay_args(input: &Path) -> ReplayArgs {
         report: None,
         json: true,
         config: None,
+        sets: Vec::new(),
     }
 }
 

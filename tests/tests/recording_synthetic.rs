@@ -50,6 +50,7 @@ async fn a_synthetic_stretch_records_and_replays_whole() {
         report: None,
         json: true,
         config: None,
+        sets: Vec::new(),
     };
     let started = Instant::now();
     let replayed = replay::replay(&cfg, &args).await.expect("replays");

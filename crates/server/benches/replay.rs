@@ -44,6 +44,7 @@ fn bench_replay(c: &mut Criterion) {
         report: None,
         json: true,
         config: None,
+        sets: Vec::new(),
     };
     let mut group = c.benchmark_group("replay");
     group
@@ -57,6 +58,44 @@ fn bench_replay(c: &mut Criterion) {
                 .expect("replays")
         })
     });
+    group.finish();
+
+    // A 3 × 3 sweep of a bot's stop and target: on every core, and on one thread (nine
+    // replays one after another) for the ratio. The bot trades within the stretch: a
+    // one-minute opening range on one-minute bars.
+    let strategies = dir.join("strategies");
+    std::fs::create_dir_all(&strategies).expect("strategies dir");
+    std::fs::write(
+        strategies.join("sweep_orb.toml"),
+        "name = \"sweep_orb\"\nunderlying = \"NIFTY\"\ncandle_interval_min = 1\n\
+         entry = { kind = \"opening_range\", minutes = 1 }\n[contract]\nlots = 1\n",
+    )
+    .expect("bot file");
+    let swept = ReplayArgs {
+        strategies: Some(strategies),
+        json: true,
+        ..replay::args::parse(
+            [
+                date.to_string().as_str(),
+                "--set",
+                "stop_loss_pct=10,20,30",
+                "--set",
+                "target_pct=20,40,60",
+            ]
+            .map(str::to_string),
+        )
+        .expect("sweep arguments")
+    };
+    let mut group = c.benchmark_group("sweep_3x3");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30));
+    group.throughput(Throughput::Elements(written.records * 9));
+    for (name, threads) in [("every_core", usize::MAX), ("one_thread", 1)] {
+        group.bench_function(name, |b| {
+            b.iter(|| replay::sweep::sweep_on(&cfg, &swept, threads).expect("sweeps"))
+        });
+    }
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -20,6 +20,7 @@ usage:
   mandi check-config [--config PATH]    validate the configuration, print it and its resolved paths
   mandi replay <DATE|PATH>... [--speed 1|10|max] [--from HH:MM] [--to HH:MM]
                [--strategies DIR] [--report FILE] [--json] [--config PATH]
+               [--set [BOT:]KEY=V1,V2,...]...
                                         replay recorded days through the bots and paper account
   mandi --version
   mandi help

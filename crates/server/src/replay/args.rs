@@ -26,16 +26,43 @@ pub struct ReplayArgs {
     pub report: Option<PathBuf>,
     pub json: bool,
     pub config: Option<PathBuf>,
+    /// `--set` sweep axes, in the order given: one replay per combination of values.
+    pub sets: Vec<SweepAxis>,
+}
+
+/// One `--set [BOT:]key=v1,v2,…`: a bot setting (a dotted TOML path such as
+/// `entry.minutes`) and the values to try, on every bot or on the one named.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepAxis {
+    pub bot: Option<String>,
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl SweepAxis {
+    /// How the axis was written, for the comparison table's header.
+    pub fn name(&self) -> String {
+        match &self.bot {
+            Some(b) => format!("{b}:{}", self.key),
+            None => self.key.clone(),
+        }
+    }
 }
 
 pub const USAGE: &str = "\
 mandi replay <DATE|PATH>... [--speed 1|10|max] [--from HH:MM] [--to HH:MM]
              [--strategies DIR] [--report FILE] [--json] [--config PATH]
+             [--set [BOT:]KEY=V1,V2,...]...
 
 Feeds recorded upstream frames through the same decode, price store, bots and paper
 account as `mandi run`, on the recording's clock, with a journal of its own, and prints
 a report per bot and in total. DATE is a day under <store.data_dir>/recordings; PATH is a
-.mrec file or a directory of them. --speed max (the default) runs as fast as possible.";
+.mrec file or a directory of them. --speed max (the default) runs as fast as possible.
+
+--set sweeps a bot setting (a key of the strategy file, dotted for nested ones such as
+entry.minutes; BOT: limits it to one bot): every combination of the values of every
+--set is replayed, in parallel across cores, and one row per combination is printed,
+best net PnL first.";
 
 /// Parses everything after `replay`.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<ReplayArgs, String> {
@@ -49,6 +76,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<ReplayArgs, Strin
         report: None,
         json: false,
         config: None,
+        sets: Vec::new(),
     };
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -60,6 +88,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<ReplayArgs, Strin
             "--report" => out.report = Some(value("--report")?.into()),
             "--config" => out.config = Some(value("--config")?.into()),
             "--json" => out.json = true,
+            "--set" => {
+                let axis = sweep_axis(&value("--set")?)?;
+                if out.sets.iter().any(|a| a.name() == axis.name()) {
+                    return Err(format!("--set {} is given twice", axis.name()));
+                }
+                out.sets.push(axis);
+            }
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             input => out.inputs.push(input.to_string()),
         }
@@ -73,6 +108,29 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<ReplayArgs, Strin
         }
     }
     Ok(out)
+}
+
+/// The most combinations one sweep may run: a typo such as a thousand values should not
+/// start a day-long job.
+pub const MAX_COMBINATIONS: usize = 1_000;
+
+fn sweep_axis(v: &str) -> Result<SweepAxis, String> {
+    let usage = || format!("--set {v}: use KEY=V1,V2 or BOT:KEY=V1,V2, e.g. stop_loss_pct=10,20");
+    let (name, values) = v.split_once('=').ok_or_else(usage)?;
+    let (bot, key) = match name.split_once(':') {
+        Some((b, k)) => (Some(b.trim().to_string()), k.trim()),
+        None => (None, name.trim()),
+    };
+    let values: Vec<String> = values.split(',').map(|x| x.trim().to_string()).collect();
+    let bad_key = key.is_empty() || key.split('.').any(str::is_empty);
+    if bad_key || bot.as_deref() == Some("") || values.iter().any(String::is_empty) {
+        return Err(usage());
+    }
+    Ok(SweepAxis {
+        bot,
+        key: key.to_string(),
+        values,
+    })
 }
 
 fn speed(v: &str) -> Result<Speed, String> {
@@ -165,6 +223,41 @@ mod tests {
                 args: &["d", "--from", "10:00", "--to", "09:00"],
                 ok: None,
                 err: "not before",
+            },
+            Case {
+                name: "two axes, one for a bot",
+                args: &[
+                    "d",
+                    "--set",
+                    "stop_loss_pct=10,20",
+                    "--set",
+                    "orb:entry.minutes=5",
+                ],
+                ok: Some(|a| {
+                    a.sets.len() == 2
+                        && a.sets[0].values == ["10", "20"]
+                        && a.sets[1].bot.as_deref() == Some("orb")
+                        && a.sets[1].key == "entry.minutes"
+                }),
+                err: "",
+            },
+            Case {
+                name: "set without values",
+                args: &["d", "--set", "stop_loss_pct"],
+                ok: None,
+                err: "KEY=V1,V2",
+            },
+            Case {
+                name: "set with an empty value",
+                args: &["d", "--set", "stop_loss_pct=10,,20"],
+                ok: None,
+                err: "KEY=V1,V2",
+            },
+            Case {
+                name: "set twice",
+                args: &["d", "--set", "a=1", "--set", "a=2"],
+                ok: None,
+                err: "twice",
             },
             Case {
                 name: "unknown flag",

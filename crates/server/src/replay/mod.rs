@@ -1,18 +1,22 @@
 //! `mandi replay`: recorded market days through the same bots and paper account as
 //! `mandi run`, on the recording's clock, ending in a report (docs/backtesting.md).
 //! `args` parses the command line, `source` reads and merges the files, `engine` drives
-//! the live actors, `report` turns fills and decisions into figures.
+//! the live actors, `report` turns fills and decisions into figures, `sweep` replays one
+//! day once per combination of `--set` values.
 
 pub mod args;
 pub mod engine;
 pub mod report;
 pub mod source;
+pub mod sweep;
 
 use std::io::IsTerminal;
 
 pub use args::{ReplayArgs, Speed};
 pub use engine::{ReplayOutcome, ReplaySetup};
 pub use report::Report;
+
+use mandi_trading::strategy_host::StrategyFile;
 
 use crate::config::MandiConfig;
 
@@ -24,9 +28,17 @@ pub struct Replayed {
     pub faults: Vec<String>,
 }
 
-/// Replays what `args` names with `cfg`'s paper settings and bots (or `--strategies`).
-/// Must run inside an actix System.
-pub async fn replay(cfg: &MandiConfig, args: &ReplayArgs) -> Result<Replayed, String> {
+/// A replay's inputs, read once: a sweep runs many replays over the same records.
+pub struct Prepared {
+    source: source::Source,
+    broker: mandi_feed::settings::Broker,
+    /// The bots as configured (or from `--strategies`), before any `--set`.
+    pub strategies: Vec<StrategyFile>,
+    instruments: Vec<mandi_domain::Instrument>,
+}
+
+/// Reads the recordings `args` names and the bots to replay them with.
+pub fn prepare(cfg: &MandiConfig, args: &ReplayArgs) -> Result<Prepared, String> {
     let recordings = cfg.store_settings().data_dir.map(|d| d.join("recordings"));
     let mut files = Vec::new();
     for input in &args.inputs {
@@ -56,7 +68,18 @@ pub async fn replay(cfg: &MandiConfig, args: &ReplayArgs) -> Result<Replayed, St
     } else {
         source.instruments.clone()
     };
-    let scratch = engine::scratch_dir("journal");
+    Ok(Prepared {
+        source,
+        broker,
+        strategies,
+        instruments,
+    })
+}
+
+/// Replays what `args` names with `cfg`'s paper settings and bots (or `--strategies`).
+/// Must run inside an actix System.
+pub async fn replay(cfg: &MandiConfig, args: &ReplayArgs) -> Result<Replayed, String> {
+    let prepared = prepare(cfg, args)?;
     let progress: Option<Box<dyn FnMut(usize, usize)>> =
         (std::io::stderr().is_terminal() && !args.json).then(|| {
             Box::new(|done: usize, all: usize| {
@@ -69,13 +92,27 @@ pub async fn replay(cfg: &MandiConfig, args: &ReplayArgs) -> Result<Replayed, St
                 }
             }) as Box<dyn FnMut(usize, usize)>
         });
+    let strategies = prepared.strategies.clone();
+    replay_prepared(cfg, &prepared, strategies, args.speed, progress).await
+}
+
+/// One replay of prepared records with these bots. Must run inside an actix System.
+pub async fn replay_prepared(
+    cfg: &MandiConfig,
+    prepared: &Prepared,
+    strategies: Vec<StrategyFile>,
+    speed: Speed,
+    progress: Option<Box<dyn FnMut(usize, usize)>>,
+) -> Result<Replayed, String> {
+    let source = &prepared.source;
+    let scratch = engine::scratch_dir("journal");
     let setup = ReplaySetup {
-        broker,
-        instruments,
+        broker: prepared.broker,
+        instruments: prepared.instruments.clone(),
         strategies,
         paper: cfg.paper.clone(),
         calendar: cfg.calendar(),
-        speed: args.speed,
+        speed,
         bursts: source.synthetic,
         scratch: scratch.clone(),
         progress,
@@ -87,7 +124,7 @@ pub async fn replay(cfg: &MandiConfig, args: &ReplayArgs) -> Result<Replayed, St
     let faults = source.inputs.faults.clone();
     let report = report::build(
         &source.broker,
-        source.inputs,
+        source.inputs.clone(),
         (outcome.frames, outcome.updates, outcome.undecodable),
         &outcome.fills,
         &outcome.events,
@@ -103,6 +140,9 @@ pub async fn replay(cfg: &MandiConfig, args: &ReplayArgs) -> Result<Replayed, St
 /// The `mandi replay` command: prints the report (table, or JSON with `--json`), writes
 /// `--report FILE` as JSON; the exit code is 0, or 3 when a file ended in a fault.
 pub fn run_command(cfg: MandiConfig, args: ReplayArgs) -> anyhow::Result<i32> {
+    if !args.sets.is_empty() {
+        return sweep::run_command(&cfg, &args);
+    }
     let replayed = actix_rt::System::new().block_on(async { replay(&cfg, &args).await });
     let replayed = replayed.map_err(|e| anyhow::anyhow!(e))?;
     let json = serde_json::to_string_pretty(&replayed.report)?;
