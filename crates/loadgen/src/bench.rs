@@ -100,6 +100,15 @@ impl Bench {
     /// A fresh mandi for scenario `name`, connected to the fake upstream; `None` when the run
     /// measures the reference alone. Blocks this thread while mandi starts (a second or so).
     pub async fn start_mandi(&self, name: &str) -> anyhow::Result<Option<MandiProcess>> {
+        self.start_mandi_with(name, &[]).await
+    }
+
+    /// [`Bench::start_mandi`] with configuration keys (`MANDI__…`) of its own.
+    pub async fn start_mandi_with(
+        &self,
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Option<MandiProcess>> {
         let Some(binary) = &self.opts.mandi else {
             return Ok(None);
         };
@@ -109,6 +118,7 @@ impl Bench {
             &self.fake.ws_url,
             &self.fake.rest_url,
             name,
+            env,
             self.opts.keep_logs,
         )?;
         let deadline = tokio::time::Instant::now() + UPSTREAM_CONNECT_TIMEOUT;

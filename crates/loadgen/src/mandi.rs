@@ -26,12 +26,14 @@ pub struct MandiProcess {
 }
 
 impl MandiProcess {
-    /// Start `binary run` with its upstream at the fake's two URLs and wait for its address.
+    /// Start `binary run` with its upstream at the fake's two URLs (and `env`'s keys) and
+    /// wait for its address.
     pub fn start(
         binary: &Path,
         ws_url: &str,
         rest_url: &str,
         name: &str,
+        env: &[(&str, &str)],
         keep_dir: bool,
     ) -> anyhow::Result<MandiProcess> {
         let dir = std::env::temp_dir().join(format!("mandi-loadgen-{}-{name}", std::process::id()));
@@ -80,6 +82,8 @@ impl MandiProcess {
             // The log is a file: plain text, so it can be searched.
             ("NO_COLOR", "1"),
         ]);
+        // The scenario's own keys last, so they win.
+        cmd.envs(env.iter().copied());
         let child = cmd.spawn().with_context(|| {
             format!("starting {} (build it: make bench-load)", binary.display())
         })?;

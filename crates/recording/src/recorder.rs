@@ -20,6 +20,11 @@ use crate::format::{ist_date_of, Header, Record, FORMAT_VERSION};
 use crate::retention;
 use crate::writer::SegmentWriter;
 
+/// How long the writer rests after emptying the queue. The queue holds
+/// `recorder.queue_frames` (65,536 by default) meanwhile: room for over six million frames
+/// a second.
+const BATCH_PAUSE: Duration = Duration::from_millis(10);
+
 /// The instrument rows a new file's header copies (the index in force when it opens).
 pub type MasterRows = Arc<dyn Fn() -> Vec<Instrument> + Send + Sync>;
 
@@ -228,25 +233,21 @@ impl WriterThread {
         loop {
             let wait = every.saturating_sub(last_flush.elapsed());
             match rx.recv_timeout(wait) {
-                Ok(Command::Record(r)) => {
+                Ok(first) => {
+                    // Everything queued behind the first command in one go, then a pause:
+                    // a writer parked on an empty queue would be woken by every frame,
+                    // and each wake-up costs the feed's thread a system call.
                     let shared = self.shared.clone();
                     let gate = lock(&shared.gate);
-                    self.write(r);
-                    drop(gate);
-                }
-                Ok(Command::Flush(ack)) => {
-                    // Everything queued before the flush is written first.
-                    while let Ok(next) = rx.try_recv() {
-                        match next {
-                            Command::Record(r) => self.write(r),
-                            Command::Flush(other) => {
-                                let _ = other.try_send(());
-                            }
+                    let mut next = Some(first);
+                    while let Some(command) = next {
+                        if self.handle(command, &rx) {
+                            last_flush = Instant::now();
                         }
+                        next = rx.try_recv().ok();
                     }
-                    self.flush();
-                    last_flush = Instant::now();
-                    let _ = ack.try_send(());
+                    drop(gate);
+                    std::thread::sleep(BATCH_PAUSE.min(every));
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
@@ -257,6 +258,30 @@ impl WriterThread {
             if last_flush.elapsed() >= every {
                 self.flush();
                 last_flush = Instant::now();
+            }
+        }
+    }
+
+    /// One command; true when it flushed.
+    fn handle(&mut self, command: Command, rx: &Receiver<Command>) -> bool {
+        match command {
+            Command::Record(r) => {
+                self.write(r);
+                false
+            }
+            Command::Flush(ack) => {
+                // Everything queued before the flush is written first.
+                while let Ok(next) = rx.try_recv() {
+                    match next {
+                        Command::Record(r) => self.write(r),
+                        Command::Flush(other) => {
+                            let _ = other.try_send(());
+                        }
+                    }
+                }
+                self.flush();
+                let _ = ack.try_send(());
+                true
             }
         }
     }

@@ -1,8 +1,9 @@
 //! The scenarios, by name: what each measures (targets P2, P4, P5, P7, P8 of the performance
-//! brief), and the shared frame around them: a fresh mandi per scenario, its warnings kept as
+//! brief, and the recorder's overhead on ingest), and the shared frame around them: a fresh mandi per scenario, its warnings kept as
 //! notes, and the report each one returns.
 
 mod memory;
+mod recorder;
 mod slow;
 mod steps;
 
@@ -16,7 +17,7 @@ use crate::stats::{StepResult, Target};
 
 /// Every scenario, in the order `all` runs them. P7 comes first, while this process's heap is
 /// fresh: its reference figure is a difference of this process's RSS.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 9] = [
     "p7-idle-memory",
     "p5-1x1k",
     "p5-100x1k",
@@ -25,6 +26,7 @@ pub const NAMES: [&str; 8] = [
     "p4-fanout",
     "p2-ingest",
     "p8-slow-client",
+    "recorder-overhead",
 ];
 
 /// Distinct mandi warnings carried into a report's notes.
@@ -95,6 +97,7 @@ pub async fn run(bench: &Bench, name: &str) -> anyhow::Result<ScenarioReport> {
     let outcome = match name {
         "p7-idle-memory" => memory::run(bench, mandi.as_ref()).await,
         "p8-slow-client" => slow::run(bench, mandi.as_ref()).await,
+        "recorder-overhead" => recorder::run(bench, &mut mandi).await,
         other => match steps::spec(other, bench.opts.quick) {
             Some(spec) => steps::run(bench, mandi.as_ref(), spec).await,
             None => anyhow::bail!("unknown scenario {other}; one of {}", NAMES.join(", ")),
