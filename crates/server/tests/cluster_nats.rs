@@ -116,6 +116,30 @@ async fn two_edges_get_their_ticks_over_one_upstream_connection() {
         serde_json::from_value(lead["cluster"]["interest_keys"].clone()).expect("interest keys");
     keys.sort();
     assert_eq!(keys, ["edge-1", "edge-2"], "{}", lead["cluster"]);
+
+    // The same figures as /metrics series.
+    let edge_metrics = e1.metrics().expect("edge metrics");
+    let lead_metrics = leader.metrics().expect("leader metrics");
+    let m = |all: &std::collections::HashMap<String, f64>, k: &str| {
+        *all.get(k)
+            .unwrap_or_else(|| panic!("{k} missing from /metrics: {all:?}"))
+    };
+    assert_eq!(m(&lead_metrics, "mandi_cluster_is_leader"), 1.0);
+    assert_eq!(m(&lead_metrics, "mandi_cluster_interest_keys"), 2.0);
+    assert!(m(&lead_metrics, "mandi_cluster_ticks_published_total") > 0.0);
+    assert_eq!(m(&edge_metrics, "mandi_cluster_is_leader"), 0.0);
+    assert_eq!(m(&edge_metrics, "mandi_cluster_nats_connected"), 1.0);
+    assert!(m(&edge_metrics, "mandi_cluster_ticks_received_total") > 0.0);
+    assert!(m(&edge_metrics, "mandi_cluster_backplane_lag_seconds") >= 0.0);
+    let age = m(&edge_metrics, "mandi_cluster_lease_age_seconds");
+    assert!((0.0..3.0).contains(&age), "lease age {age}");
+    assert_eq!(
+        m(
+            &edge_metrics,
+            "mandi_cluster_info{role=\"edge\",node=\"edge-1\",leader=\"feed-a\"}"
+        ),
+        1.0
+    );
 }
 
 #[actix_rt::test]

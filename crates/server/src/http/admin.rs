@@ -191,6 +191,95 @@ async fn crash_actor(
     )
 }
 
+/// Unlabelled series: name, type, help, value.
+fn push_rows<'a>(
+    out: &mut String,
+    rows: impl IntoIterator<Item = (&'a str, &'a str, &'a str, f64)>,
+) {
+    for (name, kind, help, value) in rows {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        ));
+    }
+}
+
+/// The cluster series of a feed or edge node (`/health` → `cluster`); absent standalone.
+/// A figure nobody has yet (no leader, no tick received) is -1.
+fn cluster_rows(out: &mut String, c: &mandi_cluster::ClusterReport) {
+    let secs = |ms: Option<f64>| ms.map_or(-1.0, |m| m / 1000.0);
+    let rows: [(&str, &str, &str, f64); 10] = [
+        (
+            "mandi_cluster_nats_connected",
+            "gauge",
+            "1 while this node's NATS connection is up",
+            f64::from(u8::from(c.nats_connected)),
+        ),
+        (
+            "mandi_cluster_is_leader",
+            "gauge",
+            "1 on the feed node holding the lease (and the broker connections)",
+            f64::from(u8::from(c.is_leader)),
+        ),
+        (
+            "mandi_cluster_lease_age_seconds",
+            "gauge",
+            "seconds since the leader last renewed its lease (-1: no leader)",
+            secs(c.lease.lease_age_ms.map(|ms| ms as f64)),
+        ),
+        (
+            "mandi_cluster_interest_keys",
+            "gauge",
+            "edges whose client interest this node holds (an edge: its own key)",
+            c.interest_keys.len() as f64,
+        ),
+        (
+            "mandi_cluster_ticks_published_total",
+            "counter",
+            "ticks the leader published on the backplane",
+            c.ticks_published as f64,
+        ),
+        (
+            "mandi_cluster_ticks_dropped_total",
+            "counter",
+            "ticks the leader could not publish",
+            c.ticks_dropped as f64,
+        ),
+        (
+            "mandi_cluster_ticks_received_total",
+            "counter",
+            "ticks this edge took off the backplane",
+            c.ticks_received as f64,
+        ),
+        (
+            "mandi_cluster_decode_errors_total",
+            "counter",
+            "backplane messages this node could not decode",
+            c.decode_errors as f64,
+        ),
+        (
+            "mandi_cluster_backplane_lag_seconds",
+            "gauge",
+            "the last tick's time from the leader's publish to this edge (-1: none yet)",
+            secs(c.backplane_lag_ms),
+        ),
+        (
+            "mandi_cluster_backplane_lag_max_seconds",
+            "gauge",
+            "the longest publish-to-edge time since start (-1: none yet)",
+            secs(c.backplane_lag_max_ms),
+        ),
+    ];
+    push_rows(out, rows);
+    // Role, node and leader as labels of a constant 1, the usual shape for such facts.
+    let label = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+    out.push_str(&format!(
+        "# HELP mandi_cluster_info this node's role and name and the leader it sees\n# TYPE mandi_cluster_info gauge\nmandi_cluster_info{{role=\"{}\",node=\"{}\",leader=\"{}\"}} 1\n",
+        c.role,
+        label(&c.node),
+        label(c.lease.leader.as_deref().unwrap_or(""))
+    ));
+}
+
 fn busy() -> HttpResponse {
     HttpResponse::ServiceUnavailable().json(serde_json::json!({
         "error": "unavailable",
@@ -390,10 +479,9 @@ async fn metrics(state: web::Data<AppState>, security: web::Data<Security>) -> H
         ),
     ];
     let mut out = String::with_capacity(4096);
-    for (name, kind, help, value) in rows.into_iter().chain(paper_rows) {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
-        ));
+    push_rows(&mut out, rows.into_iter().chain(paper_rows));
+    if let Some(c) = &h.cluster {
+        cluster_rows(&mut out, c);
     }
     out.push_str("# HELP mandi_actor_restarts_total actor restarts by supervision (the feed restarts on every reconnect)\n# TYPE mandi_actor_restarts_total counter\n");
     for (actor, count) in &h.actors {

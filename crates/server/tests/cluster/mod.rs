@@ -10,7 +10,7 @@ use std::time::Duration;
 use mandi_testkit::nats::{free_port, NatsServer};
 use serde_json::Value;
 
-use crate::common::get_json;
+use crate::common::{get_json, get_text};
 
 /// The simulator's Dhan credentials (`mandi sim` accepts these).
 const SIM_CLIENT_ID: &str = "1000000001";
@@ -60,6 +60,20 @@ impl Node {
 
     pub fn health(&self) -> Option<Value> {
         get_json(&self.addr, "/health")
+    }
+
+    /// `/metrics` as `name{labels}` → value, one entry per sample line.
+    pub fn metrics(&self) -> Option<std::collections::HashMap<String, f64>> {
+        let text = get_text(&self.addr, "/metrics")?;
+        Some(
+            text.lines()
+                .filter(|l| !l.starts_with('#'))
+                .filter_map(|l| {
+                    let (name, value) = l.rsplit_once(' ')?;
+                    Some((name.to_string(), value.parse().ok()?))
+                })
+                .collect(),
+        )
     }
 }
 

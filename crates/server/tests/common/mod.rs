@@ -57,14 +57,19 @@ pub fn start(env: &[(&str, &str)]) -> (Running, String) {
     (Running(child), addr)
 }
 
-/// A plain HTTP/1.0 GET, so these tests need no async runtime.
-pub fn get_json(addr: &str, path: &str) -> Option<Value> {
+/// A plain HTTP/1.0 GET's body, so these tests need no async runtime.
+pub fn get_text(addr: &str, path: &str) -> Option<String> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
     let mut raw = String::new();
     s.read_to_string(&mut raw).ok()?;
-    serde_json::from_str(raw.split_once("\r\n\r\n")?.1).ok()
+    Some(raw.split_once("\r\n\r\n")?.1.to_string())
+}
+
+/// [`get_text`] parsed as JSON.
+pub fn get_json(addr: &str, path: &str) -> Option<Value> {
+    serde_json::from_str(&get_text(addr, path)?).ok()
 }
 
 /// A plain HTTP/1.0 request with an optional JSON body: the status and the JSON answer.
