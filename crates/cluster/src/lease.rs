@@ -1,9 +1,10 @@
 //! The feed leader's lease: one key in a bucket whose entries expire after the TTL.
-//! A node takes it with create-if-absent, keeps it with revision-checked updates three
-//! times per TTL, and fences itself (closes every broker connection) once two thirds of
-//! the TTL have passed since the last renewal it sent that the server accepted — before
-//! the server lets the key expire and a standby may create it. A renewal refused for its
-//! revision means another node holds the lease: fence at once.
+//! A node takes it with create-if-absent, keeps it with revision-checked updates six
+//! times per TTL (a failed one retried every 250 ms), and fences itself (closes every
+//! broker connection) once the TTL less a margin ([`fence_limit`]) has passed since the
+//! last renewal it sent that the server accepted — before the server lets the key expire
+//! and a standby may create it. A renewal refused for its revision means another node
+//! holds the lease: fence at once.
 
 use std::time::{Duration, Instant};
 
@@ -12,9 +13,24 @@ use bytes::Bytes;
 
 use crate::settings::{ClusterSettings, LEADER_KEY};
 
+/// How soon a failed renewal is tried again. JetStream answers "no stream" for the few
+/// seconds it takes to re-elect the bucket's leader after a NATS server is lost; waiting a
+/// whole renewal interval between tries would spend the lease's margin on one retry.
+const RETRY: Duration = Duration::from_millis(250);
+
+/// How long after its last accepted renewal a leader may go on: the TTL less a margin
+/// of a tenth of it, at least a second, and never more than two thirds of it for short
+/// TTLs. The server expires the key a TTL after it stored the renewal, which is after the
+/// leader sent it, so the leader is gone at least the margin before any standby can
+/// create the key.
+pub fn fence_limit(ttl: Duration) -> Duration {
+    let margin = (ttl / 10).max(Duration::from_secs(1));
+    ttl.saturating_sub(margin).max(ttl * 2 / 3)
+}
+
 /// Why a leader must fence itself now, if it must.
 pub fn fence_reason(since_renewal: Duration, ttl: Duration) -> Option<String> {
-    let limit = ttl * 2 / 3;
+    let limit = fence_limit(ttl);
     (since_renewal >= limit).then(|| {
         format!(
             "lease not renewed for {} ms (limit {} ms of a {} ms TTL): the process was frozen or NATS was unreachable",
@@ -57,9 +73,14 @@ pub async fn acquire(
 /// Keep the lease until it is lost; returns why. The caller fences itself at once.
 pub async fn hold(kv: &kv::Store, settings: &ClusterSettings, mut revision: u64) -> String {
     let (ttl, every) = (settings.lease_ttl(), settings.lease_renew());
+    let limit = fence_limit(ttl);
     let mut renewed = Instant::now();
+    let mut pause = every;
+    // The first failure of a run of them, for one warning and one recovery line.
+    let mut failing_since: Option<Instant> = None;
     loop {
-        tokio::time::sleep(every).await;
+        tokio::time::sleep(pause).await;
+        pause = every;
         // Checked before trying: a process resumed after a freeze must not renew a lease
         // a standby may already hold (the renewal would fail anyway; fencing must not
         // wait for the answer).
@@ -67,24 +88,41 @@ pub async fn hold(kv: &kv::Store, settings: &ClusterSettings, mut revision: u64)
             return reason;
         }
         let sent = Instant::now();
+        // An unanswered renewal may not hold the fence check past the limit.
+        let wait = every.min(limit.saturating_sub(renewed.elapsed()));
         let attempt = tokio::time::timeout(
-            every,
+            wait,
             kv.update(LEADER_KEY, Bytes::from(settings.node.clone()), revision),
         )
         .await;
-        match attempt {
+        let failure = match attempt {
             Ok(Ok(next)) => {
                 revision = next;
                 renewed = sent;
+                if let Some(since) = failing_since.take() {
+                    tracing::info!(
+                        failing_ms = since.elapsed().as_millis() as u64,
+                        "lease renewed again"
+                    );
+                }
+                None
             }
             Ok(Err(e)) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
                 return format!("another node holds the lease ({e})");
             }
-            Ok(Err(e)) => tracing::warn!(error = %e, "lease renewal failed; retrying"),
-            Err(_) => tracing::warn!(
-                timeout_ms = every.as_millis() as u64,
-                "lease renewal unanswered; retrying"
-            ),
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("no answer within {} ms", wait.as_millis())),
+        };
+        if let Some(error) = failure {
+            if failing_since.is_none() {
+                failing_since = Some(sent);
+                tracing::warn!(
+                    error,
+                    fence_in_ms = limit.saturating_sub(renewed.elapsed()).as_millis() as u64,
+                    "lease renewal failing; retrying every 250 ms (JetStream may be electing a leader after a NATS server's loss); the node fences itself if it cannot renew in time"
+                );
+            }
+            pause = RETRY.min(every);
         }
         if let Some(reason) = fence_reason(renewed.elapsed(), ttl) {
             return reason;
@@ -125,13 +163,22 @@ mod tests {
 
     #[test]
     fn a_leader_fences_itself_before_the_lease_can_expire() {
-        let ttl = Duration::from_millis(3000);
-        for (case, since, fences) in [
-            ("just renewed", 0, false),
-            ("one renewal missed", 1999, false),
-            ("two renewals missed", 2000, true),
-            ("frozen past the TTL", 10_000, true),
+        for (case, ttl, since, fences) in [
+            ("3 s: just renewed", 3000, 0, false),
+            ("3 s: a second margin leaves two thirds", 3000, 1999, false),
+            ("3 s: at two thirds", 3000, 2000, true),
+            ("3 s: frozen past the TTL", 3000, 10_000, true),
+            (
+                "10 s: a second before expiry is still in time",
+                10_000,
+                8999,
+                false,
+            ),
+            ("10 s: fenced a second before expiry", 10_000, 9000, true),
+            ("30 s: a tenth of the TTL as margin", 30_000, 27_000, true),
+            ("1 s: never under two thirds", 1000, 666, false),
         ] {
+            let ttl = Duration::from_millis(ttl);
             assert_eq!(
                 fence_reason(Duration::from_millis(since), ttl).is_some(),
                 fences,

@@ -66,9 +66,11 @@ impl ClusterSettings {
         Duration::from_millis(self.lease_ttl_ms)
     }
 
-    /// The leader renews three times per TTL, so one lost renewal costs nothing.
+    /// The leader renews six times per TTL: after the last good renewal it has at least
+    /// half the TTL (two thirds, its fencing limit, less a sixth) to get the next one
+    /// through a NATS server's loss.
     pub fn lease_renew(&self) -> Duration {
-        Duration::from_millis((self.lease_ttl_ms / 3).max(50))
+        Duration::from_millis((self.lease_ttl_ms / 6).max(50))
     }
 
     pub fn interest_ttl(&self) -> Duration {
@@ -149,6 +151,6 @@ mod tests {
         };
         assert_eq!(s.tick_subject("M&M"), "$KV.mandi_ticks.M=26M");
         assert_eq!(s.status_subject(FEED_STATUS_KEY), "$KV.mandi_status.feed");
-        assert_eq!(s.lease_renew(), Duration::from_millis(1000));
+        assert_eq!(s.lease_renew(), Duration::from_millis(500));
     }
 }

@@ -86,11 +86,21 @@ impl RunningApp {
 }
 
 /// Wait for the leader lease, then keep it in the background; losing it ends the
-/// process (see [`EXIT_FENCED`]).
-async fn lead(backplane: mandi_cluster::Backplane) -> Side {
+/// process (see [`EXIT_FENCED`]). While another node leads, this one answers `/health`
+/// as a standby on `listener`; the full server takes the socket once it leads.
+async fn lead(backplane: mandi_cluster::Backplane, listener: &TcpListener) -> Side {
     let settings = backplane.settings.clone();
     let mut last_holder = None;
+    let mut standby = None;
     let revision = mandi_cluster::lease::acquire(&backplane.lease, &settings, |holder| {
+        if standby.is_none() {
+            match http::standby::start(listener, backplane.clone()) {
+                Ok(handle) => standby = Some(handle),
+                Err(e) => {
+                    tracing::warn!(error = %e, "standby: /health not served until this node leads")
+                }
+            }
+        }
         if holder != last_holder {
             tracing::info!(
                 node = settings.node,
@@ -101,6 +111,9 @@ async fn lead(backplane: mandi_cluster::Backplane) -> Side {
         }
     })
     .await;
+    if let Some(handle) = standby {
+        handle.stop(false).await;
+    }
     tracing::info!(
         node = settings.node,
         revision,
@@ -199,7 +212,7 @@ pub async fn start_with_clock(
             if role == Role::Edge {
                 Side::Edge(ClusterNode::new(backplane, false))
             } else {
-                lead(backplane).await
+                lead(backplane, &listener).await
             }
         }
     };

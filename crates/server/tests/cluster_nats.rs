@@ -150,6 +150,15 @@ async fn the_standby_takes_over_a_killed_leader_and_a_frozen_one_steps_down() {
     c.serving(&first).await;
     let second = c.start("feed", "feed-b");
     c.logged(&second, "feed standby", WAIT).await;
+    // A standby answers /health as one, naming the leader, and refuses the rest.
+    let waiting = wait_for("the standby's /health", WAIT, || async {
+        second.health().filter(|h| h["status"] == "standby")
+    })
+    .await;
+    assert_eq!(waiting["cluster"]["leader"], "feed-a", "{waiting}");
+    assert_eq!(waiting["cluster"]["is_leader"], false, "{waiting}");
+    let refused = common::get_text(&second.addr, "/api/instruments").unwrap_or_default();
+    assert!(refused.contains("standby"), "{refused}");
     let (e1, e2) = (c.start("edge", "edge-1"), c.start("edge", "edge-2"));
     c.serving(&e1).await;
     c.serving(&e2).await;
@@ -198,6 +207,11 @@ async fn the_standby_takes_over_a_killed_leader_and_a_frozen_one_steps_down() {
         "{}",
         health["cluster"]
     );
+    // The new leader serves the full API on the socket its standby /health had.
+    c.serving(&second).await;
+    let led = second.health().expect("the new leader's health");
+    assert_eq!(led["cluster"]["is_leader"], true, "{}", led["cluster"]);
+    assert!(!second.log().contains("ERROR"), "{}", second.log());
 
     // Freeze the new leader: a standby takes over once the lease expires.
     let mut third = c.start("feed", "feed-c");

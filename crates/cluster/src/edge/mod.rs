@@ -100,6 +100,10 @@ impl EdgeUplink {
     }
 }
 
+/// How long a new subscriber waits for its instrument's last tick from the bucket; past
+/// it the next live tick is the first price.
+const SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Receive one instrument: subscribe first, then read its last tick, so nothing falls
 /// between the snapshot and the stream (an older tick is rejected by the store).
 async fn receive(
@@ -116,15 +120,24 @@ async fn receive(
             return;
         }
     };
-    if let Ok(Some(last)) = backplane.ticks.get(symbol_token(&symbol)).await {
-        if let Ok(wire) = codec::decode(&last) {
-            counters.snapshots.fetch_add(1, Ordering::Relaxed);
-            ticks.do_send(TicksReceived {
-                updates: vec![codec::as_update(&wire.tick)],
-                received_time: Utc::now(),
-            });
+    // The snapshot is read beside the stream, not before it: the read goes through
+    // JetStream, which stalls for seconds while the loss of a NATS server re-elects the
+    // bucket's leader, and live ticks (core NATS) must not queue behind it. A snapshot
+    // that lands after a newer tick is rejected by the store.
+    let (bp, token) = (backplane.clone(), symbol_token(&symbol));
+    let (snapshot_to, snapshot_counters) = (ticks.clone(), counters.clone());
+    actix::spawn(async move {
+        let read = tokio::time::timeout(SNAPSHOT_WAIT, bp.ticks.get(token)).await;
+        if let Ok(Ok(Some(last))) = read {
+            if let Ok(wire) = codec::decode(&last) {
+                snapshot_counters.snapshots.fetch_add(1, Ordering::Relaxed);
+                snapshot_to.do_send(TicksReceived {
+                    updates: vec![codec::as_update(&wire.tick)],
+                    received_time: Utc::now(),
+                });
+            }
         }
-    }
+    });
     while let Some(msg) = sub.next().await {
         match codec::decode(&msg.payload) {
             Ok(wire) => {

@@ -10,6 +10,7 @@ mod dashboard;
 mod instruments;
 mod levels;
 mod quotes;
+pub mod standby;
 mod trading;
 mod watchlists;
 

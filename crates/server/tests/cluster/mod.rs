@@ -187,9 +187,11 @@ impl Cluster {
 
     /// Wait until `node` serves `/health` (a leader or an edge).
     pub async fn serving(&self, node: &Node) {
-        let what = format!("{} serving /health", node.name);
+        let what = format!("{} serving /health (not as a standby)", node.name);
         mandi_testkit::wait_for(&what, Duration::from_secs(20), || async {
-            node.health().map(|_| ())
+            node.health()
+                .filter(|h| h["status"] != "standby")
+                .map(|_| ())
         })
         .await;
     }
