@@ -252,6 +252,29 @@ describe(`mandi dashboard at ${BASE_URL}`, { timeout: 120_000 }, () => {
     assert.equal(c.bars, body.candles.length, 'every fetched bar drawn');
   });
 
+  it('dragged back to its first bar, the chart loads earlier days from the broker history', async () => {
+    await waitInPage('1m candles drawn', () => window.__mandi.chart.interval === 1 && window.__mandi.chart.bars > 0);
+    const box = await page.locator('#chart').boundingBox();
+    const y = box.y + box.height / 2;
+    // Drag right, as a trader does to see earlier bars, until older days arrive.
+    for (let i = 0; i < 6; i++) {
+      if (await page.evaluate(() => window.__mandi.chart.older > 0)) break;
+      await page.mouse.move(box.x + box.width * 0.15, y);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.85, y, { steps: 8 });
+      await page.mouse.up();
+    }
+    await waitInPage('bars of an earlier day', () => window.__mandi.chart.older > 0);
+    const c = await readChart(page);
+    const todayIst = new Date(Date.now() + 19800 * 1000).toISOString().slice(0, 10);
+    assert.ok(c.oldest < todayIst, `the first bar is before today: ${c.oldest} vs ${todayIst}`);
+    assert.ok(c.olderFetches >= 1, 'older days came from /api/candles with a range');
+    // The day the chart starts on has those candles in the API too.
+    const api = await page.evaluate(async (d) =>
+      (await (await fetch(`api/candles?symbol=NIFTY&interval=1&from=${d}&to=${d}`)).json()).candles.length, c.oldest);
+    assert.ok(api > 0, `/api/candles has ${c.oldest}`);
+  });
+
   it('an unknown symbol, or one without ticks, gets a message in the panel instead of a chart', async () => {
     await chartSymbol('NOSUCHSYMBOL');
     await waitInPage('the unknown-symbol message', () => {

@@ -1,7 +1,9 @@
 //! The chart (TradingView lightweight-charts): candles of the selected instrument at every
 //! interval /api/candles serves, crosshair with OHLC readout, zoom and scroll, the day's
 //! levels (/api/levels) as price lines, and the account's fills (/api/trades) as markers.
-//! The newest bar follows live ticks between refreshes.
+//! The newest bar follows live ticks between refreshes. Scrolled back to its first bar, it
+//! loads the days before from `/api/candles?from&to` (the broker's history), a few days
+//! at a time, until a month of days has none.
 import { html, useEffect, useRef, useState } from '../vendor/preact-htm.module.js';
 import { api } from '../lib/api.js';
 import { onTick as onSymbolTick, on, want } from '../lib/socket.js';
@@ -15,6 +17,16 @@ const INTERVALS = [1, 3, 5, 10, 15, 30, 60];
 const DEFAULT_INTERVAL = 5;
 const CHART_EVERY_MS = 5000;
 const IST_OFFSET_S = 19800; // the time axis shows UTC: shifting by +5:30 makes it read IST
+// Older days load when fewer than this many bars are left of the view's left edge.
+const OLDER_WHEN_WITHIN = 10;
+// Days per older fetch (the API takes at most 31): fewer for short bars, which are many.
+const olderSpan = (interval) => (interval <= 5 ? 5 : 20);
+// Stop looking further back after this many days in a row without a bar.
+const MAX_EMPTY_DAYS = 30;
+// A shifted bar time's IST date, and a date moved by whole days (YYYY-MM-DD).
+const istDate = (shifted) => new Date(shifted * 1000).toISOString().slice(0, 10);
+const addDays = (date, n) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86400000).toISOString().slice(0, 10);
+const validBar = (b) => isFinite(Date.parse(b.start)) && [b.open, b.high, b.low, b.close].every(isNum);
 // [key, label, colour, value in the /api/levels answer]
 const LEVELS = [
   ['r3', 'R3', '#c0392b', (l) => l.pivots?.r3], ['r2', 'R2', '#c0392b', (l) => l.pivots?.r2],
@@ -26,7 +38,7 @@ const LEVELS = [
   ['today_high', 'HOD', '#2471a3', (l) => l.today?.high], ['today_low', 'LOD', '#2471a3', (l) => l.today?.low],
 ];
 
-window.__mandi.chart = { fetches: 0, symbol: '', interval: 0, bars: 0, levels: [], markers: [] };
+window.__mandi.chart = { fetches: 0, symbol: '', interval: 0, bars: 0, levels: [], markers: [], older: 0, oldest: '', olderFetches: 0 };
 
 const toBar = (b) => ({
   time: Math.floor(Date.parse(b.start) / 1000) + IST_OFFSET_S,
@@ -96,6 +108,20 @@ export function ChartPanel() {
     let timer = null;
     let bars = [];
     let first = true;
+    // Bars of earlier days, loaded as the view reaches its first bar; `cursor` is the
+    // first day asked for so far (the next fetch ends the day before).
+    let older = [];
+    let cursor = null;
+    let emptyDays = 0;
+    let loadingOlder = false;
+    const merged = () => {
+      const firstLive = bars.length ? bars[0].time : Infinity;
+      return older.filter((b) => b.time < firstLive).concat(bars);
+    };
+    const report = () => {
+      const all = merged();
+      Object.assign(window.__mandi.chart, { older: older.length, oldest: all.length ? istDate(all[0].time) : '' });
+    };
     const { series, markers, chart } = lw.current;
     series.setData([]);
     setInfo(''); // the previous symbol's OHLC must not stand under the new name
@@ -110,8 +136,9 @@ export function ChartPanel() {
           api('api/trades').catch(() => ({ trades: [] })),
         ]);
         if (stop) return;
-        bars = (candles.candles || []).filter((b) => isFinite(Date.parse(b.start)) && [b.open, b.high, b.low, b.close].every(isNum)).map(toBar);
-        series.setData(bars);
+        bars = (candles.candles || []).filter(validBar).map(toBar);
+        const all = merged();
+        series.setData(all);
         if (first && bars.length) { chart.timeScale().scrollToRealTime(); first = false; }
         // Levels: one price line each, replaced on every refresh.
         lw.current.lines.forEach((l) => series.removePriceLine(l));
@@ -124,7 +151,7 @@ export function ChartPanel() {
         const marks = [];
         for (const f of fills) {
           const t = Math.floor(Date.parse(f.filled_at) / 1000) + IST_OFFSET_S;
-          const bar = [...bars].reverse().find((b) => b.time <= t);
+          const bar = [...all].reverse().find((b) => b.time <= t);
           if (!bar) continue;
           const buy = f.side === 'BUY';
           marks.push({ time: bar.time, position: buy ? 'belowBar' : 'aboveBar', color: buy ? '#1e8449' : '#c0392b',
@@ -132,10 +159,11 @@ export function ChartPanel() {
         }
         marks.sort((a, b) => a.time - b.time);
         markers.setMarkers(marks);
-        window.__mandi.chart = { fetches: window.__mandi.chart.fetches, symbol, interval, bars: bars.length,
-          levels: found.map(({ key, price: p }) => ({ key, price: p })), markers: marks.map((m) => ({ time: m.time, text: m.text })) };
+        Object.assign(window.__mandi.chart, { symbol, interval, bars: bars.length,
+          levels: found.map(({ key, price: p }) => ({ key, price: p })), markers: marks.map((m) => ({ time: m.time, text: m.text })) });
+        report();
         setNote((levels && levels.note) || '');
-        if (!bars.length) setMsg({ text: `No candles for ${symbol} yet: they are built from its ticks once it streams.`, kind: 'empty' });
+        if (!all.length) setMsg({ text: `No candles for ${symbol} yet: they are built from its ticks once it streams.`, kind: 'empty' });
         else setMsg(null);
         const last = bars[bars.length - 1];
         if (last) setInfo(`O ${price(last.open)} H ${price(last.high)} L ${price(last.low)} C ${price(last.close)}`);
@@ -146,6 +174,42 @@ export function ChartPanel() {
       }
       if (!stop) timer = setTimeout(draw, CHART_EVERY_MS);
     };
+    // Older days: fetched when the view nears the first bar; a span without bars (a
+    // weekend, a holiday) goes straight on to the span before it.
+    const loadOlder = async () => {
+      if (loadingOlder || stop || emptyDays >= MAX_EMPTY_DAYS) return;
+      loadingOlder = true;
+      let again = false;
+      try {
+        const all = merged();
+        const end = cursor || (all.length ? istDate(all[0].time) : istDate(Date.now() / 1000 + IST_OFFSET_S));
+        const to = addDays(end, -1);
+        const from = addDays(to, 1 - olderSpan(interval));
+        window.__mandi.chart.olderFetches++;
+        const body = await api(`api/candles?symbol=${encodeURIComponent(symbol)}&interval=${interval}&from=${from}&to=${to}`);
+        if (stop) return;
+        cursor = from;
+        const got = (body.candles || []).filter(validBar).map(toBar);
+        if (got.length) {
+          emptyDays = 0;
+          const have = new Set(older.map((b) => b.time));
+          older = got.filter((b) => !have.has(b.time)).concat(older).sort((a, b) => a.time - b.time);
+          series.setData(merged());
+          setMsg(null); // a symbol quiet today may still have earlier days
+        } else {
+          emptyDays += olderSpan(interval);
+          again = true;
+        }
+        report();
+      } catch (e) {
+        if (!stop) setNote(`Earlier days are not available (${e.message}).`);
+      } finally {
+        loadingOlder = false;
+      }
+      if (again) loadOlder();
+    };
+    const onRange = (r) => { if (r && r.from < OLDER_WHEN_WITHIN) loadOlder(); };
+    chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
     draw();
     // Live: the newest bar takes each tick inside its interval; the next refresh adds new bars.
     const offTick = onSymbolTick(symbol, (t) => {
@@ -157,7 +221,10 @@ export function ChartPanel() {
       series.update({ ...last });
     });
     const offTrade = on('trading', (m) => { if (m.type === 'fill') { clearTimeout(timer); if (!stop) timer = setTimeout(draw, 200); } });
-    return () => { stop = true; clearTimeout(timer); release(); offTick(); offTrade(); };
+    return () => {
+      stop = true; clearTimeout(timer); release(); offTick(); offTrade();
+      chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
+    };
   }, [symbol, interval]);
 
   return html`
