@@ -74,10 +74,10 @@ describe(`mandi terminal at ${BASE_URL}`, { timeout: 240_000 }, () => {
     await page.fill('#wl-search', '');
   });
 
-  it('the NIFTY chain shows at least 21 strikes with numbers in every LTP, bid, ask, OI and IV cell, ATM marked', async () => {
+  it('the NIFTY chain shows at least 21 strikes with numbers in every LTP, bid, ask, OI, OI change and IV cell, ATM marked', async () => {
     await waitFor('21 strikes', () => document.querySelectorAll('#chain-body tr[data-strike]').length >= 21);
-    const FIELDS = ['ltp', 'bid', 'ask', 'oi', 'iv'];
-    await waitFor('a number in every LTP, bid, ask, OI and IV cell of both legs', (fields) => {
+    const FIELDS = ['ltp', 'bid', 'ask', 'oi', 'oi_change', 'iv'];
+    await waitFor('a number in every LTP, bid, ask, OI, OI change and IV cell of both legs', (fields) => {
       const cells = [...document.querySelectorAll('#chain-body td[data-leg]')].filter((td) => fields.includes(td.dataset.field));
       return cells.length >= 21 * 2 * fields.length
         && cells.every((td) => Number.isFinite(Number.parseFloat(td.textContent.replace(/[^\d.-]/g, ''))));
@@ -85,8 +85,14 @@ describe(`mandi terminal at ${BASE_URL}`, { timeout: 240_000 }, () => {
     const atm = await page.$$eval('#chain-body tr.atm', (rs) => rs.map((r) => ({ strike: Number(r.dataset.strike), tag: r.textContent.includes('ATM') })));
     assert.equal(atm.length, 1, 'exactly one ATM row');
     assert.ok(atm[0].tag, 'the ATM row is labelled');
-    const chain = await get('api/option-chain?underlying=NIFTY&strikes=10');
-    assert.equal(atm[0].strike, chain.atm_strike, 'the marked row is the API\'s ATM strike');
+    // The marked row is the API's ATM strike. The index may cross a strike's midpoint
+    // between the panel's last refresh and a fresh API answer, so both are read together
+    // until they agree (the panel refreshes every 2 s).
+    await waitFor('the marked row to be the API\'s ATM strike', async () => {
+      const api = await (await fetch('api/option-chain?underlying=NIFTY&strikes=10')).json();
+      const row = document.querySelector('#chain-body tr.atm');
+      return row && Number(row.dataset.strike) === api.atm_strike;
+    });
     // In the money: calls below the spot, puts above, shaded.
     const itm = await page.$$eval('#chain-body tr[data-strike]', (rs) => rs.map((r) => ({
       strike: Number(r.dataset.strike),

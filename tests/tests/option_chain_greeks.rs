@@ -1,7 +1,7 @@
 //! `GET /api/option-chain?…&quotes=true` against the embedded simulator, which prices its
 //! options by Black-Scholes at each underlying's own volatility (NIFTY 13 %): once the
 //! chain's legs are streamed, every leg of 21 strikes carries a last price, a two-sided
-//! book, OI and an implied volatility, the ATM legs' volatility is the simulator's, their
+//! book, OI and the day's OI change (from Dhan's previous-day OI) and an implied volatility, the ATM legs' volatility is the simulator's, their
 //! deltas are those of at-the-money options, and the put-call ratio is given.
 
 use mandi_testkit::{request_json, start_stack, wait_for, WsClient, DEADLINE};
@@ -41,17 +41,39 @@ async fn every_leg_of_the_chain_has_a_quote_and_an_implied_volatility() {
         let (_, body) = request_json("GET", &url, None).await;
         legs(&body)
             .iter()
-            .all(|l| l["quote"]["ltp"].is_number() && l["quote"]["bid"].is_number())
+            .all(|l| {
+                let q = &l["quote"];
+                q["ltp"].is_number() && q["bid"].is_number() && q["oi_change"].is_number()
+            })
             .then_some(body)
     })
     .await;
     for leg in legs(&chain) {
         let q = &leg["quote"];
         for field in [
-            "ltp", "bid", "ask", "oi", "volume", "iv", "delta", "gamma", "theta", "vega",
+            "ltp",
+            "bid",
+            "ask",
+            "oi",
+            "prev_oi",
+            "oi_change",
+            "volume",
+            "iv",
+            "delta",
+            "gamma",
+            "theta",
+            "vega",
         ] {
             assert!(q[field].is_number(), "{} {field}: {q}", leg["symbol"]);
         }
+        // The day's change is today's OI less yesterday's, as Dhan's previous-close
+        // packet gave it.
+        let (oi, prev) = (q["oi"].as_i64(), q["prev_oi"].as_i64());
+        assert_eq!(
+            q["oi_change"].as_i64(),
+            oi.zip(prev).map(|(o, p)| o - p),
+            "{q}"
+        );
     }
     let atm = chain["atm_strike"].as_f64().expect("atm");
     let row = chain["rows"]

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use mandi_domain::{DepthLevel, Mode, Tick, TickSource, TickUpdate};
 
 /// Bumped when the layout changes; an edge refuses other versions (counted, logged).
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 
 /// A tick as it crossed the backplane: the merged tick and when the leader published it
 /// (the start of the backplane lag an edge measures).
@@ -56,7 +56,7 @@ pub fn encode(published_at: DateTime<Utc>, t: &Tick) -> Vec<u8> {
     ] {
         b.extend_from_slice(&f.to_le_bytes());
     }
-    for n in [t.volume, t.total_buy_qty, t.total_sell_qty, t.oi] {
+    for n in [t.volume, t.total_buy_qty, t.total_sell_qty, t.oi, t.prev_oi] {
         b.extend_from_slice(&n.to_le_bytes());
     }
     for n in [t.last_qty, t.bid_qty, t.ask_qty] {
@@ -97,7 +97,7 @@ pub fn decode(bytes: &[u8]) -> Result<WireTick, DecodeError> {
     for slot in &mut f {
         *slot = r.f64()?;
     }
-    let mut n = [0u64; 4];
+    let mut n = [0u64; 5];
     for slot in &mut n {
         *slot = r.u64()?;
     }
@@ -140,6 +140,7 @@ pub fn decode(bytes: &[u8]) -> Result<WireTick, DecodeError> {
             total_buy_qty: n[1],
             total_sell_qty: n[2],
             oi: n[3],
+            prev_oi: n[4],
             last_qty: q[0],
             bid_qty: q[1],
             ask_qty: q[2],
@@ -183,6 +184,8 @@ pub fn as_update(t: &Tick) -> TickUpdate {
         low: Some(t.low),
         prev_close: Some(t.prev_close),
         oi: Some(t.oi),
+        // 0 is "not known": it must not overwrite what the edge may know.
+        prev_oi: (t.prev_oi > 0).then_some(t.prev_oi),
         depth,
         exchange_time: t.exchange_time,
         received_time: t.received_time,

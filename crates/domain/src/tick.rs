@@ -47,6 +47,9 @@ pub struct TickUpdate {
     pub low: Option<f64>,
     pub prev_close: Option<f64>,
     pub oi: Option<u64>,
+    /// The previous session's closing open interest (Dhan sends it with the previous
+    /// close; Kite's feed has none).
+    pub prev_oi: Option<u64>,
     pub depth: Option<[DepthLevel; 5]>,
     pub exchange_time: Option<DateTime<Utc>>,
     pub received_time: DateTime<Utc>,
@@ -73,6 +76,10 @@ pub struct Tick {
     pub low: f64,
     pub prev_close: f64,
     pub oi: u64,
+    /// The previous session's closing open interest; 0, and left out of the JSON, when
+    /// the broker did not say (the day's OI change is `oi - prev_oi` when it did).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub prev_oi: u64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub depth: Option<[DepthLevel; 5]>,
     pub exchange_time: Option<DateTime<Utc>>,
@@ -101,6 +108,7 @@ impl Tick {
             low: 0.0,
             prev_close: 0.0,
             oi: 0,
+            prev_oi: 0,
             depth: None,
             exchange_time: None,
             received_time,
@@ -134,6 +142,7 @@ impl Tick {
         set(&mut self.low, u.low);
         set(&mut self.prev_close, u.prev_close);
         set(&mut self.oi, u.oi);
+        set(&mut self.prev_oi, u.prev_oi);
         if let Some(depth) = u.depth {
             let best = depth[0];
             self.bid = best.bid_price;
@@ -158,6 +167,11 @@ impl Tick {
             (self.ltp - self.prev_close) * 100.0 / self.prev_close
         }
     }
+}
+
+/// For serde: leave a zero field out.
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 fn set<T: Copy>(slot: &mut T, value: Option<T>) {

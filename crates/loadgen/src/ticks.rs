@@ -99,6 +99,7 @@ pub fn reference_tick(packet: &DhanPacket, received_time: DateTime<Utc>) -> Opti
         low: px(p.low),
         prev_close: i.base_price,
         oi: u64::from(p.oi),
+        prev_oi: 0,
         depth: Some(depth),
         exchange_time: dhan_ltt_to_utc(p.ltt),
         received_time,

@@ -46,6 +46,10 @@ pub fn leg_quote(symbol: &str, kind: OptionType, strike: f64, cx: &ChainContext)
         "ask": side(t.ask, t.ask_qty).map(|(p, _)| p),
         "volume": t.volume,
         "oi": t.oi,
+        // The day's change in open interest, where the broker sent yesterday's (Dhan's
+        // previous-close packet does; Kite's feed does not).
+        "prev_oi": (t.prev_oi > 0).then_some(t.prev_oi),
+        "oi_change": (t.prev_oi > 0).then(|| t.oi as i64 - t.prev_oi as i64),
         "last_update": t.received_time,
     });
     match implied_volatility(kind, &market, t.ltp) {
@@ -129,6 +133,23 @@ mod tests {
             "time decays a long option: {q}"
         );
         assert_eq!(q["bid"], Value::Null, "no book was sent");
+        assert_eq!(q["oi_change"], Value::Null, "no previous OI was sent");
+
+        let mut known = ticks.clone();
+        if let Some(t) = known.get_mut("C") {
+            t.prev_oi = 1_300;
+        }
+        let with_prev = leg_quote(
+            "C",
+            OptionType::Call,
+            25_800.0,
+            &ChainContext {
+                ticks: &known,
+                ..cx
+            },
+        );
+        assert_eq!(with_prev["oi_change"], -300, "{with_prev}");
+        assert_eq!(with_prev["prev_oi"], 1_300, "{with_prev}");
 
         let missing = leg_quote("P", OptionType::Put, 25_800.0, &cx);
         assert_eq!(missing["ltp"], Value::Null);

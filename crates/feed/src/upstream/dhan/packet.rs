@@ -111,7 +111,11 @@ fn build(
         }
         // OI and previous close arrive alongside any mode, so they claim none.
         DhanPacket::Oi(p) => u.oi = Some(u64::from(p.oi)),
-        DhanPacket::PrevClose(p) => u.prev_close = Some(price(p.prev_close)?),
+        DhanPacket::PrevClose(p) => {
+            u.prev_close = Some(price(p.prev_close)?);
+            // 0 is what an instrument without open interest (an index, a stock) carries.
+            u.prev_oi = (p.prev_oi > 0).then_some(u64::from(p.prev_oi));
+        }
         DhanPacket::Full(p) => {
             u.mode = Some(Mode::Full);
             u.ltp = Some(price(p.ltp)?);
@@ -324,6 +328,19 @@ mod tests {
                 want: Ok(Some(TickUpdate {
                     prev_close: Some(25_700.1),
                     ..base("NIFTY")
+                })),
+            },
+            TestCase {
+                name: "prev close packet of a contract with open interest",
+                packet: DhanPacket::PrevClose(DhanPrevClose {
+                    instrument: id(1, 1333),
+                    prev_close: 1_640.5,
+                    prev_oi: 1_250_000,
+                }),
+                want: Ok(Some(TickUpdate {
+                    prev_close: Some(1_640.5),
+                    prev_oi: Some(1_250_000),
+                    ..base("HDFCBANK")
                 })),
             },
             TestCase {

@@ -1,7 +1,8 @@
 //! Option chain: underlying, expiry and ATM ± N; per strike and leg LTP, change, bid, ask,
-//! volume, OI, IV and greeks; ATM and in-the-money shading; PCR. Prices stream from the
-//! socket for the visible legs only; IV and greeks come from /api/option-chain?quotes=true,
-//! refreshed every CHAIN_REFRESH_MS (the server computes them from one price snapshot).
+//! volume, OI and the day's OI change (where the broker sends yesterday's OI), IV and
+//! greeks; ATM and in-the-money shading; PCR. Prices stream from the socket for the
+//! visible legs only; IV and greeks come from /api/option-chain?quotes=true, refreshed
+//! every CHAIN_REFRESH_MS (the server computes them from one price snapshot).
 import { html, useEffect, useState } from '../vendor/preact-htm.module.js';
 import { api } from '../lib/api.js';
 import { useLive } from '../lib/socket.js';
@@ -14,7 +15,7 @@ const UNDERLYINGS = [['NIFTY', 'NSE'], ['BANKNIFTY', 'NSE'], ['FINNIFTY', 'NSE']
 const STRIKE_CHOICES = [5, 10, 15, 20];
 // Per leg, outermost first for the call side (the put side mirrors it).
 const LEG_FIELDS = [
-  ['oi', 'OI'], ['volume', 'Vol'], ['vega', 'Vega'], ['theta', 'Theta'], ['gamma', 'Gamma'], ['delta', 'Delta'],
+  ['oi', 'OI'], ['oi_change', 'OI Chg'], ['volume', 'Vol'], ['vega', 'Vega'], ['theta', 'Theta'], ['gamma', 'Gamma'], ['delta', 'Delta'],
   ['iv', 'IV %'], ['change', 'Chg'], ['bid', 'Bid'], ['ask', 'Ask'], ['ltp', 'LTP'],
 ];
 
@@ -27,6 +28,12 @@ function legValue(field, leg, tick) {
     case 'ask': return tick && tick.ask > 0 ? tick.ask : q.ask;
     case 'volume': return tick && isNum(tick.volume) ? tick.volume : q.volume;
     case 'oi': return tick && isNum(tick.oi) ? tick.oi : q.oi;
+    case 'oi_change': {
+      // Live OI against yesterday's (the tick carries prev_oi only when the broker sent it).
+      const prev = (tick && tick.prev_oi) || q.prev_oi;
+      const oi = legValue('oi', leg, tick);
+      return prev > 0 && isNum(oi) ? oi - prev : q.oi_change;
+    }
     case 'change': return tick && isNum(tick.prev_close) && tick.prev_close > 0 && tick.ltp > 0 ? tick.ltp - tick.prev_close : q.change;
     default: return q[field];
   }
@@ -35,6 +42,7 @@ function legValue(field, leg, tick) {
 function show(field, v) {
   switch (field) {
     case 'oi': case 'volume': return qty(v);
+    case 'oi_change': return isNum(v) ? `${v > 0 ? '+' : ''}${qty(v)}` : '—';
     case 'iv': return isNum(v) ? (v * 100).toFixed(2) : '—';
     case 'delta': return fixed(v, 3);
     case 'gamma': return fixed(v, 5);
@@ -56,7 +64,7 @@ function LegCells({ side, leg, tick, itm }) {
     const v = legValue(f, leg, tick);
     const edge = (side === 'call' && i === fields.length - 1) || (side === 'put' && i === 0);
     return html`<td class=${`leg ${side}${itm ? ' itm' : ''}`} data-leg=${side} data-field=${f}
-        data-sign=${f === 'change' ? sign(v) : undefined}
+        data-sign=${f === 'change' || f === 'oi_change' ? sign(v) : undefined}
         title=${f === 'iv' && leg.quote && leg.quote.iv_error ? leg.quote.iv_error : leg.symbol}
         onClick=${() => select(leg.symbol, meta)}>${edge && side === 'put' ? actions : ''}${show(f, v)}${edge && side === 'call' ? actions : ''}</td>`;
   });
