@@ -110,11 +110,13 @@ pub fn apply(
 }
 
 /// A command-line value as TOML: a number, boolean, inline table or array where it reads
-/// as one, otherwise a string (`15:00`, `NIFTY`).
+/// as one, otherwise a string (`NIFTY`). Times of day (`15:00`) stay strings too: TOML
+/// would read them as its own time type, and strategy files write them quoted.
 fn toml_value(v: &str) -> toml::Value {
     toml::from_str::<toml::Table>(&format!("v = {v}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
+        .filter(|value| !value.is_datetime())
         .unwrap_or_else(|| toml::Value::String(v.to_string()))
 }
 
@@ -338,6 +340,10 @@ mod tests {
         let minutes = |f: &StrategyFile| format!("{:?}", f.settings.entry);
         assert!(minutes(&got[0]).contains('5'), "{}", minutes(&got[0]));
         assert_eq!(minutes(&got[1]), minutes(&files[1]));
+
+        let late = [axis(None, "no_entry_after_ist", &["14:30"])];
+        let got = apply(&files, &late, &[0]).expect("a time of day applies");
+        assert_eq!(got[0].settings.no_entry_after_ist.to_string(), "14:30:00");
     }
 
     #[test]
