@@ -177,6 +177,39 @@ describe(`mandi terminal at ${BASE_URL}`, { timeout: 240_000 }, () => {
     await shot('trades', '#paper');
   });
 
+  it('Modify in the order book moves an open limit to a new price: the old order is cancelled, the new one open', async () => {
+    const quote = await get(`api/quotes?symbols=${encodeURIComponent(boughtSymbol)}`);
+    const ltp = quote.quotes[boughtSymbol].ltp;
+    const onTick = (v) => Math.round(v * 20) / 20;
+    const first = onTick(ltp * 0.6);
+    const placed = await page.evaluate(async ([symbol, price]) => (await fetch('api/orders', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ symbol, side: 'BUY', lots: 1, type: 'LIMIT', price, tag: 'terminal' }),
+    })).json(), [boughtSymbol, first]);
+    const oldId = placed.order.order_id;
+    assert.equal(placed.order.status, 'open', `a resting limit: ${JSON.stringify(placed.order)}`);
+    await page.click('#tab-orders');
+    await page.click(`#orders-body tr[data-order-id="${oldId}"] button.modify`);
+    await waitFor('the ticket modifying the order', (id) => document.querySelector('#ticket-title')?.textContent === `Modify order ${id}`, oldId);
+    assert.equal(await page.inputValue('#ticket-type'), 'LIMIT');
+    assert.equal(Number(await page.inputValue('#ticket-price')), first);
+    const moved = onTick(first * 0.9);
+    await page.fill('#ticket-price', String(moved));
+    await page.click('#ticket-review');
+    await page.click('#ticket-confirm');
+    await waitFor('the old order cancelled and a new open one', ([id, sym]) =>
+      document.querySelector(`#orders-body tr[data-order-id="${id}"][data-status="cancelled"]`) !== null
+      && document.querySelector(`#orders-body tr[data-symbol="${sym}"][data-status="open"]`) !== null, [oldId, boughtSymbol]);
+    const open = (await get('api/orders?status=open')).orders.filter((o) => o.symbol === boughtSymbol && o.status === 'open');
+    assert.equal(open.length, 1, `one open order: ${JSON.stringify(open)}`);
+    assert.equal(open[0].kind.price, moved, 'at the new price');
+    assert.notEqual(open[0].order_id, oldId, 'a new order');
+    assert.match(await page.textContent('#ticket-result'), new RegExp(`order ${oldId} replaced by order ${open[0].order_id}`));
+    await page.click(`#orders-body tr[data-order-id="${open[0].order_id}"] button.cancel`);
+    await waitFor('the new order cancelled too', (id) =>
+      document.querySelector(`#orders-body tr[data-order-id="${id}"][data-status="cancelled"]`) !== null, open[0].order_id);
+  });
+
   it('depth shows five levels for a futures contract', async () => {
     // The nearest NIFTY future: Dhan names it "NIFTY DEC FUT"; this month's may have expired.
     const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];

@@ -14,7 +14,10 @@ function observable(initial) {
 
 /** `{symbol, lot_size, tick_size, exchange}` of the selected instrument. */
 export const selected = observable(null);
-/** `{symbol, side, price?, nonce}`: a panel asked for the ticket (B/S buttons, keys). */
+/**
+ * `{symbol, side, replaces?, nonce}`: a panel asked for the ticket (B/S buttons, keys);
+ * `replaces` is an open order being modified (`{order_id, lots, kind}`).
+ */
 export const ticketRequest = observable(null);
 
 export function useObservable(obs) {
@@ -29,7 +32,7 @@ export function select(symbol, meta = {}) {
   selected.set({ symbol, ...meta });
 }
 
-export function openTicket(symbol, side, meta = {}) {
+export function openTicket(symbol, side, meta = {}, replaces = null) {
   if (symbol) select(symbol, meta);
-  ticketRequest.set({ symbol: symbol || selected.get()?.symbol, side, nonce: Math.random() });
+  ticketRequest.set({ symbol: symbol || selected.get()?.symbol, side, replaces, nonce: Math.random() });
 }

@@ -1,12 +1,12 @@
 //! The paper account: summary, positions with live marks and an exit button, the order
-//! book (open orders can be cancelled; the paper API has no modify, so the panel says
-//! "cancel and place again") and the trade book. Refreshed on every trading update from
+//! book (open orders can be cancelled, or modified through the ticket: the paper API has no
+//! modify, so the ticket cancels the order and places the changed one) and the trade book. Refreshed on every trading update from
 //! the socket, and every PAPER_EVERY_MS for marks.
 import { html, useEffect, useState } from '../vendor/preact-htm.module.js';
 import { api, instrumentOf } from '../lib/api.js';
 import { on, useLive } from '../lib/socket.js';
 import { price, qty, sign, clock, isNum } from '../lib/format.js';
-import { select } from '../lib/selection.js';
+import { select, openTicket } from '../lib/selection.js';
 
 const PAPER_EVERY_MS = 5000;
 const TABS = ['positions', 'orders', 'trades'];
@@ -114,7 +114,7 @@ export function BooksPanel() {
         </table>
       </div>
       <div class="table-wrap" hidden=${tab !== 'orders'}>
-        <p class="panel-note">Modify: the paper API has no modify; cancel and place again.</p>
+        <p class="panel-note">Modify opens the order in the ticket; confirming cancels it and places the changed order (a new id).</p>
         <table id="orders">
           <thead><tr><th>Time</th><th class="sym">Symbol</th><th>Side</th><th>Type</th><th>Lots</th><th>Qty</th><th>Avg fill</th><th>Status</th><th>Tag</th><th></th></tr></thead>
           <tbody id="orders-body">
@@ -124,7 +124,9 @@ export function BooksPanel() {
                 <td>${kindText(o.kind)}</td><td>${o.lots}</td><td>${qty(o.quantity)}</td>
                 <td>${o.filled_quantity ? price(o.filled_value / o.filled_quantity) : '—'}</td>
                 <td data-field="status" title=${o.reject_reason ? JSON.stringify(o.reject_reason) : ''}>${o.status}</td><td>${o.tag}</td>
-                <td class="actions">${o.status === 'open' ? html`<button class="cancel" onClick=${() => cancel(o.order_id)}>Cancel</button>` : ''}</td>
+                <td class="actions">${o.status === 'open' ? html`<button class="modify" title="Change it in the ticket"
+                    onClick=${() => openTicket(o.symbol, o.side, {}, { order_id: o.order_id, symbol: o.symbol, lots: o.lots, kind: o.kind })}>Modify</button>
+                  <button class="cancel" onClick=${() => cancel(o.order_id)}>Cancel</button>` : ''}</td>
               </tr>`)}
           </tbody>
         </table>

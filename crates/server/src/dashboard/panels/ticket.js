@@ -1,6 +1,8 @@
 //! Order ticket: BUY/SELL, lots, MARKET/LIMIT/SL/SL-M, prices snapped to the instrument's
 //! tick, a confirmation step, through POST /api/orders. Keys: B buy and S sell the selected
 //! instrument, Esc closes the confirmation and the last answer, / jumps to the search box.
+//! Modify (from the order book) fills the ticket with an open order; confirming cancels it
+//! and places the changed one, and places nothing if the cancel is refused (it filled).
 import { html, useEffect, useRef, useState } from '../vendor/preact-htm.module.js';
 import { api, instrumentOf } from '../lib/api.js';
 import { useLive } from '../lib/socket.js';
@@ -8,6 +10,8 @@ import { price, onTick, isNum } from '../lib/format.js';
 import { selected, ticketRequest, useObservable, openTicket } from '../lib/selection.js';
 
 const TYPES = ['MARKET', 'LIMIT', 'SL', 'SL-M'];
+// An order's `kind.type` as the ticket names it.
+const TICKET_TYPE = { MARKET: 'MARKET', LIMIT: 'LIMIT', STOP_LOSS: 'SL', STOP_LOSS_MARKET: 'SL-M' };
 
 function typing(e) {
   const t = e.target;
@@ -44,6 +48,8 @@ export function TicketPanel() {
   const [inst, setInst] = useState(null);
   const [review, setReview] = useState(false);
   const [result, setResult] = useState(null);
+  // The open order a confirm replaces (modify), or null for a new order.
+  const [replaces, setReplaces] = useState(null);
   const symbol = sel && sel.symbol;
   const live = useLive([symbol]);
   const t = symbol && live.ticks.get(symbol);
@@ -58,7 +64,14 @@ export function TicketPanel() {
     setSide(req.side);
     setReview(false);
     setResult(null);
-    if (sel && isNum(sel.price)) { setType('LIMIT'); setLimit(String(sel.price)); }
+    setReplaces(req.replaces || null);
+    if (req.replaces) {
+      const k = req.replaces.kind || {};
+      setLots(req.replaces.lots);
+      setType(TICKET_TYPE[k.type] || 'LIMIT');
+      setLimit(isNum(k.price) ? String(k.price) : '');
+      setTrigger(isNum(k.trigger_price) ? String(k.trigger_price) : '');
+    } else if (sel && isNum(sel.price)) { setType('LIMIT'); setLimit(String(sel.price)); }
   }, [req && req.nonce]);
 
   const tickSize = (inst && inst.tick_size) || 0.05;
@@ -78,17 +91,30 @@ export function TicketPanel() {
 
   async function place() {
     setReview(false);
+    const old = replaces && replaces.symbol === symbol ? replaces : null;
+    setReplaces(null);
+    if (old) {
+      try {
+        await api(`api/orders/${old.order_id}`, { method: 'DELETE' });
+      } catch (e) {
+        setResult({ ok: false, text: `order ${old.order_id} not modified: its cancel was refused (${e.message}); nothing placed` });
+        return;
+      }
+    }
     try {
       const body = await api('api/orders', { method: 'POST', body: order });
       const o = body.order || body;
-      setResult({ ok: true, text: `${o.side || side} ${symbol}: order ${o.id ?? ''} ${o.status || 'placed'}` });
+      const id = o.order_id ?? o.id ?? '';
+      const what = old ? `order ${old.order_id} replaced by order ${id}` : `order ${id}`;
+      setResult({ ok: true, text: `${o.side || side} ${symbol}: ${what} ${o.status || 'placed'}` });
     } catch (e) {
-      setResult({ ok: false, text: e.message });
+      setResult({ ok: false, text: old ? `order ${old.order_id} cancelled, its replacement refused: ${e.message}` : e.message });
     }
   }
+  const modifying = replaces && replaces.symbol === symbol;
   return html`
     <section id="ticket" class=${`panel ticket side-${side.toLowerCase()}`} aria-labelledby="ticket-title">
-      <div class="panel-head"><h2 id="ticket-title">Order</h2><span class="panel-sub" id="ticket-symbol">${symbol || '—'}</span>
+      <div class="panel-head"><h2 id="ticket-title">${modifying ? `Modify order ${replaces.order_id}` : 'Order'}</h2><span class="panel-sub" id="ticket-symbol">${symbol || '—'}</span>
         <span class="panel-sub">LTP ${price(t && t.ltp)} · lot ${lotSize} · tick ${tickSize}</span></div>
       <div class="ticket-sides">
         <button id="ticket-buy" class=${side === 'BUY' ? 'buy active' : 'buy'} onClick=${() => setSide('BUY')}>BUY</button>
@@ -108,7 +134,8 @@ export function TicketPanel() {
           title=${problem} onClick=${() => setReview(true)}>${problem || `${side} ${order.lots} lot${order.lots > 1 ? 's' : ''}`}</button>`
         : html`<div class="confirm" role="alertdialog" aria-label="Confirm the order">
           <p>${side} ${order.lots} × ${lotSize} <b>${symbol}</b> at ${type === 'MARKET' ? 'market' : price(order.price)}${needsTrigger ? `, trigger ${price(order.trigger_price)}` : ''}?</p>
-          <button id="ticket-confirm" class=${side === 'BUY' ? 'buy' : 'sell'} onClick=${place}>Confirm ${side}</button>
+          ${modifying && html`<p class="panel-note">Order ${replaces.order_id} is cancelled and this one placed in its stead.</p>`}
+          <button id="ticket-confirm" class=${side === 'BUY' ? 'buy' : 'sell'} onClick=${place}>Confirm ${modifying ? 'modify' : side}</button>
           <button id="ticket-cancel" onClick=${() => setReview(false)}>Cancel (Esc)</button>
         </div>`}
       ${result && html`<p id="ticket-result" class="panel-note" data-ok=${String(result.ok)}>${result.text}</p>`}
