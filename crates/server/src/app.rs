@@ -163,6 +163,7 @@ pub fn sim_settings(cfg: &MandiConfig) -> SimSettings {
         },
         universe,
         clock: SimClock::default(),
+        replay: mandi_simulator::SimReplay::default(),
     }
 }
 
@@ -184,6 +185,33 @@ pub async fn start_with_clock(
     workers: usize,
     clock: Option<Clock>,
 ) -> anyhow::Result<RunningApp> {
+    start_inner(cfg, listener, workers, clock, None).await
+}
+
+/// [`start`] serving a recorded day (`mandi run --replay`): the embedded simulator plays
+/// it out and everything runs on its clock.
+pub async fn start_replay(
+    cfg: MandiConfig,
+    listener: TcpListener,
+    workers: usize,
+    served: crate::replay::serve::Served,
+) -> anyhow::Result<RunningApp> {
+    let clock = Some(served.info.clock.clone());
+    start_inner(cfg, listener, workers, clock, Some(served)).await
+}
+
+async fn start_inner(
+    cfg: MandiConfig,
+    listener: TcpListener,
+    workers: usize,
+    clock: Option<Clock>,
+    served: Option<crate::replay::serve::Served>,
+) -> anyhow::Result<RunningApp> {
+    if served.is_some() && (cfg.cluster.role() != Role::Standalone || !cfg.simulator.enabled) {
+        anyhow::bail!("--replay serves a recording from the embedded simulator: run it standalone (cluster.role = \"standalone\")");
+    }
+    let replay_info = served.as_ref().map(|s| s.info.clone());
+    let replay_info_for_start = replay_info.clone();
     // Refused before anything starts: a public bind without keys, bad keys, bad proxies.
     let security = Arc::new(cfg.security(|v| std::env::var(v).ok())?);
     if security.policy.keys.is_empty() {
@@ -247,6 +275,16 @@ pub async fn start_with_clock(
         let mut sim_cfg = sim_settings(&cfg);
         if let Some(clock) = &clock {
             sim_cfg.clock = SimClock(clock.clone());
+        }
+        if let Some(served) = &served {
+            sim_cfg.replay = served.frames.clone();
+            tracing::info!(
+                input = served.info.input,
+                from = %served.info.first,
+                to = %served.info.last,
+                speed = served.info.speed,
+                "serving a recorded day: the simulator plays it out on its feed sockets"
+            );
         }
         let sim = mandi_simulator::start(sim_cfg, sim_listener)
             .context("starting the embedded simulator")?;
@@ -328,6 +366,7 @@ pub async fn start_with_clock(
             runtime: runtime.clone(),
             option_pricing: cfg.option_chain.clone(),
             data_dir: cfg.store_settings().data_dir,
+            replay: replay_info,
         },
         security,
         cfg.server.cors_origins.clone(),
@@ -335,6 +374,9 @@ pub async fn start_with_clock(
     )?;
     let handle = server.handle();
     let task = actix_rt::spawn(server);
+    if let Some(info) = &replay_info_for_start {
+        info.start_now();
+    }
     Ok(RunningApp {
         addr,
         runtime,

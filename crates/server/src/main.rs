@@ -14,6 +14,8 @@ mandi — supervised market-data runtime for Dhan and Kite
 
 usage:
   mandi run [--config PATH] [--role R]  start the runtime and dashboard (R: standalone, feed, edge)
+  mandi run --replay DATE|PATH [--speed N]
+                                        serve a recorded day live, on its clock, N times real time
   mandi sim [--config PATH] [--port N]  start only the broker simulator (default port 9100)
   mandi sim --record-day DATE [--config PATH]
                                         write a synthetic session of DATE as a recording, at full speed
@@ -36,6 +38,11 @@ mandi run [--config PATH] — the runtime, its HTTP/WebSocket API and the dashbo
   --config PATH   a TOML file, or a directory holding default.toml (and local.toml)
   --role ROLE     standalone (the default), feed or edge: this node's part in a cluster
                   over NATS (cluster.role; see docs/cluster.md)
+  --replay DATE|PATH
+                  serve a recorded day instead of the market: the embedded simulator
+                  plays it out on its feed sockets and everything runs on its clock
+                  (docs/backtesting.md); DATE is a day under <store.data_dir>/recordings
+  --speed N       with --replay: N times real time (default 1)
 
 Environment:
   MANDI__SECTION__KEY        override any config key, e.g. MANDI__SERVER__PORT=8010
@@ -57,6 +64,9 @@ struct Args {
     record_day: Option<chrono::NaiveDate>,
     /// `--role`: the same as `MANDI__CLUSTER__ROLE`, and wins over it.
     role: Option<String>,
+    /// `run --replay DATE|PATH` and its `--speed`.
+    replay: Option<String>,
+    speed: Option<u32>,
     help: bool,
 }
 
@@ -69,6 +79,8 @@ fn parse_args() -> anyhow::Result<Args> {
         port: None,
         record_day: None,
         role: None,
+        replay: None,
+        speed: None,
         help: false,
     };
     while let Some(a) = it.next() {
@@ -92,6 +104,18 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "--role" => {
                 args.role = Some(it.next().context("--role needs standalone, feed or edge")?)
+            }
+            "--replay" => {
+                args.replay = Some(
+                    it.next()
+                        .context("--replay needs a date (YYYY-MM-DD) or a path")?,
+                )
+            }
+            "--speed" => {
+                let v = it.next().context("--speed needs a whole number")?;
+                args.speed = Some(v.parse().ok().filter(|&n: &u32| n >= 1).with_context(|| {
+                    format!("--speed {v}: use a whole number ≥ 1 (1 is real time)")
+                })?);
             }
             "--help" | "-h" => args.help = true,
             other => anyhow::bail!("unknown argument {other}\n\n{USAGE}"),
@@ -180,8 +204,34 @@ fn main() -> anyhow::Result<()> {
                 std::process::exit(2);
             }
             init_tracing(&cfg.server.log_filter);
+            let served = match &args.replay {
+                None => {
+                    if args.speed.is_some() {
+                        eprintln!("mandi: --speed goes with --replay");
+                        std::process::exit(2);
+                    }
+                    None
+                }
+                Some(input) => {
+                    let mut cfg_for_replay = cfg.clone();
+                    match mandi_server::replay::serve::prepare(
+                        &mut cfg_for_replay,
+                        input,
+                        args.speed.unwrap_or(1),
+                    ) {
+                        Ok(served) => Some((cfg_for_replay, served)),
+                        Err(e) => {
+                            eprintln!("mandi run --replay: {e}");
+                            std::process::exit(2);
+                        }
+                    }
+                }
+            };
             // A standby feed node waits for the lease inside `run`, before it listens.
-            actix_rt::System::new().block_on(run(cfg))
+            match served {
+                None => actix_rt::System::new().block_on(run(cfg, None)),
+                Some((cfg, served)) => actix_rt::System::new().block_on(run(cfg, Some(served))),
+            }
         }
         "sim" if args.record_day.is_some() => {
             let date = args.record_day.unwrap_or_default();
@@ -232,7 +282,10 @@ fn replay() -> anyhow::Result<()> {
     }
 }
 
-async fn run(cfg: config::MandiConfig) -> anyhow::Result<()> {
+async fn run(
+    cfg: config::MandiConfig,
+    served: Option<mandi_server::replay::serve::Served>,
+) -> anyhow::Result<()> {
     tracing::info!(
         server_tz = %chrono::Local::now().format("%Z (UTC%:z)"),
         "market times are computed in Asia/Kolkata whatever the server zone"
@@ -244,7 +297,10 @@ async fn run(cfg: config::MandiConfig) -> anyhow::Result<()> {
                 cfg.server.host, cfg.server.port
             )
         })?;
-    let mut running = app::start(cfg, listener, workers()).await?;
+    let mut running = match served {
+        None => app::start(cfg, listener, workers()).await?,
+        Some(served) => app::start_replay(cfg, listener, workers(), served).await?,
+    };
     let url = running.base_url();
     tracing::info!(%url, "dashboard ready");
     println!("mandi listening on {url}");

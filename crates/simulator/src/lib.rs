@@ -43,7 +43,9 @@ pub use counters::{
 };
 pub use faults::Faults;
 pub use pins::{PinError, QuotePin};
-pub use settings::{DerivativeSettings, SimClock, SimCredentials, SimInstrument, SimSettings};
+pub use settings::{
+    DerivativeSettings, SimClock, SimCredentials, SimInstrument, SimReplay, SimSettings,
+};
 
 use market::{MarketClock, PinChange, StopClock};
 use state::SimState;

@@ -64,6 +64,44 @@ pub struct SimSettings {
     /// scripted scenario, where a test moves time itself (the runtime shares the clock).
     #[serde(skip)]
     pub clock: SimClock,
+    /// Recorded upstream frames to play instead of the generated market (`mandi run
+    /// --replay`): each goes out, as recorded, once the clock passes its receive time.
+    #[serde(skip)]
+    pub replay: SimReplay,
+}
+
+/// A recording the feeds play out: binary frames with their receive times (ns since the
+/// epoch), sorted by time. The default is none: the generated market.
+#[derive(Clone, Default)]
+pub struct SimReplay {
+    frames: Option<Arc<Vec<(i64, bytes::Bytes)>>>,
+}
+
+impl SimReplay {
+    pub fn new(mut frames: Vec<(i64, bytes::Bytes)>) -> SimReplay {
+        frames.sort_by_key(|(at, _)| *at);
+        SimReplay {
+            frames: Some(Arc::new(frames)),
+        }
+    }
+
+    pub fn frames(&self) -> Option<&Arc<Vec<(i64, bytes::Bytes)>>> {
+        self.frames.as_ref()
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.frames.is_some()
+    }
+}
+
+impl fmt::Debug for SimReplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SimReplay({} frames)",
+            self.frames.as_ref().map_or(0, |v| v.len())
+        )
+    }
 }
 
 /// "Now" for the market clock: quote stamps (Dhan LTT, Kite exchange time) and model
@@ -154,6 +192,7 @@ impl Default for SimSettings {
             derivatives: DerivativeSettings::default(),
             intraday_profile: true,
             clock: SimClock::default(),
+            replay: SimReplay::default(),
         }
     }
 }

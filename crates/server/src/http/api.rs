@@ -68,7 +68,14 @@ async fn prices(state: web::Data<AppState>) -> HttpResponse {
 
 async fn health(state: web::Data<AppState>) -> HttpResponse {
     match state.runtime.health().await {
-        Ok(report) => HttpResponse::Ok().json(report),
+        Ok(report) => match &state.replay {
+            None => HttpResponse::Ok().json(report),
+            Some(replay) => {
+                let mut body = serde_json::to_value(report).unwrap_or_default();
+                body["replay"] = replay.view();
+                HttpResponse::Ok().json(body)
+            }
+        },
         Err(e) => unavailable("runtime", e),
     }
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub option_pricing: mandi_domain::options::OptionPricing,
     /// `store.data_dir`, where the dashboard's watchlists are kept (memory only when unset).
     pub data_dir: Option<std::path::PathBuf>,
+    /// The recorded day being served (`mandi run --replay`), for `/health`.
+    pub replay: Option<crate::replay::serve::ReplayInfo>,
 }
 
 /// Build the HTTP server on an already-bound listener. The runtime was started once,

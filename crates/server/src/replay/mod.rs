@@ -2,11 +2,13 @@
 //! `mandi run`, on the recording's clock, ending in a report (docs/backtesting.md).
 //! `args` parses the command line, `source` reads and merges the files, `engine` drives
 //! the live actors, `report` turns fills and decisions into figures, `sweep` replays one
-//! day once per combination of `--set` values.
+//! day once per combination of `--set` values, `serve` plays a day out live (`mandi run
+//! --replay`).
 
 pub mod args;
 pub mod engine;
 pub mod report;
+pub mod serve;
 pub mod source;
 pub mod sweep;
 

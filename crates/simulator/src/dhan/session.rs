@@ -114,6 +114,14 @@ impl DhanSubscriptions {
         out
     }
 
+    /// Whether the connection holds the instrument in any mode (a recorded packet for it
+    /// goes out; replay).
+    pub fn carries(&self, segment: Segment, id: u32) -> bool {
+        [Mode::Ltp, Mode::Quote, Mode::Full]
+            .iter()
+            .any(|&m| self.entries.contains_key(&(segment, id, m)))
+    }
+
     /// Sorted `[segment, id, mode]` of the instruments the simulator quotes.
     pub fn view(&self) -> Vec<DhanSubscription> {
         let mut v: Vec<DhanSubscription> = self

@@ -8,7 +8,7 @@ use actix::prelude::*;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
 use chrono::Utc;
-use mandi_protocol::dhan::{parse_request, DhanDisconnectReason, DhanPacket};
+use mandi_protocol::dhan::{decode_packet, parse_request, DhanDisconnectReason, DhanPacket};
 use mandi_protocol::DecodeError;
 
 use super::packets;
@@ -166,6 +166,26 @@ impl DhanSession {
         }
     }
 
+    /// Replay: the recorded messages whose instrument this connection holds, as recorded
+    /// (one packet per message, as Dhan sends them), through the `silent` switch.
+    fn send_recorded(&mut self, ctx: &mut ws::WebsocketContext<Self>, frames: &[bytes::Bytes]) {
+        if self.state.faults.current().is_silent() {
+            self.state.faults.bump(FaultKind::Silent);
+            return;
+        }
+        for frame in frames {
+            let held = decode_packet(frame).ok().is_some_and(|(p, _)| {
+                let i = p.instrument();
+                i.known_segment()
+                    .is_ok_and(|seg| self.subs.carries(seg, i.security_id))
+            });
+            if held {
+                self.sent += 1;
+                ctx.binary(frame.clone());
+            }
+        }
+    }
+
     fn disconnect(&mut self, ctx: &mut ws::WebsocketContext<Self>, reason: DhanDisconnectReason) {
         tracing::info!(conn_id = ?self.id, client_id = %self.client_id, reason = reason.code(), "dhan disconnect sent");
         // Control, not data: goes out even when silent, never corrupted.
@@ -197,6 +217,8 @@ impl DhanSession {
             &self.state.counters.dhan,
         );
         match action {
+            // Playing a recording, prices come from it alone: no generated snapshot.
+            DhanAction::Send(_) if self.state.settings.replay.is_on() => {}
             DhanAction::Send(packets) => self.send(ctx, packets),
             DhanAction::Disconnect { reason } => return self.disconnect(ctx, reason),
             DhanAction::Close => {
@@ -269,6 +291,9 @@ impl Handler<MarketTicked> for DhanSession {
     type Result = ();
 
     fn handle(&mut self, msg: MarketTicked, ctx: &mut Self::Context) {
+        if self.state.settings.replay.is_on() {
+            return self.send_recorded(ctx, &msg.recorded);
+        }
         let packets = self.subs.on_tick(&self.state.universe, &msg.snapshot);
         self.send(ctx, packets);
     }

@@ -81,6 +81,12 @@ impl KiteSubscriptions {
         out
     }
 
+    /// Whether the connection has subscribed anything (a recorded frame goes out whole;
+    /// replay).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Sorted `[token, mode]` of the tokens the simulator quotes.
     pub fn view(&self) -> Vec<KiteSubscription> {
         self.entries

@@ -146,7 +146,10 @@ impl KiteSession {
         if let Some(err) = &reply.error {
             self.send_error(ctx, err);
         }
-        self.send(ctx, &reply.packets);
+        // Playing a recording, prices come from it alone: no generated snapshot.
+        if !self.state.settings.replay.is_on() {
+            self.send(ctx, &reply.packets);
+        }
         self.state
             .sessions
             .set_kite_subscriptions(self.id, self.subs.view());
@@ -202,6 +205,23 @@ impl Handler<MarketTicked> for KiteSession {
     type Result = ();
 
     fn handle(&mut self, msg: MarketTicked, ctx: &mut Self::Context) {
+        if self.state.settings.replay.is_on() {
+            // Recorded frames go out whole (a frame carries many tokens) to a connection
+            // that subscribed anything, through the `silent` switch.
+            if self.subs.is_empty() || msg.recorded.is_empty() {
+                return;
+            }
+            if self.state.faults.current().is_silent() {
+                self.state.faults.bump(FaultKind::Silent);
+                return;
+            }
+            for frame in msg.recorded.iter() {
+                self.sent += 1;
+                ctx.binary(frame.clone());
+            }
+            self.last_sent = Instant::now();
+            return;
+        }
         let packets = self.subs.on_tick(&self.state.universe, &msg.snapshot);
         if !packets.is_empty() {
             self.send(ctx, &packets);

@@ -13,11 +13,14 @@ use super::{MarketModels, MarketSnapshot};
 use crate::pins::PinTable;
 use crate::state::SimState;
 
-/// Sent to every open feed session after a tick moved at least one price.
+/// Sent to every open feed session after a tick moved at least one price, or, when the
+/// simulator plays a recording, with the recorded frames now due (`recorded`, sent as
+/// they are instead of packets built from the snapshot).
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub struct MarketTicked {
     pub snapshot: Arc<MarketSnapshot>,
+    pub recorded: Arc<[bytes::Bytes]>,
 }
 
 /// Stop the clock (simulator shutdown).
@@ -44,15 +47,54 @@ pub struct ChangePins(pub PinChange);
 pub struct MarketClock {
     models: MarketModels,
     state: Arc<SimState>,
+    /// The next recorded frame to play (replay only).
+    replayed: usize,
 }
 
 impl MarketClock {
     pub fn new(models: MarketModels, state: Arc<SimState>) -> Self {
-        MarketClock { models, state }
+        MarketClock {
+            models,
+            state,
+            replayed: 0,
+        }
+    }
+
+    /// Replay: the recorded frames the clock has passed go to every session as they are.
+    fn play(&mut self, frames: &[(i64, bytes::Bytes)], now: DateTime<Utc>) {
+        let now_ns = now.timestamp_nanos_opt().unwrap_or(i64::MAX);
+        let from = self.replayed;
+        while self.replayed < frames.len() && frames[self.replayed].0 <= now_ns {
+            self.replayed += 1;
+        }
+        if from == self.replayed {
+            return;
+        }
+        let due: Arc<[bytes::Bytes]> = frames[from..self.replayed]
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        let snapshot = self.state.snapshot();
+        for session in self.state.sessions.tick_recipients() {
+            // `do_send`: a recording has no later version to catch up from.
+            session.do_send(MarketTicked {
+                snapshot: snapshot.clone(),
+                recorded: due.clone(),
+            });
+        }
+        if self.replayed == frames.len() {
+            tracing::info!(
+                frames = frames.len(),
+                "the recording has been played to its end; prices stay where it left them"
+            );
+        }
     }
 
     fn advance(&mut self) {
         let now = self.state.settings.clock.now();
+        if let Some(frames) = self.state.settings.replay.frames().cloned() {
+            return self.play(&frames, now);
+        }
         // Every instrument is priced every step: about 1,400 of them cost well under a
         // millisecond (see `build::tests::step_cost_of_the_whole_universe`).
         if self.models.step(now) == 0 {
@@ -69,6 +111,7 @@ impl MarketClock {
         for session in self.state.sessions.tick_recipients() {
             let _ = session.try_send(MarketTicked {
                 snapshot: snapshot.clone(),
+                recorded: Arc::from([]),
             });
         }
     }

@@ -1,11 +1,14 @@
 //! Top bar and footer: broker, one market pill per exchange, the feed badge (connection
 //! state, overridden by data quality), the server's one-line reason when not live, and the
-//! heartbeat and /health in the footer.
+//! heartbeat and /health in the footer. Serving a recorded day (`mandi run --replay`), a
+//! REPLAY pill shows the recording's date and time of day.
 import { html, useEffect, useState } from '../vendor/preact-htm.module.js';
 import { on, live } from '../lib/socket.js';
 import { clock, isNum } from '../lib/format.js';
 
 const HEALTH_EVERY_MS = 15000;
+const REPLAY_EVERY_MS = 1000;
+const IST_OFFSET_MS = 19800000;
 const ERROR_SHOWN_MS = 15000; // a socket error (say an unknown symbol) is news, not a state
 const BADGE_LABELS = {
   live: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', rest_fallback: 'REST fallback',
@@ -14,7 +17,29 @@ const BADGE_LABELS = {
 // Data-quality labels that override the connection's: an open socket carrying nothing.
 const QUALITY_LABELS = { quiet: 'Quiet', stale: 'Stale' };
 
+/** `/health` → `replay` while the server serves a recorded day; polled only then. */
+function useReplay() {
+  const [replay, setReplay] = useState(null);
+  useEffect(() => {
+    let stop = false;
+    let timer = null;
+    const poll = async () => {
+      try {
+        const body = await (await fetch('health', { cache: 'no-store' })).json();
+        if (stop) return;
+        setReplay(body.replay || null);
+        if (!body.replay) return; // a live server: nothing to follow
+      } catch { /* the footer says when the server is unreachable */ }
+      if (!stop) timer = setTimeout(poll, REPLAY_EVERY_MS);
+    };
+    poll();
+    return () => { stop = true; clearTimeout(timer); };
+  }, []);
+  return replay;
+}
+
 export function TopBar() {
+  const replay = useReplay();
   const [status, setStatus] = useState({ mode: 'connecting', message: 'Connecting to mandi…' });
   const [markets, setMarkets] = useState({});
   const [errorNote, setErrorNote] = useState('');
@@ -49,6 +74,9 @@ export function TopBar() {
             <span class="pill" data-exchange=${ex} data-market=${st} title=${`${ex} session (IST): ${st}`}>${ex} ${st}</span>`)
             : html`<span class="pill" data-market="unknown">market —</span>`}
         </span>
+        ${replay && html`<span id="replay-badge" class="pill replay" data-finished=${String(!!replay.finished)}
+          title=${`Serving the recording ${replay.input} at ${replay.speed}× real time${replay.finished ? ': played to its end' : ''}`}>
+          REPLAY ${new Date(Date.parse(replay.recorded_time) + IST_OFFSET_MS).toISOString().slice(0, 10)} ${clock(replay.recorded_time)} IST · ${replay.speed}×</span>`}
         <span id="status-badge" class="badge" data-state=${status.mode} data-quality=${quality}
           title=${status.message || label} role="status" aria-live="polite">${label}</span>
       </div>
