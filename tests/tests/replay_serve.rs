@@ -1,8 +1,8 @@
 //! `mandi run --replay`: a recorded day served live. A synthetic stretch is written, then
 //! served at five times real time: a `/ws` client gets NIFTY ticks stamped inside the
 //! recorded stretch at prices the recording holds (the simulator sends its frames as
-//! recorded, so nothing is generated), and `/health` → `replay` shows the recording's
-//! time moving.
+//! recorded, so nothing is generated), the master is the recording's own instrument
+//! rows, and `/health` → `replay` shows the recording's time moving.
 
 use std::collections::HashSet;
 use std::net::TcpListener;
@@ -26,13 +26,17 @@ fn ist(h: u32, m: u32) -> DateTime<Utc> {
         .expect("a valid IST time")
 }
 
-/// NIFTY's last prices in the recording, as Dhan's packets carry them (paise-exact f32).
-fn recorded_nifty_prices(dir: &std::path::Path) -> HashSet<String> {
+/// NIFTY's last prices in the recording, as Dhan's packets carry them (paise-exact f32),
+/// and the instrument rows its header keeps.
+fn recorded_nifty_prices(dir: &std::path::Path) -> (HashSet<String>, usize) {
     let mut prices = HashSet::new();
+    let mut rows = 0;
     let day = dir.join("recordings").join("2026-11-23");
     for entry in std::fs::read_dir(day).expect("the day's directory") {
         let path = entry.expect("an entry").path();
-        for r in read_all(&path).expect("the recording reads").records {
+        let recording = read_all(&path).expect("the recording reads");
+        rows += recording.header.instruments.len();
+        for r in recording.records {
             if r.kind != RecordKind::Binary {
                 continue;
             }
@@ -45,7 +49,7 @@ fn recorded_nifty_prices(dir: &std::path::Path) -> HashSet<String> {
             prices.insert(format!("{:.2}", ltp));
         }
     }
-    prices
+    (prices, rows)
 }
 
 #[actix_rt::test]
@@ -73,7 +77,7 @@ async fn a_recorded_stretch_is_served_on_its_own_clock_at_its_own_prices() {
         ..app::sim_settings(&cfg)
     };
     record_day(&recording_market, &cfg.calendar(), &day).expect("records");
-    let recorded = recorded_nifty_prices(&dir);
+    let (recorded, header_rows) = recorded_nifty_prices(&dir);
     assert!(!recorded.is_empty(), "NIFTY is in the recording");
 
     let mut served_cfg = cfg.clone();
@@ -122,6 +126,14 @@ async fn a_recorded_stretch_is_served_on_its_own_clock_at_its_own_prices() {
     assert_eq!(replay["speed"], 5, "{replay}");
     assert_eq!(replay["input"], "2026-11-23", "{replay}");
     assert_eq!(health["feed"]["state"], "live", "{}", health["feed"]);
+    // The master is the recording's own rows (the instruments its frames name), not the
+    // serving simulator's whole universe.
+    assert_eq!(
+        health["master"]["rows"].as_u64(),
+        Some(header_rows as u64),
+        "{}",
+        health["master"]
+    );
     // Five times real time: the recording's clock against the wall's over the same span.
     let recorded_now = || async {
         let h = get_json(&format!("{base}/health")).await;

@@ -72,17 +72,24 @@ pub struct SimSettings {
 
 /// A recording the feeds play out: binary frames with their receive times (ns since the
 /// epoch), sorted by time. The default is none: the generated market.
+/// The recording's instrument rows, when it kept them, are the masters served meanwhile.
 #[derive(Clone, Default)]
 pub struct SimReplay {
     frames: Option<Arc<Vec<(i64, bytes::Bytes)>>>,
+    instruments: Option<Arc<Vec<Instrument>>>,
 }
 
 impl SimReplay {
-    pub fn new(mut frames: Vec<(i64, bytes::Bytes)>) -> SimReplay {
+    pub fn new(mut frames: Vec<(i64, bytes::Bytes)>, instruments: Vec<Instrument>) -> SimReplay {
         frames.sort_by_key(|(at, _)| *at);
         SimReplay {
             frames: Some(Arc::new(frames)),
+            instruments: Some(Arc::new(instruments)),
         }
+    }
+
+    pub fn instruments(&self) -> Option<&[Instrument]> {
+        self.instruments.as_deref().map(Vec::as_slice)
     }
 
     pub fn frames(&self) -> Option<&Arc<Vec<(i64, bytes::Bytes)>>> {

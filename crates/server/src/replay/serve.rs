@@ -117,7 +117,7 @@ pub fn prepare(cfg: &mut MandiConfig, input: &str, speed: u32) -> Result<Served,
         })
     };
     Ok(Served {
-        frames: SimReplay::new(frames),
+        frames: SimReplay::new(frames, src.instruments.clone()),
         info: ReplayInfo {
             input: input.to_string(),
             speed,

@@ -14,6 +14,8 @@ use std::time::Instant;
 use actix_web::{web, HttpResponse};
 use bytes::Bytes;
 
+use mandi_domain::Instrument;
+
 use crate::market::{MarketSnapshot, Universe};
 use crate::sessions::Broker;
 use crate::state::SimState;
@@ -34,14 +36,26 @@ impl MasterFiles {
     /// Every instrument of `universe`; the Kite `last_price` column is each one's
     /// previous close in `market` (the live dump is a day old too).
     pub fn build(universe: &Universe, market: &MarketSnapshot) -> MasterFiles {
-        let futures = dhan::future_order(universe.iter());
+        let rows: Vec<&Instrument> = universe.iter().collect();
+        MasterFiles::of_rows(&rows, |idx| market.quote(idx).map_or(0.0, |q| q.prev_close))
+    }
+
+    /// The masters of a recording's own rows (`mandi run --replay`): the instruments its
+    /// frames name, whether the simulator generates them or not. No last price.
+    pub fn from_recording(rows: &[Instrument]) -> MasterFiles {
+        let rows: Vec<&Instrument> = rows.iter().collect();
+        MasterFiles::of_rows(&rows, |_| 0.0)
+    }
+
+    fn of_rows(rows: &[&Instrument], last_price: impl Fn(usize) -> f64) -> MasterFiles {
+        let futures = dhan::future_order(rows.iter().copied());
         let mut dhan_csv = format!("{}\n", dhan::HEADER);
         let mut kite_all = format!("{}\n", kite::HEADER);
         let mut by_exchange: BTreeMap<String, String> = BTreeMap::new();
-        for (idx, i) in universe.iter().enumerate() {
+        for (idx, i) in rows.iter().copied().enumerate() {
             dhan_csv.push_str(&dhan::row(i, &futures));
             dhan_csv.push('\n');
-            let last = market.quote(idx).map_or(0.0, |q| q.prev_close);
+            let last = last_price(idx);
             let (exchange, line) = kite::row(i, last);
             let part = by_exchange
                 .entry(exchange.to_string())
