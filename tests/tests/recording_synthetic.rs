@@ -4,18 +4,18 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use mandi_domain::time::IST;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use mandi_domain::time::ist_instant;
 use mandi_server::replay::{self, ReplayArgs, Speed};
 use mandi_server::{app, config};
 use mandi_simulator::record_day::{record_day, RecordDay};
 
 fn ist(h: u32, m: u32) -> DateTime<Utc> {
-    NaiveDate::from_ymd_opt(2026, 11, 23)
-        .and_then(|d| d.and_hms_opt(h, m, 0))
-        .and_then(|t| IST.from_local_datetime(&t).single())
-        .map(|t| t.with_timezone(&Utc))
-        .expect("a valid IST time")
+    let day = NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
+    ist_instant(
+        day,
+        NaiveTime::from_hms_opt(h, m, 0).expect("a time of day"),
+    )
 }
 
 #[actix_rt::test]

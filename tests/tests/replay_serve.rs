@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::net::TcpListener;
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use mandi_domain::time::IST;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use mandi_domain::time::ist_instant;
 use mandi_protocol::dhan::{decode_packet, DhanPacket};
 use mandi_recording::{read_all, RecordKind};
 use mandi_server::replay::serve;
@@ -19,11 +19,11 @@ use mandi_testkit::{get_json, wait_for, WsClient, DEADLINE};
 use serde_json::json;
 
 fn ist(h: u32, m: u32) -> DateTime<Utc> {
-    NaiveDate::from_ymd_opt(2026, 11, 23)
-        .and_then(|d| d.and_hms_opt(h, m, 0))
-        .and_then(|t| IST.from_local_datetime(&t).single())
-        .map(|t| t.with_timezone(&Utc))
-        .expect("a valid IST time")
+    let day = NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
+    ist_instant(
+        day,
+        NaiveTime::from_hms_opt(h, m, 0).expect("a time of day"),
+    )
 }
 
 /// NIFTY's last prices in the recording, as Dhan's packets carry them (paise-exact f32),

@@ -204,34 +204,28 @@ fn main() -> anyhow::Result<()> {
                 std::process::exit(2);
             }
             init_tracing(&cfg.server.log_filter);
+            let mut cfg = cfg;
             let served = match &args.replay {
-                None => {
-                    if args.speed.is_some() {
-                        eprintln!("mandi: --speed goes with --replay");
+                None if args.speed.is_some() => {
+                    eprintln!("mandi: --speed goes with --replay");
+                    std::process::exit(2);
+                }
+                None => None,
+                // The recording decides the broker, and turns the recorder off.
+                Some(input) => match mandi_server::replay::serve::prepare(
+                    &mut cfg,
+                    input,
+                    args.speed.unwrap_or(1),
+                ) {
+                    Ok(served) => Some(served),
+                    Err(e) => {
+                        eprintln!("mandi run --replay: {e}");
                         std::process::exit(2);
                     }
-                    None
-                }
-                Some(input) => {
-                    let mut cfg_for_replay = cfg.clone();
-                    match mandi_server::replay::serve::prepare(
-                        &mut cfg_for_replay,
-                        input,
-                        args.speed.unwrap_or(1),
-                    ) {
-                        Ok(served) => Some((cfg_for_replay, served)),
-                        Err(e) => {
-                            eprintln!("mandi run --replay: {e}");
-                            std::process::exit(2);
-                        }
-                    }
-                }
+                },
             };
             // A standby feed node waits for the lease inside `run`, before it listens.
-            match served {
-                None => actix_rt::System::new().block_on(run(cfg, None)),
-                Some((cfg, served)) => actix_rt::System::new().block_on(run(cfg, Some(served))),
-            }
+            actix_rt::System::new().block_on(run(cfg, served))
         }
         "sim" if args.record_day.is_some() => {
             let date = args.record_day.unwrap_or_default();

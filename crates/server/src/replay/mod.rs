@@ -147,7 +147,24 @@ pub fn run_command(cfg: MandiConfig, args: ReplayArgs) -> anyhow::Result<i32> {
     }
     let replayed = actix_rt::System::new().block_on(async { replay(&cfg, &args).await });
     let replayed = replayed.map_err(|e| anyhow::anyhow!(e))?;
-    let json = serde_json::to_string_pretty(&replayed.report)?;
+    print_outcome(
+        &args,
+        &replayed.report,
+        replayed.report.table(),
+        &replayed.faults,
+    )
+}
+
+/// What a replay or a sweep prints: `report` as JSON to `--report FILE`, then the JSON
+/// (`--json`) or `table` on stdout, the faults on stderr; the exit code is 0, or 3 when a
+/// file ended in a fault.
+fn print_outcome(
+    args: &ReplayArgs,
+    report: &impl serde::Serialize,
+    table: String,
+    faults: &[String],
+) -> anyhow::Result<i32> {
+    let json = serde_json::to_string_pretty(report)?;
     if let Some(path) = &args.report {
         std::fs::write(path, format!("{json}\n"))
             .map_err(|e| anyhow::anyhow!("--report {}: {e}", path.display()))?;
@@ -155,10 +172,10 @@ pub fn run_command(cfg: MandiConfig, args: ReplayArgs) -> anyhow::Result<i32> {
     if args.json {
         println!("{json}");
     } else {
-        print!("{}", replayed.report.table());
+        print!("{table}");
     }
-    for fault in &replayed.faults {
+    for fault in faults {
         eprintln!("mandi: {fault}");
     }
-    Ok(if replayed.faults.is_empty() { 0 } else { 3 })
+    Ok(if faults.is_empty() { 0 } else { 3 })
 }

@@ -266,24 +266,7 @@ impl SweepReport {
 /// `--report FILE` as JSON; exit code 0, or 3 when a file ended in a fault.
 pub fn run_command(cfg: &MandiConfig, args: &ReplayArgs) -> anyhow::Result<i32> {
     let report = sweep(cfg, args).map_err(|e| anyhow::anyhow!(e))?;
-    let json = serde_json::to_string_pretty(&report)?;
-    if let Some(path) = &args.report {
-        std::fs::write(path, format!("{json}\n"))
-            .map_err(|e| anyhow::anyhow!("--report {}: {e}", path.display()))?;
-    }
-    if args.json {
-        println!("{json}");
-    } else {
-        print!("{}", report.table());
-    }
-    for fault in &report.inputs.faults {
-        eprintln!("mandi: {fault}");
-    }
-    Ok(if report.inputs.faults.is_empty() {
-        0
-    } else {
-        3
-    })
+    super::print_outcome(args, &report, report.table(), &report.inputs.faults)
 }
 
 #[cfg(test)]
