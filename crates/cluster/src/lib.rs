@@ -21,6 +21,7 @@ pub mod link;
 pub mod publisher;
 pub mod report;
 pub mod settings;
+pub mod trading;
 
 pub use link::{connect, Backplane, LinkError};
 pub use report::{ClusterNode, ClusterReport};

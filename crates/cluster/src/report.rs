@@ -12,6 +12,7 @@ use crate::interest::EdgeList;
 use crate::lease::{self, LeaseView};
 use crate::link::Backplane;
 use crate::publisher::PublishCounters;
+use crate::trading::TradingCounters;
 
 /// Ticks an edge took off the backplane, and how late.
 #[derive(Debug, Default)]
@@ -60,6 +61,24 @@ pub struct ClusterReport {
     /// Tick published by the leader → received here, milliseconds.
     pub backplane_lag_ms: Option<f64>,
     pub backplane_lag_max_ms: Option<f64>,
+    pub trading: TradingView,
+}
+
+/// `/health` → `cluster.trading`: where the paper account and the bots run, and the
+/// traffic to and from it.
+#[derive(Clone, Debug, Serialize)]
+pub struct TradingView {
+    /// `cluster.trading_node`; empty when nobody trades.
+    pub node: String,
+    /// Whether this node is it.
+    pub here: bool,
+    pub updates_published: u64,
+    pub updates_dropped: u64,
+    pub updates_received: u64,
+    pub updates_rejected: u64,
+    pub api_forwarded: u64,
+    pub api_served: u64,
+    pub api_failed: u64,
 }
 
 /// Everything `/health` needs of this node's cluster side, cheap to clone.
@@ -68,6 +87,7 @@ pub struct ClusterNode {
     pub backplane: Backplane,
     pub published: Arc<PublishCounters>,
     pub received: Arc<ReceiveCounters>,
+    pub trading: Arc<TradingCounters>,
     /// Leader: the edges it holds interest for.
     pub edges: EdgeList,
     pub is_leader: bool,
@@ -81,6 +101,7 @@ impl ClusterNode {
             backplane,
             published: Arc::default(),
             received: Arc::default(),
+            trading: Arc::default(),
             edges: Arc::default(),
             is_leader,
             own_key: Arc::default(),
@@ -111,6 +132,26 @@ impl ClusterNode {
             decode_errors: r.decode_errors.load(Ordering::Relaxed),
             backplane_lag_ms: (received > 0).then(|| ms(r.lag_us_last.load(Ordering::Relaxed))),
             backplane_lag_max_ms: (received > 0).then(|| ms(r.lag_us_max.load(Ordering::Relaxed))),
+            trading: self.trading_view(),
+        }
+    }
+}
+
+impl ClusterNode {
+    fn trading_view(&self) -> TradingView {
+        let s = &self.backplane.settings;
+        let t = &self.trading;
+        let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        TradingView {
+            node: s.trading_node.clone(),
+            here: s.trades_here(),
+            updates_published: n(&t.updates_published),
+            updates_dropped: n(&t.updates_dropped),
+            updates_received: n(&t.updates_received),
+            updates_rejected: n(&t.updates_rejected),
+            api_forwarded: n(&t.api_forwarded),
+            api_served: n(&t.api_served),
+            api_failed: n(&t.api_failed),
         }
     }
 }

@@ -59,9 +59,27 @@ pub struct ClusterSettings {
     /// Copies of each key-value bucket (1 on one server, 3 on a three-server cluster, so
     /// the lease survives the loss of a server).
     pub kv_replicas: usize,
+    /// The edge that runs the paper executor, its journal and the bots (`cluster.node` of
+    /// one edge); every other node forwards the trading API to it. Empty: nobody trades.
+    pub trading_node: String,
 }
 
 impl ClusterSettings {
+    /// Whether this node runs the paper account and the bots.
+    pub fn trades_here(&self) -> bool {
+        self.role == Role::Edge && !self.trading_node.is_empty() && self.node == self.trading_node
+    }
+
+    /// Order, fill, position and bot updates, from the trading node to every other node.
+    pub fn trading_updates_subject(&self) -> String {
+        format!("{}.trading.updates", self.prefix)
+    }
+
+    /// The trading API, forwarded to the trading node as request and reply.
+    pub fn trading_api_subject(&self) -> String {
+        format!("{}.trading.api", self.prefix)
+    }
+
     pub fn lease_ttl(&self) -> Duration {
         Duration::from_millis(self.lease_ttl_ms)
     }
@@ -148,8 +166,21 @@ mod tests {
             lease_ttl_ms: 3000,
             interest_ttl_ms: 15000,
             kv_replicas: 1,
+            trading_node: "edge-2".into(),
         };
         assert_eq!(s.tick_subject("M&M"), "$KV.mandi_ticks.M=26M");
+        assert_eq!(s.trading_api_subject(), "mandi.trading.api");
+        assert!(!s.trades_here(), "edge-2 trades, not edge-1");
+        let trader = ClusterSettings {
+            node: "edge-2".into(),
+            ..s.clone()
+        };
+        assert!(trader.trades_here());
+        let feed = ClusterSettings {
+            role: Role::Feed,
+            ..trader.clone()
+        };
+        assert!(!feed.trades_here(), "a feed node never trades");
         assert_eq!(s.status_subject(FEED_STATUS_KEY), "$KV.mandi_status.feed");
         assert_eq!(s.lease_renew(), Duration::from_millis(500));
     }

@@ -230,6 +230,15 @@ async fn start_inner(
         Role::Standalone => Side::Standalone,
         Role::Feed | Role::Edge => {
             let settings = cfg.cluster.settings();
+            if role == Role::Feed && settings.node == settings.trading_node {
+                anyhow::bail!(
+                    "cluster.trading_node names {:?}, a feed node: trading runs on an edge, which stays up across feed failovers; name an edge's cluster.node",
+                    settings.node
+                );
+            }
+            if settings.trading_node.is_empty() {
+                tracing::warn!("cluster.trading_node is empty: no node runs the paper account or the bots, and the trading API answers 503; set it to one edge's cluster.node");
+            }
             let backplane = mandi_cluster::connect(&settings).await?;
             tracing::info!(
                 role = role.as_str(),
@@ -360,14 +369,27 @@ async fn start_inner(
     .await;
     let runtime = RuntimeSupervisor::start_as(settings, cfg.calendar(), master, side)?;
     let addr = listener.local_addr()?;
+    let state = AppState {
+        runtime: runtime.clone(),
+        option_pricing: cfg.option_chain.clone(),
+        data_dir: cfg.store_settings().data_dir,
+        replay: replay_info,
+    };
+    if let Some(node) = runtime
+        .cluster
+        .as_ref()
+        .filter(|c| c.backplane.settings.trades_here())
+    {
+        let (state, node) = (state.clone(), node.clone());
+        actix_rt::spawn(async move {
+            if let Err(e) = http::trading_forward::serve(state, node).await {
+                tracing::error!(error = %e, "the other nodes' trading API is not served here");
+            }
+        });
+    }
     let server = http::build(
         listener,
-        AppState {
-            runtime: runtime.clone(),
-            option_pricing: cfg.option_chain.clone(),
-            data_dir: cfg.store_settings().data_dir,
-            replay: replay_info,
-        },
+        state,
         security,
         cfg.server.cors_origins.clone(),
         workers,

@@ -10,7 +10,10 @@
 //!   sees two connections; then a leader frozen with SIGSTOP loses the lease to a standby
 //!   and, resumed, closes its connection (exits) without taking the lead back;
 //! - an edge killed: its interest expires and the leader releases what only it held;
-//! - one of three NATS servers killed under load: the largest tick gap stays under 2 s.
+//! - one of three NATS servers killed under load: the largest tick gap stays under 2 s;
+//! - one edge trades for the cluster: an order placed on another edge is forwarded to it,
+//!   its updates reach that edge's `/ws` client, the bots run on it alone, and with it
+//!   gone the other edges answer 503 naming it.
 
 mod cluster;
 mod common;
@@ -363,6 +366,114 @@ async fn losing_one_of_three_nats_servers_leaves_no_tick_gap_over_2_s() {
         "tick gap {gap:?}; edge log:\n{}",
         edge.log()
     );
+}
+
+#[actix_rt::test]
+async fn one_edge_trades_for_the_cluster_and_the_others_forward_to_it() {
+    let _serial = SERIAL.lock().await;
+    // One bot file for every node; only the trading edge may run it.
+    let bot_dir = std::env::temp_dir().join(format!("mandi-cluster-bots-{}", std::process::id()));
+    std::fs::create_dir_all(&bot_dir).expect("bots dir");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/strategies/nifty_orb.toml"
+        ),
+        bot_dir.join("nifty_orb.toml"),
+    )
+    .expect("a bot file");
+    let bots_dir = bot_dir.display().to_string();
+    let c = Cluster::new(
+        vec![start_nats()],
+        &[
+            ("MANDI__CLUSTER__TRADING_NODE", "edge-1"),
+            ("MANDI__MARKET__ALWAYS_OPEN", "true"),
+            ("MANDI__STRATEGIES__DIR", &bots_dir),
+        ],
+    );
+    let leader = c.start("feed", "feed-a");
+    c.serving(&leader).await;
+    let (mut trader, other) = (c.start("edge", "edge-1"), c.start("edge", "edge-2"));
+    c.serving(&trader).await;
+    c.serving(&other).await;
+    c.logged(&trader, "bot started", WAIT).await;
+    let mut ws = client(&other, &["RELIANCE"]).await;
+    tick_of(&mut ws, "RELIANCE", "RELIANCE ticks on edge-2", WAIT).await;
+
+    // Placed on edge-2, booked on edge-1.
+    let order = json!({"symbol": "RELIANCE", "side": "BUY", "lots": 1, "tag": "cluster-entry"});
+    let (status, placed) =
+        common::request_json(&other.addr, "POST", "/api/orders", Some(&order)).expect("an answer");
+    assert_eq!(status, 201, "{placed}");
+    assert_eq!(placed["order"]["status"], "filled", "{placed}");
+    let id = placed["order"]["order_id"].clone();
+    // Its updates reach edge-2's client over the backplane.
+    let fill = ws
+        .next_matching("the fill on edge-2's /ws", WAIT, |m| {
+            m["type"] == "fill" && m["data"]["order_id"] == id
+        })
+        .await;
+    assert_eq!(fill["data"]["symbol"], "RELIANCE", "{fill}");
+    // One account, whichever node answers.
+    let positions =
+        |node: &Node| common::get_json(&node.addr, "/api/positions").expect("positions");
+    let booked = positions(&trader);
+    assert_eq!(positions(&other), booked);
+    assert_eq!(positions(&leader), booked, "a feed node forwards too");
+    assert!(booked.to_string().contains("RELIANCE"), "{booked}");
+    // Refusals come back as the trading node gave them.
+    let (status, refused) = common::request_json(
+        &other.addr,
+        "POST",
+        "/api/orders",
+        Some(&json!({"symbol": "RELIANCE", "side": "BUY", "lots": 0})),
+    )
+    .expect("an answer");
+    assert!((400..500).contains(&status), "{status} {refused}");
+    let bots = common::get_json(&other.addr, "/api/bots").expect("bots");
+    assert!(bots.to_string().contains("nifty_orb"), "{bots}");
+    for node in [&other, &leader] {
+        assert!(
+            !node.log().contains("bot started"),
+            "{} runs no bot:\n{}",
+            node.name,
+            node.log()
+        );
+    }
+    let health = other.health().expect("edge-2 health");
+    let t = &health["cluster"]["trading"];
+    assert_eq!(t["node"], "edge-1", "{t}");
+    assert_eq!(t["here"], false, "{t}");
+    assert!(t["api_forwarded"].as_u64() >= Some(3), "{t}");
+    assert!(t["updates_received"].as_u64() >= Some(1), "{t}");
+    let t = trader.health().expect("edge-1 health")["cluster"]["trading"].clone();
+    assert_eq!(t["here"], true, "{t}");
+    assert!(t["api_served"].as_u64() >= Some(3), "{t}");
+
+    // Without the trading node the others say so, at once, naming it.
+    trader.kill9();
+    let asked = Instant::now();
+    let (status, gone) =
+        common::request_json(&other.addr, "POST", "/api/orders", Some(&order)).expect("an answer");
+    assert_eq!(status, 503, "{gone}");
+    assert_eq!(gone["error"], "trading_unavailable", "{gone}");
+    assert!(
+        gone["message"].as_str().unwrap_or("").contains("edge-1"),
+        "{gone}"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        asked.elapsed()
+    );
+    tick_of(
+        &mut ws,
+        "RELIANCE",
+        "ticks go on without the trading node",
+        WAIT,
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&bot_dir);
 }
 
 /// The last lines of a log, for a failure message.

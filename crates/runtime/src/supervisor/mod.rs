@@ -29,8 +29,11 @@ use crate::settings::RuntimeSettings;
 use mandi_cluster::edge::messages::GetEdgeFeed;
 use mandi_cluster::edge::EdgeUplink;
 use mandi_cluster::publisher::Publisher;
+use mandi_cluster::trading::TradingOutbox;
 use mandi_cluster::ClusterNode;
-use mandi_fanout::broadcaster::{Broadcaster, GetBroadcastStats, GetInstrumentHealth};
+use mandi_fanout::broadcaster::{
+    Broadcaster, GetBroadcastStats, GetInstrumentHealth, TradingUpdate,
+};
 use mandi_fanout::price_store::{GetPriceStoreStats, PriceStore, TicksPublished};
 use mandi_feed::auth_manager::{AuthManager, NotifyOnNewToken};
 use mandi_feed::backplane::{FallbackStatusChanged, FeedStatusChanged, Interest};
@@ -111,6 +114,18 @@ pub enum Side {
     Edge(ClusterNode),
 }
 
+impl Side {
+    /// Whether this node runs the paper account and the bots: standalone, and the one
+    /// edge named by `cluster.trading_node`.
+    pub fn trades(&self) -> bool {
+        match self {
+            Side::Standalone => true,
+            Side::Leader(_) => false,
+            Side::Edge(node) => node.backplane.settings.trades_here(),
+        }
+    }
+}
+
 /// The broker master the instrument directory keeps current: where it comes from, and
 /// the first load, which the caller tries before start so the first subscriptions can
 /// name option contracts.
@@ -143,11 +158,20 @@ impl RuntimeSupervisor {
 
     /// Start as the given side of a cluster (or standalone).
     pub fn start_as(
-        settings: RuntimeSettings,
+        mut settings: RuntimeSettings,
         calendar: MarketCalendar,
         master: Option<MasterPlan>,
         side: Side,
     ) -> Result<RuntimeHandle, StartError> {
+        // In a cluster one edge trades (`cluster.trading_node`); elsewhere the executor
+        // keeps no journal and runs no bots: the trading API is forwarded to that edge
+        // and its updates come back over NATS.
+        let trades = side.trades();
+        if !trades {
+            settings.trading.journal_path = None;
+            settings.trading.strategies.clear();
+            settings.trading.strategies_dir = None;
+        }
         let calendar = Arc::new(calendar);
         let config_only = Arc::new(InstrumentIndex::build(settings.instruments.clone())?);
         // The `/prices` symbols are configured instruments, so the config alone decides,
@@ -230,11 +254,30 @@ impl RuntimeSupervisor {
                 Broadcaster::new(broadcast, index, registry, symbols, broker, calendar)
             })
         };
+        // Where trading updates go: this node's clients, and the other nodes' when this
+        // edge trades for the cluster.
+        let mut trading_updates: Vec<Recipient<TradingUpdate>> =
+            vec![broadcaster.clone().recipient()];
+        match &side {
+            Side::Edge(node) if trades => {
+                let (backplane, counters) = (node.backplane.clone(), node.trading.clone());
+                let outbox = start_resilient("trading_outbox", restarts.clone(), move |_| {
+                    TradingOutbox::new(backplane, counters)
+                });
+                trading_updates.push(outbox.recipient());
+            }
+            Side::Edge(node) | Side::Leader(node) => mandi_cluster::trading::follow(
+                node.backplane.clone(),
+                broadcaster.clone().recipient(),
+                node.trading.clone(),
+            ),
+            Side::Standalone => {}
+        }
         let paper_health = PaperHealth::default();
         let executor = {
             let t = &settings.trading;
             let (paper, journal, index) = (t.paper.clone(), t.journal_path.clone(), index.clone());
-            let (registry, updates) = (interest.clone(), vec![broadcaster.clone().recipient()]);
+            let (registry, updates) = (interest.clone(), trading_updates.clone());
             let (clock, health) = (trading_clock.clone(), paper_health.clone());
             let calendar = calendar.clone();
             start_resilient("paper_executor", restarts.clone(), move |_| {
@@ -252,7 +295,7 @@ impl RuntimeSupervisor {
                 index: index.clone(),
                 clock: trading_clock.clone(),
                 journal_path: settings.trading.journal_path.clone(),
-                updates: vec![broadcaster.clone().recipient()],
+                updates: trading_updates.clone(),
             };
             let (dir, files) = (
                 settings.trading.strategies_dir.clone(),

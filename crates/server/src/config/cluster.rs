@@ -21,6 +21,9 @@ pub struct ClusterSection {
     pub lease_ttl_ms: u64,
     pub interest_ttl_ms: u64,
     pub kv_replicas: usize,
+    /// The `node` of the one edge that runs the paper account, its journal and the bots;
+    /// the others forward the trading API to it. Empty: nobody trades in the cluster.
+    pub trading_node: String,
 }
 
 impl Default for ClusterSection {
@@ -33,6 +36,7 @@ impl Default for ClusterSection {
             lease_ttl_ms: 3_000,
             interest_ttl_ms: 15_000,
             kv_replicas: 1,
+            trading_node: String::new(),
         }
     }
 }
@@ -88,6 +92,7 @@ impl ClusterSection {
         for (key, value) in [
             ("cluster.node", &self.node),
             ("cluster.prefix", &self.prefix),
+            ("cluster.trading_node", &self.trading_node),
         ] {
             if value.contains(bad) || (key == "cluster.prefix" && value.is_empty()) {
                 return Err(ConfigError::new(
@@ -119,6 +124,7 @@ impl ClusterSection {
             lease_ttl_ms: self.lease_ttl_ms,
             interest_ttl_ms: self.interest_ttl_ms,
             kv_replicas: self.kv_replicas,
+            trading_node: self.trading_node.clone(),
         }
     }
 }
@@ -161,6 +167,15 @@ mod tests {
                 },
                 "cluster.lease_ttl_ms",
                 "300 to 60000",
+            ),
+            (
+                "trading node with a space",
+                ClusterSection {
+                    trading_node: "edge 1".into(),
+                    ..ok.clone()
+                },
+                "cluster.trading_node",
+                "letters, digits",
             ),
             (
                 "node with a dot",

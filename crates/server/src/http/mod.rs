@@ -12,6 +12,7 @@ mod levels;
 mod quotes;
 pub mod standby;
 mod trading;
+pub mod trading_forward;
 mod watchlists;
 
 use std::net::TcpListener;
@@ -38,6 +39,16 @@ pub struct AppState {
     pub replay: Option<crate::replay::serve::ReplayInfo>,
 }
 
+impl AppState {
+    /// A cluster node other than `cluster.trading_node` forwards the trading API to it.
+    pub fn forwards_trading(&self) -> bool {
+        self.runtime
+            .cluster
+            .as_ref()
+            .is_some_and(|c| !c.backplane.settings.trades_here())
+    }
+}
+
 /// Build the HTTP server on an already-bound listener. The runtime was started once,
 /// before this, so every worker shares it.
 pub fn build(
@@ -48,6 +59,7 @@ pub fn build(
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
     let security = web::Data::from(security);
+    let forwards_trading = state.forwards_trading();
     let watchlists = web::Data::new(watchlists::WatchlistStore::new(state.data_dir.as_deref()));
     let server = HttpServer::new(move || {
         let mut cors = Cors::default()
@@ -72,7 +84,13 @@ pub fn build(
             .configure(admin::routes)
             .configure(levels::routes)
             .configure(quotes::routes)
-            .configure(trading::routes)
+            .configure(|c| {
+                if forwards_trading {
+                    trading_forward::routes(c)
+                } else {
+                    trading::routes(c)
+                }
+            })
             .configure(watchlists::routes)
     })
     // Lets a WebSocket session drop its TCP connection even while actix-http waits to

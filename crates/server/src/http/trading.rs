@@ -20,6 +20,20 @@ use super::AppState;
 /// Bot events answered at most.
 const MAX_EVENTS: usize = 1000;
 
+/// Every path `routes` serves; a node that does not trade forwards these (see
+/// `trading_forward`).
+pub const PATHS: [&str; 9] = [
+    "/api/positions",
+    "/api/orders",
+    "/api/orders/{id}",
+    "/api/trades",
+    "/api/bots",
+    "/api/bots/events",
+    "/api/bots/{name}/exit",
+    "/api/bots/{name}/pause",
+    "/api/bots/{name}/resume",
+];
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/positions", web::get().to(positions))
         .route("/api/orders", web::get().to(orders))

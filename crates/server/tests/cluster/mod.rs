@@ -117,7 +117,11 @@ impl Cluster {
             &dir,
             "sim",
             &["sim", "--port", &port.to_string()],
-            &[("MANDI__SIMULATOR__TICK_INTERVAL_MS", "100")],
+            // Every hour like mid-session: stocks tick whenever the tests run.
+            &[
+                ("MANDI__SIMULATOR__TICK_INTERVAL_MS", "100"),
+                ("MANDI__SIMULATOR__INTRADAY_PROFILE", "false"),
+            ],
             port,
         );
         let cluster = Cluster {
