@@ -466,6 +466,11 @@ async fn one_edge_trades_for_the_cluster_and_the_others_forward_to_it() {
         "{:?}",
         asked.elapsed()
     );
+    let metrics = other.metrics().expect("edge-2 metrics");
+    let m = |name: &str| metrics.get(name).copied().unwrap_or(f64::NAN);
+    assert_eq!(m("mandi_cluster_trading_here"), 0.0);
+    assert!(m("mandi_cluster_trading_api_forwarded_total") >= 4.0);
+    assert!(m("mandi_cluster_trading_api_failed_total") >= 1.0);
     tick_of(
         &mut ws,
         "RELIANCE",

@@ -207,7 +207,8 @@ fn push_rows<'a>(
 /// A figure nobody has yet (no leader, no tick received) is -1.
 fn cluster_rows(out: &mut String, c: &mandi_cluster::ClusterReport) {
     let secs = |ms: Option<f64>| ms.map_or(-1.0, |m| m / 1000.0);
-    let rows: [(&str, &str, &str, f64); 10] = [
+    let t = &c.trading;
+    let rows: [(&str, &str, &str, f64); 14] = [
         (
             "mandi_cluster_nats_connected",
             "gauge",
@@ -267,6 +268,30 @@ fn cluster_rows(out: &mut String, c: &mandi_cluster::ClusterReport) {
             "gauge",
             "the longest publish-to-edge time since start (-1: none yet)",
             secs(c.backplane_lag_max_ms),
+        ),
+        (
+            "mandi_cluster_trading_here",
+            "gauge",
+            "1 on the edge that runs the paper account and the bots (cluster.trading_node)",
+            f64::from(u8::from(t.here)),
+        ),
+        (
+            "mandi_cluster_trading_api_forwarded_total",
+            "counter",
+            "trading API calls this node sent to the trading node",
+            t.api_forwarded as f64,
+        ),
+        (
+            "mandi_cluster_trading_api_failed_total",
+            "counter",
+            "forwarded trading API calls the trading node did not answer",
+            t.api_failed as f64,
+        ),
+        (
+            "mandi_cluster_trading_updates_dropped_total",
+            "counter",
+            "trading updates the trading node could not publish",
+            t.updates_dropped as f64,
         ),
     ];
     push_rows(out, rows);

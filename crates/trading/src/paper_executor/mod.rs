@@ -18,6 +18,8 @@ mod journaling;
 mod messages;
 mod state;
 mod streaming;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -308,14 +310,24 @@ impl Handler<TicksPublished> for PaperExecutor {
     type Result = ();
 
     fn handle(&mut self, msg: TicksPublished, ctx: &mut Context<Self>) {
+        let index = self.index.load();
         if !self.waiters.is_empty() {
+            let (now, max_age_ms) = ((self.clock)(), self.state.max_quote_age_ms());
             for tick in msg.ticks.iter() {
+                // Only a quote the order could fill on ends its wait: an LTP-only tick
+                // (the instrument still streams at a lower mode while its quote mode is
+                // being subscribed) would have it rejected for want of a bid and an ask.
+                let tradeable = index.by_symbol(&tick.symbol).is_some_and(|instrument| {
+                    mandi_paper::quote_refusal(instrument, tick, now, max_age_ms).is_none()
+                });
+                if !tradeable {
+                    continue;
+                }
                 for waiter in self.waiters.remove(&tick.symbol).into_iter().flatten() {
                     let _ = waiter.send(());
                 }
             }
         }
-        let index = self.index.load();
         let commit = self.state.on_ticks(&msg.ticks, &index, (self.clock)());
         if commit.undo.is_some() {
             // A fill the journal must keep before the next quote is worked.

@@ -135,6 +135,11 @@ impl ExecutorState {
         checked
     }
 
+    /// The stale guard's bound (`paper.max_quote_age_ms`).
+    pub fn max_quote_age_ms(&self) -> u64 {
+        self.book.settings().max_quote_age_ms
+    }
+
     /// Whether an order on `instrument` must wait for a quote first: the caller carried
     /// none, and the executor has none — or has one it would not trade on for a symbol
     /// it does not stream (released after its window, so nothing refreshes it). Waiting
@@ -152,7 +157,7 @@ impl ExecutorState {
         match self.quotes.get(symbol) {
             None => true,
             Some(known) => {
-                let max_age_ms = self.book.settings().max_quote_age_ms;
+                let max_age_ms = self.max_quote_age_ms();
                 !self.streaming.is_streaming(symbol)
                     && quote_refusal(instrument, known, now, max_age_ms).is_some()
             }
