@@ -192,6 +192,20 @@ async fn the_standby_takes_over_a_killed_leader_and_a_frozen_one_steps_down() {
         "standby holds the broker connection {:?} after kill -9",
         killed.elapsed()
     );
+    // Meanwhile the edges' clients heard the feed was reconnecting, naming the silent
+    // leader, not its last `live`; then live again from the new one.
+    let told = on_e1
+        .next_matching("a status naming the silent leader", WAIT, |m| {
+            m["type"] == "connection_status"
+                && m["message"].as_str().is_some_and(|s| s.contains("feed-a"))
+        })
+        .await;
+    assert_eq!(told["mode"], "reconnecting", "{told}");
+    on_e1
+        .next_matching("live again", WAIT, |m| {
+            m["type"] == "connection_status" && m["mode"] == "live"
+        })
+        .await;
     let after = chrono::Utc::now();
     on_e1.tick_after(after, WAIT).await;
     on_e2.tick_after(after, WAIT).await;

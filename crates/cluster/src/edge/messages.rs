@@ -30,3 +30,10 @@ pub(crate) struct StatusArrived {
     pub key: String,
     pub payload: bytes::Bytes,
 }
+
+/// A read of the leader lease (every renewal interval).
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub(crate) struct LeaseObserved {
+    pub read: super::leader_watch::LeaseRead,
+}

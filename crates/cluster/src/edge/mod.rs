@@ -6,8 +6,11 @@
 //!   subject, its last tick from the bucket first) into the edge's price store;
 //! - relays the leader's feed and fallback status to the broadcaster, and tells it the
 //!   feed is reconnecting while NATS is lost (clients keep their last prices; the
-//!   subscriptions come back by themselves with the connection).
+//!   subscriptions come back by themselves with the connection) and while the leader is
+//!   silent (its lease unrenewed for half the TTL and no tick coming; see
+//!   [`leader_watch`]), rather than relay a dead leader's last `live`.
 
+pub mod leader_watch;
 pub mod messages;
 pub mod state;
 
@@ -27,8 +30,9 @@ use tokio::sync::watch;
 use crate::codec::{self, symbol_token};
 use crate::link::Backplane;
 use crate::report::ReceiveCounters;
-use crate::settings::{FALLBACK_STATUS_KEY, FEED_STATUS_KEY};
-use messages::{EdgeFeedView, GetEdgeFeed, LinkChanged, StatusArrived};
+use crate::settings::{FALLBACK_STATUS_KEY, FEED_STATUS_KEY, LEADER_KEY};
+use leader_watch::{LeaderChange, LeaderWatch, LeaseRead};
+use messages::{EdgeFeedView, GetEdgeFeed, LeaseObserved, LinkChanged, StatusArrived};
 use state::{Delta, EdgeSet};
 
 pub struct EdgeUplink {
@@ -42,6 +46,10 @@ pub struct EdgeUplink {
     receivers: HashMap<Arc<str>, actix::prelude::SpawnHandle>,
     interest: watch::Sender<Bytes>,
     last_status: Option<FeedStatusChanged>,
+    /// The leader's last status as it published it (what clients hear again when a
+    /// silent leader renews after all).
+    leader_status: Option<FeedStatusChanged>,
+    leader: LeaderWatch,
     /// The backplane link as last reported, so only a change acts.
     link_up: bool,
 }
@@ -55,6 +63,7 @@ impl EdgeUplink {
         counters: Arc<ReceiveCounters>,
     ) -> EdgeUplink {
         let (interest, _) = watch::channel(Bytes::new());
+        let leader = LeaderWatch::new(backplane.settings.lease_ttl());
         EdgeUplink {
             backplane,
             ticks,
@@ -65,6 +74,8 @@ impl EdgeUplink {
             receivers: HashMap::new(),
             interest,
             last_status: None,
+            leader_status: None,
+            leader,
             link_up: true,
         }
     }
@@ -213,6 +224,27 @@ impl Actor for EdgeUplink {
                 });
             }
         }));
+        // The lease, read as often as the leader renews it: a revision that stops
+        // changing is a silent leader.
+        let (bp, me) = (self.backplane.clone(), ctx.address());
+        ctx.spawn(actix::fut::wrap_future(async move {
+            let every = bp.settings.lease_renew();
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let read = match tokio::time::timeout(every, bp.lease.entry(LEADER_KEY)).await {
+                    Ok(Ok(Some(e))) if e.operation == async_nats::jetstream::kv::Operation::Put => {
+                        LeaseRead::Held {
+                            leader: String::from_utf8_lossy(&e.value).into_owned(),
+                            revision: e.revision,
+                        }
+                    }
+                    Ok(Ok(_)) => LeaseRead::Absent,
+                    _ => LeaseRead::Unknown,
+                };
+                me.do_send(LeaseObserved { read });
+            }
+        }));
         // The backplane link: down is a feed state clients hear.
         let (mut link, me) = (self.backplane.connected.clone(), ctx.address());
         // What the link is now is known; only changes from here on matter.
@@ -263,7 +295,10 @@ impl Handler<StatusArrived> for EdgeUplink {
     fn handle(&mut self, msg: StatusArrived, _: &mut Context<Self>) {
         match msg.key.as_str() {
             FEED_STATUS_KEY => match serde_json::from_slice::<FeedStatusChanged>(&msg.payload) {
-                Ok(status) => self.tell_feed(status),
+                Ok(status) => {
+                    self.leader_status = Some(status.clone());
+                    self.tell_feed(status)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "feed status from NATS unreadable; is every node the same mandi version?")
                 }
@@ -311,6 +346,46 @@ impl Handler<LinkChanged> for EdgeUplink {
                 rest_refused: false,
                 at: Utc::now(),
             });
+        }
+    }
+}
+
+impl Handler<LeaseObserved> for EdgeUplink {
+    type Result = ();
+
+    fn handle(&mut self, msg: LeaseObserved, _: &mut Context<Self>) {
+        let last_us = self.counters.last_at_us.load(Ordering::Relaxed);
+        let window = (self.backplane.settings.lease_ttl() / 2).as_micros() as i64;
+        let ticking = last_us > 0 && Utc::now().timestamp_micros() - last_us < window;
+        match self
+            .leader
+            .observe(msg.read, ticking, std::time::Instant::now())
+        {
+            // While NATS itself is lost, clients already hear that.
+            Some(LeaderChange::Silent { reason }) if self.link_up => {
+                tracing::warn!(
+                    reason,
+                    "feed leader silent: telling clients the feed is reconnecting"
+                );
+                let failures = self
+                    .last_status
+                    .as_ref()
+                    .map_or(0, |s| s.consecutive_failures);
+                self.tell_feed(FeedStatusChanged {
+                    state: FeedState::Reconnecting,
+                    reason: Some(reason),
+                    consecutive_failures: failures + 1,
+                    rest_refused: false,
+                    at: Utc::now(),
+                });
+            }
+            // A new leader's own status is on its way; the old one's is not its.
+            Some(LeaderChange::Back { same: true }) => {
+                if let Some(status) = self.leader_status.clone() {
+                    self.tell_feed(status);
+                }
+            }
+            _ => {}
         }
     }
 }
