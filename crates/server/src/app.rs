@@ -66,6 +66,15 @@ impl RunningApp {
         if persisted.is_err() {
             tracing::warn!("price store did not answer; the last periodic snapshot stands");
         }
+        // An edge deletes its interest key: the leader releases what only its clients
+        // held now, not after `cluster.interest_ttl_ms`.
+        if let Some(uplink) = &self.runtime.uplink {
+            match uplink.send(mandi_cluster::edge::messages::LeaveCluster).await {
+                Ok(Ok(())) => tracing::info!("left the cluster: interest key deleted"),
+                Ok(Err(e)) => tracing::warn!(error = e, "interest key not deleted; it expires after cluster.interest_ttl_ms"),
+                Err(_) => tracing::warn!("cluster uplink did not answer; the interest key expires after cluster.interest_ttl_ms"),
+            }
+        }
         self.stop().await;
     }
 

@@ -143,6 +143,26 @@ async fn two_edges_get_their_ticks_over_one_upstream_connection() {
         ),
         1.0
     );
+    let leaving = Instant::now();
+    e2.signal("-TERM");
+    // Stopped cleanly, edge-2 deletes its key: TCS goes at once, not after the 15 s TTL.
+    wait_for(
+        "TCS released after edge-2 left",
+        Duration::from_secs(5),
+        || async {
+            let conns = c.sim_connections();
+            let all = conns.first().map(|s| ids(s)).unwrap_or_default();
+            (all.contains(&BANKNIFTY) && !all.contains(&TCS)).then_some(())
+        },
+    )
+    .await;
+    println!("released {:?} after edge-2 left", leaving.elapsed());
+    c.logged(&e2, "left the cluster", WAIT).await;
+    assert_eq!(
+        leader.health().expect("leader health")["cluster"]["interest_keys"],
+        json!(["edge-1"])
+    );
+    tick_of(&mut on_e1, "BANKNIFTY", "edge-1's ticks go on", WAIT).await;
 }
 
 #[actix_rt::test]

@@ -37,3 +37,10 @@ pub(crate) struct StatusArrived {
 pub(crate) struct LeaseObserved {
     pub read: super::leader_watch::LeaseRead,
 }
+
+/// The edge is stopping cleanly: stop renewing its interest key and delete it, so the
+/// leader releases what only it held now rather than after the TTL. Answers once the
+/// delete was acknowledged, or with why not (the key then expires as after a crash).
+#[derive(Message, Debug)]
+#[rtype(result = "Result<(), String>")]
+pub struct LeaveCluster;

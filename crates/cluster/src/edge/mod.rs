@@ -32,7 +32,9 @@ use crate::link::Backplane;
 use crate::report::ReceiveCounters;
 use crate::settings::{FALLBACK_STATUS_KEY, FEED_STATUS_KEY, LEADER_KEY};
 use leader_watch::{LeaderChange, LeaderWatch, LeaseRead};
-use messages::{EdgeFeedView, GetEdgeFeed, LeaseObserved, LinkChanged, StatusArrived};
+use messages::{
+    EdgeFeedView, GetEdgeFeed, LeaseObserved, LeaveCluster, LinkChanged, StatusArrived,
+};
 use state::{Delta, EdgeSet};
 
 pub struct EdgeUplink {
@@ -52,6 +54,8 @@ pub struct EdgeUplink {
     leader: LeaderWatch,
     /// The backplane link as last reported, so only a change acts.
     link_up: bool,
+    /// The task that writes and renews the interest key; cancelled on leaving.
+    renewer: Option<actix::prelude::SpawnHandle>,
 }
 
 impl EdgeUplink {
@@ -77,6 +81,7 @@ impl EdgeUplink {
             leader_status: None,
             leader,
             link_up: true,
+            renewer: None,
         }
     }
 
@@ -175,7 +180,7 @@ impl Actor for EdgeUplink {
         // The interest key: written on each change and renewed three times per TTL.
         let (bp, mut rx) = (self.backplane.clone(), self.interest.subscribe());
         let renew = bp.settings.interest_renew();
-        ctx.spawn(actix::fut::wrap_future(async move {
+        self.renewer = Some(ctx.spawn(actix::fut::wrap_future(async move {
             let key = bp.settings.node.clone();
             let mut every = tokio::time::interval(renew);
             loop {
@@ -191,7 +196,7 @@ impl Actor for EdgeUplink {
                     tracing::warn!(error = %e, "interest key not written; retrying at the next renewal");
                 }
             }
-        }));
+        })));
         // The leader's status, the last one first.
         let (bp, me) = (self.backplane.clone(), ctx.address());
         ctx.spawn(actix::fut::wrap_future(async move {
@@ -387,6 +392,28 @@ impl Handler<LeaseObserved> for EdgeUplink {
             }
             _ => {}
         }
+    }
+}
+
+/// How long a leaving edge waits for its key's delete.
+const LEAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Handler<LeaveCluster> for EdgeUplink {
+    type Result = actix::ResponseFuture<Result<(), String>>;
+
+    fn handle(&mut self, _: LeaveCluster, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(renewer) = self.renewer.take() {
+            ctx.cancel_future(renewer);
+        }
+        let bp = self.backplane.clone();
+        Box::pin(async move {
+            let key = bp.settings.node.clone();
+            match tokio::time::timeout(LEAVE_WAIT, bp.interest.delete(&key)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer within {} s", LEAVE_WAIT.as_secs())),
+            }
+        })
     }
 }
 
