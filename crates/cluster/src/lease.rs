@@ -4,13 +4,16 @@
 //! broker connection) once the TTL less a margin ([`fence_limit`]) has passed since the
 //! last renewal it sent that the server accepted — before the server lets the key expire
 //! and a standby may create it. A renewal refused for its revision means another node
-//! holds the lease: fence at once.
+//! holds the lease: fence at once. A standby does not wait for the TTL when the leader
+//! is certainly dead (see `liveness`).
 
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::kv;
 use bytes::Bytes;
 
+use crate::link::Backplane;
+use crate::liveness::{self, DeathWatch};
 use crate::settings::{ClusterSettings, LEADER_KEY};
 
 /// How soon a failed renewal is tried again. JetStream answers "no stream" for the few
@@ -42,14 +45,16 @@ pub fn fence_reason(since_renewal: Duration, ttl: Duration) -> Option<String> {
 }
 
 /// Wait until this node holds the lease; returns the revision to renew from. Calls
-/// `standby` with the holder's name each time a try finds the lease held.
-pub async fn acquire(
-    kv: &kv::Store,
-    settings: &ClusterSettings,
-    mut standby: impl FnMut(Option<String>),
-) -> u64 {
-    // Polled at a sixth of the TTL: a takeover comes at most that late after expiry.
-    let poll = (settings.lease_ttl() / 6).max(Duration::from_millis(50));
+/// `standby` with the holder's name each time a try finds the lease held. A holder
+/// whose pings NATS has refused for [`liveness::DEAD_AFTER`] is dead: the lease is taken
+/// over from its last revision at once, rather than after it expires.
+pub async fn acquire(backplane: &Backplane, mut standby: impl FnMut(Option<String>)) -> u64 {
+    let (kv, settings) = (&backplane.lease, &backplane.settings);
+    // Polled at a sixth of the TTL, at least twice a second: a takeover comes at most that
+    // late after expiry, or after the leader's death is certain.
+    let poll =
+        (settings.lease_ttl() / 6).clamp(Duration::from_millis(50), Duration::from_millis(500));
+    let mut death = DeathWatch::default();
     loop {
         match kv
             .create(LEADER_KEY, Bytes::from(settings.node.clone()))
@@ -57,12 +62,34 @@ pub async fn acquire(
         {
             Ok(revision) => return revision,
             Err(_) => {
-                let holder = kv
-                    .get(LEADER_KEY)
+                let held = kv
+                    .entry(LEADER_KEY)
                     .await
                     .ok()
                     .flatten()
-                    .map(|v| String::from_utf8_lossy(&v).into_owned());
+                    .filter(|e| e.operation == kv::Operation::Put);
+                let holder = held
+                    .as_ref()
+                    .map(|e| String::from_utf8_lossy(&e.value).into_owned());
+                if let Some(entry) = &held {
+                    let ping = liveness::ping(backplane).await;
+                    if death.observe(ping, Instant::now()) {
+                        let taken = kv
+                            .update(
+                                LEADER_KEY,
+                                Bytes::from(settings.node.clone()),
+                                entry.revision,
+                            )
+                            .await;
+                        if let Ok(revision) = taken {
+                            tracing::warn!(
+                                dead = holder.as_deref().unwrap_or(""),
+                                "the feed leader's pings were refused for 2 s (its process is gone): lease taken over without waiting for it to expire"
+                            );
+                            return revision;
+                        }
+                    }
+                }
                 standby(holder);
             }
         }

@@ -18,6 +18,7 @@ pub mod edge;
 pub mod interest;
 pub mod lease;
 pub mod link;
+pub mod liveness;
 pub mod publisher;
 pub mod report;
 pub mod settings;

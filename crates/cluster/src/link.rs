@@ -71,7 +71,9 @@ pub async fn connect(settings: &ClusterSettings) -> Result<Backplane, LinkError>
     let first = tx.clone();
     let client = ConnectOptions::new()
         .name(format!("mandi-{}-{}", settings.role.as_str(), settings.node))
-        .connection_timeout(Duration::from_secs(2))
+        // Short: a dead server must not hold the reconnect (the leader fences itself after
+        // `liveness::LINK_FENCE_AFTER` without NATS); a LAN connects in milliseconds.
+        .connection_timeout(Duration::from_millis(500))
         // A server lost in a cluster of three: reconnect to another at once, then
         // every 250 ms, so the tick gap stays well under two seconds.
         .reconnect_delay_callback(|attempt| Duration::from_millis((attempt as u64 * 50).min(250)))

@@ -70,6 +70,11 @@ impl ClusterSettings {
         self.role == Role::Edge && !self.trading_node.is_empty() && self.node == self.trading_node
     }
 
+    /// The leader answers pings here (`liveness`).
+    pub fn leader_ping_subject(&self) -> String {
+        format!("{}.leader.ping", self.prefix)
+    }
+
     /// Order, fill, position and bot updates, from the trading node to every other node.
     pub fn trading_updates_subject(&self) -> String {
         format!("{}.trading.updates", self.prefix)

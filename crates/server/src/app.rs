@@ -101,7 +101,7 @@ async fn lead(backplane: mandi_cluster::Backplane, listener: &TcpListener) -> Si
     let settings = backplane.settings.clone();
     let mut last_holder = None;
     let mut standby = None;
-    let revision = mandi_cluster::lease::acquire(&backplane.lease, &settings, |holder| {
+    let revision = mandi_cluster::lease::acquire(&backplane, |holder| {
         if standby.is_none() {
             match http::standby::start(listener, backplane.clone()) {
                 Ok(handle) => standby = Some(handle),
@@ -128,9 +128,16 @@ async fn lead(backplane: mandi_cluster::Backplane, listener: &TcpListener) -> Si
         revision,
         "feed leader: holding the lease; opening the broker connections"
     );
-    let kv = backplane.lease.clone();
+    let (kv, bp) = (backplane.lease.clone(), backplane.clone());
     actix_rt::spawn(async move {
-        let reason = mandi_cluster::lease::hold(&kv, &settings, revision).await;
+        use mandi_cluster::liveness;
+        // Lost by a failed renewal, by NATS out of reach for too long, or by pings this
+        // node can no longer answer (standbys would take it for dead).
+        let reason = tokio::select! {
+            r = mandi_cluster::lease::hold(&kv, &settings, revision) => r,
+            r = liveness::answer_pings(bp.clone()) => r,
+            r = liveness::watch_link(bp.connected.clone()) => r,
+        };
         tracing::error!(node = settings.node, reason, "lost the feed lease: closing every broker connection by exiting; the service manager restarts this node as a standby");
         std::process::exit(EXIT_FENCED);
     });

@@ -102,7 +102,7 @@ impl LeaderWatch {
         Some({
             let reason = match (quiet_for, &self.leader) {
                 (Some(q), Some(leader)) => format!(
-                    "feed leader {leader} has not renewed its lease for {:.1} s: a standby takes over once it expires; prices are the last received",
+                    "feed leader {leader} has not renewed its lease for {:.1} s: a standby takes over if it is gone; prices are the last received",
                     q.as_secs_f64()
                 ),
                 _ => "no feed leader holds the lease: a standby takes over within seconds; prices are the last received".to_string(),
