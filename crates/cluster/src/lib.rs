@@ -19,6 +19,7 @@ pub mod interest;
 pub mod lease;
 pub mod link;
 pub mod liveness;
+pub mod master;
 pub mod publisher;
 pub mod report;
 pub mod settings;

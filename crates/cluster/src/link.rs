@@ -1,11 +1,11 @@
 //! The connection to NATS and the four key-value buckets every node opens: ticks (the
 //! last tick per instrument, and the subjects ticks travel on), status, the leader lease
-//! and the edges' interest. The connection reconnects by itself; its state is watched
+//! and the edges' interest; and the object store of the leader's instrument master. The connection reconnects by itself; its state is watched
 //! so an edge can tell its clients when the backplane is gone.
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::{self, kv, object_store};
 use async_nats::{Client, ConnectOptions, ServerAddr};
 use tokio::sync::watch;
 
@@ -34,6 +34,8 @@ pub struct Backplane {
     pub status: kv::Store,
     pub lease: kv::Store,
     pub interest: kv::Store,
+    /// The leader's instrument master file, for the edges.
+    pub master: object_store::ObjectStore,
     /// True while the NATS connection is up.
     pub connected: watch::Receiver<bool>,
 }
@@ -150,6 +152,24 @@ pub async fn connect(settings: &ClusterSettings) -> Result<Backplane, LinkError>
     let status = open(settings.status_bucket(), Duration::ZERO).await?;
     let lease = open(settings.lease_bucket(), settings.lease_ttl()).await?;
     let interest = open(settings.interest_bucket(), settings.interest_ttl()).await?;
+    let bucket = settings.master_bucket();
+    let master = match js.get_object_store(&bucket).await {
+        Ok(store) => store,
+        Err(_) => js
+            .create_object_store(object_store::Config {
+                bucket: bucket.clone(),
+                description: Some("the feed leader's instrument master".into()),
+                storage: jetstream::stream::StorageType::Memory,
+                num_replicas: settings.kv_replicas.max(1),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| LinkError::Bucket {
+                url: settings.nats_url.clone(),
+                bucket,
+                reason: e.to_string(),
+            })?,
+    };
     let backplane = Backplane {
         settings: settings.clone(),
         client,
@@ -157,6 +177,7 @@ pub async fn connect(settings: &ClusterSettings) -> Result<Backplane, LinkError>
         status,
         lease,
         interest,
+        master,
         connected,
     };
     Ok(backplane)

@@ -127,6 +127,11 @@ impl ClusterSettings {
         format!("{}_interest", self.prefix)
     }
 
+    /// The feed leader's instrument master, as a file (object store).
+    pub fn master_bucket(&self) -> String {
+        format!("{}_master", self.prefix)
+    }
+
     pub fn tick_subject(&self, symbol: &str) -> String {
         format!("$KV.{}.{}", self.ticks_bucket(), symbol_token(symbol))
     }

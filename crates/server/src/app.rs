@@ -375,6 +375,28 @@ async fn start_inner(
         .map_or_else(chrono::Utc::now, |c| c())
         .with_timezone(&mandi_domain::time::IST)
         .date_naive();
+    // An edge loads the feed leader's master: its copy is brought up to date first.
+    let cluster = match &side {
+        Side::Leader(node) | Side::Edge(node) => Some(node.backplane.clone()),
+        Side::Standalone => None,
+    };
+    let shared_master =
+        crate::master::master_settings(&cfg, broker, sim_rest.as_deref(), &settings.credentials)
+            .filter(|m| m.provider == mandi_feed::instrument_directory::MasterProvider::Cluster)
+            .map(|_| crate::master::cluster_copy(&cfg, broker));
+    if let (Some(copy), Some(backplane)) = (&shared_master, &cluster) {
+        let fetched = tokio::time::timeout(
+            std::time::Duration::from_secs(15),
+            mandi_cluster::master::fetch_to(backplane, broker.as_str(), copy),
+        )
+        .await;
+        match fetched {
+            Ok(Ok(true)) => tracing::info!(copy = %copy.display(), "the feed leader's instrument master copied"),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::warn!(error = e, "the feed leader's instrument master not copied; it loads when the leader shares it again"),
+            Err(_) => tracing::warn!("the feed leader's instrument master not copied within 15 s; it loads when the leader shares it again"),
+        }
+    }
     let master = crate::master::first_load(
         &cfg,
         broker,
@@ -384,6 +406,23 @@ async fn start_inner(
     )
     .await;
     let runtime = RuntimeSupervisor::start_as(settings, cfg.calendar(), master, side)?;
+    match (&cluster, shared_master) {
+        (Some(backplane), Some(copy)) => {
+            actix_rt::spawn(mandi_cluster::master::follow(
+                backplane.clone(),
+                broker.as_str().to_string(),
+                copy,
+                runtime.directory.clone(),
+            ));
+        }
+        (Some(backplane), None) if role == Role::Feed => {
+            actix_rt::spawn(mandi_cluster::master::share(
+                backplane.clone(),
+                runtime.directory.clone(),
+            ));
+        }
+        _ => {}
+    }
     let addr = listener.local_addr()?;
     let state = AppState {
         runtime: runtime.clone(),

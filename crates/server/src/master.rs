@@ -34,9 +34,16 @@ fn resolve(
     sim_rest: Option<&str>,
 ) -> Option<(String, MasterProvider)> {
     let source = cfg.master.source.trim();
+    let edge = cfg.cluster.role() == mandi_cluster::Role::Edge;
     Some(match (source, sim_rest) {
         // The operator wants the configured instruments only.
         (NO_MASTER, _) => return None,
+        // An edge loads the copy of the leader's own file (Kite's needs a session an edge
+        // never has, and every node must know the same contracts).
+        ("" | "broker" | CLUSTER_MASTER, _) if edge => (
+            cluster_copy(cfg, broker).display().to_string(),
+            MasterProvider::Cluster,
+        ),
         ("", Some(sim)) => (
             match broker {
                 Broker::Dhan => format!("{sim}/api-data/api-scrip-master.csv"),
@@ -47,6 +54,20 @@ fn resolve(
         ("" | "broker", _) => (official_url(cfg, broker), MasterProvider::Broker),
         (other, _) => (other.to_string(), MasterProvider::Configured),
     })
+}
+
+/// `master.source` on an edge for the feed leader's master (also what `""` and
+/// `"broker"` mean there).
+pub const CLUSTER_MASTER: &str = "cluster";
+
+/// Where an edge keeps its copy of the leader's master: the data directory, or the
+/// system's temporary one.
+pub fn cluster_copy(cfg: &MandiConfig, broker: Broker) -> PathBuf {
+    let name = format!("cluster-master-{}.csv", broker.as_str());
+    match cfg.store_settings().data_dir {
+        Some(dir) => dir.join(name),
+        None => std::env::temp_dir().join(format!("mandi-{}-{name}", std::process::id())),
+    }
 }
 
 /// The broker's own master: Dhan's compact CSV (public) or Kite's instruments dump
@@ -72,7 +93,12 @@ pub fn master_settings(
     credentials: &Credentials,
 ) -> Option<MasterSettings> {
     let (source, provider) = resolve(cfg, broker, sim_rest)?;
-    let embedded = provider == MasterProvider::Simulator;
+    // The simulator's master is generated for today and costs milliseconds, and an edge's
+    // copy of the leader's is a file already: no cache of either.
+    let uncached = matches!(
+        provider,
+        MasterProvider::Simulator | MasterProvider::Cluster
+    );
     let kind = match broker {
         Broker::Dhan => MasterKind::Dhan,
         Broker::Kite => MasterKind::Kite,
@@ -91,9 +117,7 @@ pub fn master_settings(
         kind,
         source,
         provider,
-        // The simulator's master is generated for today and costs milliseconds: a copy on
-        // disk could only be out of date.
-        data_dir: if embedded { None } else { data_dir },
+        data_dir: if uncached { None } else { data_dir },
         max_age_s: cfg.master.max_age_hours.saturating_mul(3600),
         download_timeout_ms: cfg.master.download_timeout_s.saturating_mul(1000),
         thresholds: MasterThresholds::default(),
@@ -146,6 +170,13 @@ pub async fn first_load(
             Ok(loaded)
         }
         Err(e) => {
+            if provider == MasterProvider::Cluster {
+                tracing::info!(copy = %described, "the feed leader has not shared its instrument master yet: the configured instruments serve until it does, then the master loads by itself");
+                return Some(MasterPlan {
+                    settings,
+                    loaded: Err(e),
+                });
+            }
             let fix = match provider {
                 MasterProvider::Broker => "check the network (and, for Kite, the access token), or set master.source to a reachable URL or a CSV in the broker's format; running on the configured instruments, with no derivatives, until the 08:35 IST refresh or POST /api/admin/master/reload",
                 _ => "check master.source (a reachable URL or a readable CSV in the broker's format); running on the configured instruments until the 08:35 IST refresh or POST /api/admin/master/reload",

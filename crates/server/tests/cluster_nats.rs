@@ -13,6 +13,7 @@
 //! - one of three NATS servers killed under load: the largest tick gap stays under 2 s;
 //!   and on three servers with the deployment's 10 s lease, a killed leader is replaced
 //!   within 5 s (its refused pings, not its lease's expiry);
+//! - edges load the instrument master the leader shares over NATS, and its contracts tick;
 //! - one edge trades for the cluster: an order placed on another edge is forwarded to it,
 //!   its updates reach that edge's `/ws` client, the bots run on it alone, and with it
 //!   gone the other edges answer 503 naming it.
@@ -495,6 +496,68 @@ async fn one_edge_trades_for_the_cluster_and_the_others_forward_to_it() {
     )
     .await;
     let _ = std::fs::remove_dir_all(&bot_dir);
+}
+
+#[actix_rt::test]
+async fn edges_load_the_master_the_leader_shares() {
+    let _serial = SERIAL.lock().await;
+    let c = Cluster::new(vec![start_nats()], &[]);
+    // Only the leader can reach the master; it keeps the file in its data directory.
+    let master_url = format!("http://{}/api-data/api-scrip-master.csv", c.sim.addr);
+    let data = c.scratch("feed-a-data").display().to_string();
+    let leader = c.start_with(
+        "feed",
+        "feed-a",
+        &[
+            ("MANDI__MASTER__SOURCE", &master_url),
+            ("MANDI__STORE__DATA_DIR", &data),
+        ],
+    );
+    c.serving(&leader).await;
+    c.logged(&leader, "instrument master shared with the edges", WAIT)
+        .await;
+    let edge = c.start_with("edge", "edge-1", &[("MANDI__MASTER__SOURCE", "")]);
+    c.serving(&edge).await;
+    let master = edge.health().expect("edge health")["master"].clone();
+    assert_eq!(master["provider"], "cluster", "{master}");
+    let led = leader.health().expect("leader health")["master"].clone();
+    assert_eq!(
+        master["index_len"], led["index_len"],
+        "the same instruments: {master} vs {led}"
+    );
+    assert!(master["index_len"].as_u64() > Some(100), "{master}");
+    // An option contract only the master names: in the edge's NIFTY chain, and its ticks
+    // come through the leader, which knows it under the same id.
+    let chain = wait_for("the NIFTY chain on the edge", WAIT, || async {
+        common::get_json(&edge.addr, "/api/option-chain?underlying=NIFTY&strikes=1")
+            .filter(|c| c["rows"].as_array().is_some_and(|r| r.len() == 3))
+    })
+    .await;
+    let contract = chain["rows"][1]["call"]["symbol"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no ATM call in {chain}"))
+        .to_string();
+    let mut ws = client(&edge, &[&contract]).await;
+    tick_of(&mut ws, &contract, "the contract's ticks on the edge", WAIT).await;
+
+    // A new master on the leader (the daily refresh, a reload) reaches the edge by itself.
+    let before = master["loaded_at"].clone();
+    let (status, reloaded) =
+        common::request_json(&leader.addr, "POST", "/api/admin/master/reload", None)
+            .expect("an answer");
+    assert_eq!(status, 200, "{reloaded}");
+    wait_for(
+        "the edge to load the leader's new master",
+        Duration::from_secs(25),
+        || async {
+            edge.health()
+                .filter(|h| h["master"]["loaded_at"] != before)
+                .map(|_| ())
+        },
+    )
+    .await;
+    c.logged(&edge, "the leader's new instrument master loaded", WAIT)
+        .await;
 }
 
 /// `kill -9` of `leader`, then wait (5 s at most) until the simulator's one connection

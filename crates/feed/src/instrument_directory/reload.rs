@@ -20,8 +20,8 @@ use mandi_instruments::{load_master_file_with, Continuity, LoadError, LoadReport
 static NO_CACHE_DOWNLOADS: AtomicU64 = AtomicU64::new(0);
 
 /// Who publishes the master in use: the broker's official file (`master.source =
-/// "broker"`, and the default with the simulator off), the embedded simulator's, or a URL
-/// or file the operator named.
+/// "broker"`, and the default with the simulator off), the embedded simulator's, a URL
+/// or file the operator named, or (on a cluster edge) the feed leader's, shared over NATS.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MasterProvider {
@@ -29,6 +29,7 @@ pub enum MasterProvider {
     Simulator,
     #[default]
     Configured,
+    Cluster,
 }
 
 /// How the directory gets its broker master.

@@ -139,6 +139,13 @@ impl Cluster {
         cluster
     }
 
+    /// A directory of this cluster's, removed with it.
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let dir = self.dir.join(name);
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        dir
+    }
+
     pub fn nats_url(&self) -> String {
         self.nats
             .iter()
@@ -167,6 +174,11 @@ impl Cluster {
     /// Start `mandi run --role <role>` named `name`. A leader or an edge is waited on
     /// until it answers `/health`; a standby until it says it waits for the lease.
     pub fn start(&self, role: &str, name: &str) -> Node {
+        self.start_with(role, name, &[])
+    }
+
+    /// [`Cluster::start`] with settings for this node only (after the cluster's own).
+    pub fn start_with(&self, role: &str, name: &str, own: &[(&str, &str)]) -> Node {
         let port = free_port();
         let sim = &self.sim.addr;
         let ws = format!("ws://{sim}");
@@ -186,6 +198,7 @@ impl Cluster {
             ("DHAN_ACCESS_TOKEN", SIM_TOKEN),
         ];
         env.extend(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        env.extend_from_slice(own);
         spawn(&self.dir, name, &["run", "--role", role], &env, port)
     }
 
