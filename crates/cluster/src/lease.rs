@@ -84,7 +84,7 @@ pub async fn acquire(backplane: &Backplane, mut standby: impl FnMut(Option<Strin
                         if let Ok(revision) = taken {
                             tracing::warn!(
                                 dead = holder.as_deref().unwrap_or(""),
-                                "the feed leader's pings were refused for 2 s (its process is gone): lease taken over without waiting for it to expire"
+                                "the feed leader's pings were refused for 2.5 s (its process is gone, or it is cut off): lease taken over without waiting for it to expire"
                             );
                             return revision;
                         }

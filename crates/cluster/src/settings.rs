@@ -75,6 +75,11 @@ impl ClusterSettings {
         format!("{}.leader.ping", self.prefix)
     }
 
+    /// The feed standbys answer the leader's pings here (`liveness`).
+    pub fn standby_ping_subject(&self) -> String {
+        format!("{}.feed.standby", self.prefix)
+    }
+
     /// Order, fill, position and bot updates, from the trading node to every other node.
     pub fn trading_updates_subject(&self) -> String {
         format!("{}.trading.updates", self.prefix)

@@ -101,6 +101,10 @@ async fn lead(backplane: mandi_cluster::Backplane, listener: &TcpListener) -> Si
     let settings = backplane.settings.clone();
     let mut last_holder = None;
     let mut standby = None;
+    // While it waits, this node answers the leader's pings (see `liveness`).
+    let witness = actix_rt::spawn(mandi_cluster::liveness::answer_as_standby(
+        backplane.clone(),
+    ));
     let revision = mandi_cluster::lease::acquire(&backplane, |holder| {
         if standby.is_none() {
             match http::standby::start(listener, backplane.clone()) {
@@ -120,6 +124,7 @@ async fn lead(backplane: mandi_cluster::Backplane, listener: &TcpListener) -> Si
         }
     })
     .await;
+    witness.abort();
     if let Some(handle) = standby {
         handle.stop(false).await;
     }
@@ -131,12 +136,14 @@ async fn lead(backplane: mandi_cluster::Backplane, listener: &TcpListener) -> Si
     let (kv, bp) = (backplane.lease.clone(), backplane.clone());
     actix_rt::spawn(async move {
         use mandi_cluster::liveness;
-        // Lost by a failed renewal, by NATS out of reach for too long, or by pings this
-        // node can no longer answer (standbys would take it for dead).
+        // Lost by a failed renewal, by NATS out of reach for too long, by pings this node
+        // can no longer answer (standbys would take it for dead), or on the losing side
+        // of a NATS partition.
         let reason = tokio::select! {
             r = mandi_cluster::lease::hold(&kv, &settings, revision) => r,
             r = liveness::answer_pings(bp.clone()) => r,
             r = liveness::watch_link(bp.connected.clone()) => r,
+            r = liveness::guard_isolation(bp.clone()) => r,
         };
         tracing::error!(node = settings.node, reason, "lost the feed lease: closing every broker connection by exiting; the service manager restarts this node as a standby");
         std::process::exit(EXIT_FENCED);

@@ -166,6 +166,27 @@ async fn two_edges_get_their_ticks_over_one_upstream_connection() {
         json!(["edge-1"])
     );
     tick_of(&mut on_e1, "BANKNIFTY", "edge-1's ticks go on", WAIT).await;
+
+    // The standby dies: the leader, which can no longer reach it, asks the lease's quorum
+    // whether it is the one cut off, hears it is not, and leads on.
+    let mut standby = standby;
+    standby.kill9();
+    c.logged(&leader, "the standby is gone, not this node", WAIT)
+        .await;
+    let mut leader = leader;
+    assert_eq!(
+        leader.exited(),
+        None,
+        "the leader leads on:\n{}",
+        leader.log()
+    );
+    tick_of(
+        &mut on_e1,
+        "BANKNIFTY",
+        "ticks after the standby died",
+        WAIT,
+    )
+    .await;
 }
 
 #[actix_rt::test]
