@@ -356,6 +356,9 @@ async fn losing_one_of_three_nats_servers_leaves_no_tick_gap_over_2_s() {
     );
     let leader = c.start("feed", "feed-a");
     c.serving(&leader).await;
+    // A standby too: the leader must not take the loss for a partition and fence itself.
+    let standby = c.start("feed", "feed-b");
+    c.logged(&standby, "feed standby", WAIT).await;
     let edge = c.start("edge", "edge-1");
     c.serving(&edge).await;
     let mut ws = client(&edge, &["NIFTY"]).await;
@@ -399,6 +402,11 @@ async fn losing_one_of_three_nats_servers_leaves_no_tick_gap_over_2_s() {
     }
     gap = gap.max(last.elapsed());
     println!("largest tick gap with one NATS server killed: {gap:?}");
+    assert!(
+        !leader.log().contains("lost the feed lease"),
+        "the leader fenced itself:\n{}",
+        tail(&leader.log())
+    );
     assert!(
         gap < Duration::from_secs(2),
         "tick gap {gap:?}; edge log:\n{}",
