@@ -1,14 +1,15 @@
 //! Composition: the embedded simulator (when enabled), the runtime, and the HTTP server,
 //! started in that order from one validated config. In a cluster (`cluster.role`), NATS
-//! comes first: an edge starts no simulator and no broker side; a feed node waits for
-//! the leader lease before it starts anything that talks to the broker, and exits (the
-//! service manager restarts it as a standby) the moment it loses the lease.
+//! comes first (`crate::cluster`): an edge starts no simulator and no broker side; a feed
+//! node waits for the leader lease before it starts anything that talks to the broker,
+//! and exits (the service manager restarts it as a standby) the moment it loses the
+//! lease.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use mandi_cluster::{ClusterNode, Role};
+use mandi_cluster::Role;
 use mandi_fanout::price_store::PersistNow;
 use mandi_feed::auth_manager::{credentials_from_env, credentials_from_text};
 use mandi_runtime::settings::{Credentials, RuntimeSettings, TradingSettings};
@@ -92,63 +93,6 @@ impl RunningApp {
             sim.stop().await;
         }
     }
-}
-
-/// Wait for the leader lease, then keep it in the background; losing it ends the
-/// process (see [`EXIT_FENCED`]). While another node leads, this one answers `/health`
-/// as a standby on `listener`; the full server takes the socket once it leads.
-async fn lead(backplane: mandi_cluster::Backplane, listener: &TcpListener) -> Side {
-    let settings = backplane.settings.clone();
-    let mut last_holder = None;
-    let mut standby = None;
-    // While it waits, this node answers the leader's pings (see `liveness`).
-    let witness = actix_rt::spawn(mandi_cluster::liveness::answer_as_standby(
-        backplane.clone(),
-    ));
-    let revision = mandi_cluster::lease::acquire(&backplane, |holder| {
-        if standby.is_none() {
-            match http::standby::start(listener, backplane.clone()) {
-                Ok(handle) => standby = Some(handle),
-                Err(e) => {
-                    tracing::warn!(error = %e, "standby: /health not served until this node leads")
-                }
-            }
-        }
-        if holder != last_holder {
-            tracing::info!(
-                node = settings.node,
-                leader = holder.as_deref().unwrap_or("(expiring)"),
-                "feed standby: another node holds the lease; waiting"
-            );
-            last_holder = holder;
-        }
-    })
-    .await;
-    witness.abort();
-    if let Some(handle) = standby {
-        handle.stop(false).await;
-    }
-    tracing::info!(
-        node = settings.node,
-        revision,
-        "feed leader: holding the lease; opening the broker connections"
-    );
-    let (kv, bp) = (backplane.lease.clone(), backplane.clone());
-    actix_rt::spawn(async move {
-        use mandi_cluster::liveness;
-        // Lost by a failed renewal, by NATS out of reach for too long, by pings this node
-        // can no longer answer (standbys would take it for dead), or on the losing side
-        // of a NATS partition.
-        let reason = tokio::select! {
-            r = mandi_cluster::lease::hold(&kv, &settings, revision) => r,
-            r = liveness::answer_pings(bp.clone()) => r,
-            r = liveness::watch_link(bp.connected.clone()) => r,
-            r = liveness::guard_isolation(bp.clone()) => r,
-        };
-        tracing::error!(node = settings.node, reason, "lost the feed lease: closing every broker connection by exiting; the service manager restarts this node as a standby");
-        std::process::exit(EXIT_FENCED);
-    });
-    Side::Leader(ClusterNode::new(backplane, true))
 }
 
 /// The simulator settings this config describes.
@@ -251,30 +195,7 @@ async fn start_inner(
     let role = cfg.cluster.role();
     let side = match role {
         Role::Standalone => Side::Standalone,
-        Role::Feed | Role::Edge => {
-            let settings = cfg.cluster.settings();
-            if role == Role::Feed && settings.node == settings.trading_node {
-                anyhow::bail!(
-                    "cluster.trading_node names {:?}, a feed node: trading runs on an edge, which stays up across feed failovers; name an edge's cluster.node",
-                    settings.node
-                );
-            }
-            if settings.trading_node.is_empty() {
-                tracing::warn!("cluster.trading_node is empty: no node runs the paper account or the bots, and the trading API answers 503; set it to one edge's cluster.node");
-            }
-            let backplane = mandi_cluster::connect(&settings).await?;
-            tracing::info!(
-                role = role.as_str(),
-                node = settings.node,
-                nats = settings.nats_url,
-                "joined the cluster backplane"
-            );
-            if role == Role::Edge {
-                Side::Edge(ClusterNode::new(backplane, false))
-            } else {
-                lead(backplane, &listener).await
-            }
-        }
+        Role::Feed | Role::Edge => crate::cluster::join(&cfg, &listener).await?,
     };
     let edge = matches!(side, Side::Edge(_));
     if edge && cfg.simulator.enabled {
@@ -383,27 +304,14 @@ async fn start_inner(
         .with_timezone(&mandi_domain::time::IST)
         .date_naive();
     // An edge loads the feed leader's master: its copy is brought up to date first.
-    let cluster = match &side {
-        Side::Leader(node) | Side::Edge(node) => Some(node.backplane.clone()),
-        Side::Standalone => None,
-    };
-    let shared_master =
-        crate::master::master_settings(&cfg, broker, sim_rest.as_deref(), &settings.credentials)
-            .filter(|m| m.provider == mandi_feed::instrument_directory::MasterProvider::Cluster)
-            .map(|_| crate::master::cluster_copy(&cfg, broker));
-    if let (Some(copy), Some(backplane)) = (&shared_master, &cluster) {
-        let fetched = tokio::time::timeout(
-            std::time::Duration::from_secs(15),
-            mandi_cluster::master::fetch_to(backplane, broker.as_str(), copy),
-        )
-        .await;
-        match fetched {
-            Ok(Ok(true)) => tracing::info!(copy = %copy.display(), "the feed leader's instrument master copied"),
-            Ok(Ok(false)) => {}
-            Ok(Err(e)) => tracing::warn!(error = e, "the feed leader's instrument master not copied; it loads when the leader shares it again"),
-            Err(_) => tracing::warn!("the feed leader's instrument master not copied within 15 s; it loads when the leader shares it again"),
-        }
-    }
+    let shared_master = crate::cluster::copy_leader_master(
+        &cfg,
+        broker,
+        sim_rest.as_deref(),
+        &settings.credentials,
+        &side,
+    )
+    .await;
     let master = crate::master::first_load(
         &cfg,
         broker,
@@ -413,23 +321,6 @@ async fn start_inner(
     )
     .await;
     let runtime = RuntimeSupervisor::start_as(settings, cfg.calendar(), master, side)?;
-    match (&cluster, shared_master) {
-        (Some(backplane), Some(copy)) => {
-            actix_rt::spawn(mandi_cluster::master::follow(
-                backplane.clone(),
-                broker.as_str().to_string(),
-                copy,
-                runtime.directory.clone(),
-            ));
-        }
-        (Some(backplane), None) if role == Role::Feed => {
-            actix_rt::spawn(mandi_cluster::master::share(
-                backplane.clone(),
-                runtime.directory.clone(),
-            ));
-        }
-        _ => {}
-    }
     let addr = listener.local_addr()?;
     let state = AppState {
         runtime: runtime.clone(),
@@ -437,18 +328,7 @@ async fn start_inner(
         data_dir: cfg.store_settings().data_dir,
         replay: replay_info,
     };
-    if let Some(node) = runtime
-        .cluster
-        .as_ref()
-        .filter(|c| c.backplane.settings.trades_here())
-    {
-        let (state, node) = (state.clone(), node.clone());
-        actix_rt::spawn(async move {
-            if let Err(e) = http::trading_forward::serve(state, node).await {
-                tracing::error!(error = %e, "the other nodes' trading API is not served here");
-            }
-        });
-    }
+    crate::cluster::start_tasks(&state, broker, role, shared_master);
     let server = http::build(
         listener,
         state,

@@ -2,6 +2,7 @@
 //! composition that starts simulator, runtime and server together.
 
 pub mod app;
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod master;

@@ -130,8 +130,9 @@ where
     let Ok(uri) = target.parse() else {
         return ApiResponse::error(400, "bad_path", &format!("`{target}` is not a path"));
     };
-    let body = bytes_of(call.body);
-    let mut request = actix_http::Request::with_payload(actix_http::Payload::from(body.clone()));
+    let body = web::Bytes::from(call.body.into_bytes());
+    let length = body.len();
+    let mut request = actix_http::Request::with_payload(actix_http::Payload::from(body));
     {
         let head = request.head_mut();
         head.method = method;
@@ -145,7 +146,7 @@ where
         }
         head.headers.insert(
             actix_web::http::header::CONTENT_LENGTH,
-            HeaderValue::from(body.len()),
+            HeaderValue::from(length),
         );
     }
     let response = match service.call(request).await {
@@ -170,8 +171,4 @@ where
             "the trading API's answer could not be read",
         ),
     }
-}
-
-fn bytes_of(text: String) -> web::Bytes {
-    web::Bytes::from(text.into_bytes())
 }
