@@ -78,16 +78,22 @@ pub async fn share(backplane: Backplane, directory: Addr<InstrumentDirectory>) {
 }
 
 /// On an edge: write the leader's current master to `to` (through a temporary file, so
-/// a reader never sees half of it). `Ok(false)`: the leader has shared none yet.
-pub async fn fetch_to(backplane: &Backplane, kind: &str, to: &Path) -> Result<bool, String> {
+/// a reader never sees half of it). Returns the copy's id (the object's nuid), or `None`
+/// when the leader has shared none yet.
+pub async fn fetch_to(
+    backplane: &Backplane,
+    kind: &str,
+    to: &Path,
+) -> Result<Option<String>, String> {
     let name = object_name(kind);
     let mut object = match backplane.master.get(name.as_str()).await {
         Ok(object) => object,
         Err(e) if e.kind() == async_nats::jetstream::object_store::GetErrorKind::NotFound => {
-            return Ok(false)
+            return Ok(None)
         }
         Err(e) => return Err(e.to_string()),
     };
+    let nuid = object.info.nuid.clone();
     let partial = partial_path(to);
     let mut file = tokio::fs::File::create(&partial)
         .await
@@ -100,7 +106,7 @@ pub async fn fetch_to(backplane: &Backplane, kind: &str, to: &Path) -> Result<bo
     tokio::fs::rename(&partial, to)
         .await
         .map_err(|e| format!("{}: {e}", to.display()))?;
-    Ok(true)
+    Ok(Some(nuid))
 }
 
 fn partial_path(to: &Path) -> PathBuf {
@@ -109,17 +115,20 @@ fn partial_path(to: &Path) -> PathBuf {
     to.with_file_name(name)
 }
 
-/// On an edge: each master the leader shares from now on is written to `to` and loaded
-/// by `directory` (whose source is that file).
+/// On an edge: each master the leader shares after the copy `have` (its id, from
+/// [`fetch_to`]) is written to `to` and loaded by `directory` (whose source is that file).
+/// The watch starts from the object's last version, so one shared between the copy and
+/// the watch is not missed.
 pub async fn follow(
     backplane: Backplane,
     kind: String,
     to: PathBuf,
+    mut have: Option<String>,
     directory: Addr<InstrumentDirectory>,
 ) {
     let name = object_name(&kind);
     loop {
-        let mut watch = match backplane.master.watch().await {
+        let mut watch = match backplane.master.watch_with_history().await {
             Ok(w) => w,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot watch the shared instrument master; retrying in 5 s");
@@ -128,17 +137,24 @@ pub async fn follow(
             }
         };
         while let Some(Ok(info)) = watch.next().await {
-            if info.name != name || info.deleted {
+            if info.name != name || info.deleted || have.as_deref() == Some(info.nuid.as_str()) {
                 continue;
             }
             match fetch_to(&backplane, &kind, &to).await {
-                Ok(true) => match directory.send(ReloadMaster { force_download: true }).await {
-                    Ok(Ok(_)) => tracing::info!(object = name, "the leader's new instrument master loaded"),
-                    Ok(Err(e)) => tracing::warn!(object = name, error = %e, "the leader's new instrument master was refused; the current one stays"),
-                    Err(_) => tracing::warn!("instrument directory did not answer; the new master loads at the next change"),
-                },
-                Ok(false) => {}
-                Err(e) => tracing::warn!(object = name, error = e, "the leader's new instrument master could not be copied; the current one stays"),
+                Ok(Some(nuid)) => {
+                    have = Some(nuid);
+                    match directory.send(ReloadMaster { force_download: true }).await {
+                        Ok(Ok(_)) => tracing::info!(object = name, "the leader's new instrument master loaded"),
+                        Ok(Err(e)) => tracing::warn!(object = name, error = %e, "the leader's new instrument master was refused; the current one stays"),
+                        Err(_) => tracing::warn!("instrument directory did not answer; the new master loads at the next change"),
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(
+                    object = name,
+                    error = e,
+                    "the leader's new instrument master could not be copied; the current one stays"
+                ),
             }
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

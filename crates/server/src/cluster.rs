@@ -103,15 +103,21 @@ async fn lead(backplane: mandi_cluster::Backplane, listener: &TcpListener) -> Si
     Side::Leader(ClusterNode::new(backplane, true))
 }
 
+/// An edge's copy of the leader's master: where it is, and which version it holds.
+pub struct MasterCopy {
+    pub path: PathBuf,
+    pub version: Option<String>,
+}
+
 /// On an edge whose master is the leader's: copy the file the leader shared, before the
-/// first load reads it. Returns the copy's path (`None` on other nodes).
+/// first load reads it (`None` on other nodes).
 pub async fn copy_leader_master(
     cfg: &MandiConfig,
     broker: Broker,
     sim_rest: Option<&str>,
     credentials: &Credentials,
     side: &Side,
-) -> Option<PathBuf> {
+) -> Option<MasterCopy> {
     let Side::Edge(node) = side else {
         return None;
     };
@@ -123,20 +129,35 @@ pub async fn copy_leader_master(
         mandi_cluster::master::fetch_to(&node.backplane, broker.as_str(), &copy),
     )
     .await;
-    match fetched {
-        Ok(Ok(true)) => {
-            tracing::info!(copy = %copy.display(), "the feed leader's instrument master copied")
+    let version = match fetched {
+        Ok(Ok(Some(version))) => {
+            tracing::info!(copy = %copy.display(), "the feed leader's instrument master copied");
+            Some(version)
         }
-        Ok(Ok(false)) => {}
-        Ok(Err(e)) => tracing::warn!(error = e, "the feed leader's instrument master not copied; it loads when the leader shares it again"),
-        Err(_) => tracing::warn!("the feed leader's instrument master not copied within 15 s; it loads when the leader shares it again"),
-    }
-    Some(copy)
+        Ok(Ok(None)) => None,
+        Ok(Err(e)) => {
+            tracing::warn!(error = e, "the feed leader's instrument master not copied; it loads when the leader shares it again");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("the feed leader's instrument master not copied within 15 s; it loads when the leader shares it again");
+            None
+        }
+    };
+    Some(MasterCopy {
+        path: copy,
+        version,
+    })
 }
 
 /// Once the runtime runs: the leader shares its master, an edge follows the leader's
 /// (into `shared_master`), and the trading edge answers the others' trading API.
-pub fn start_tasks(state: &AppState, broker: Broker, role: Role, shared_master: Option<PathBuf>) {
+pub fn start_tasks(
+    state: &AppState,
+    broker: Broker,
+    role: Role,
+    shared_master: Option<MasterCopy>,
+) {
     let runtime = &state.runtime;
     let Some(node) = runtime.cluster.as_ref() else {
         return;
@@ -147,7 +168,8 @@ pub fn start_tasks(state: &AppState, broker: Broker, role: Role, shared_master: 
             actix_rt::spawn(mandi_cluster::master::follow(
                 backplane,
                 broker.as_str().to_string(),
-                copy,
+                copy.path,
+                copy.version,
                 runtime.directory.clone(),
             ));
         }
