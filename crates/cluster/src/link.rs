@@ -1,7 +1,9 @@
-//! The connection to NATS and the four key-value buckets every node opens: ticks (the
-//! last tick per instrument, and the subjects ticks travel on), status, the leader lease
-//! and the edges' interest; and the object store of the leader's instrument master. The connection reconnects by itself; its state is watched
-//! so an edge can tell its clients when the backplane is gone.
+//! The connection to NATS and the key-value buckets every node opens: ticks (the last
+//! tick per instrument, and the subjects ticks travel on), status, the leader lease and
+//! the edges' interest; the browsers' sessions and watchlists, which every edge shares;
+//! and the object store of the leader's instrument master. The connection reconnects by
+//! itself; its state is watched so an edge can tell its clients when the backplane is
+//! gone.
 
 use std::time::Duration;
 
@@ -34,6 +36,9 @@ pub struct Backplane {
     pub status: kv::Store,
     pub lease: kv::Store,
     pub interest: kv::Store,
+    /// Browser login sessions and watchlists, shared by the edges.
+    pub sessions: kv::Store,
+    pub watchlists: kv::Store,
     /// The leader's instrument master file, for the edges.
     pub master: object_store::ObjectStore,
     /// True while the NATS connection is up.
@@ -152,6 +157,10 @@ pub async fn connect(settings: &ClusterSettings) -> Result<Backplane, LinkError>
     let status = open(settings.status_bucket(), Duration::ZERO).await?;
     let lease = open(settings.lease_bucket(), settings.lease_ttl()).await?;
     let interest = open(settings.interest_bucket(), settings.interest_ttl()).await?;
+    // Each session carries its own expiry; the bucket drops entries past the longest a
+    // session may live (`server.session_ttl_hours` ≤ 720), so logins never pile up.
+    let sessions = open(settings.sessions_bucket(), Duration::from_secs(31 * 86_400)).await?;
+    let watchlists = open(settings.watchlists_bucket(), Duration::ZERO).await?;
     let bucket = settings.master_bucket();
     let master = match js.get_object_store(&bucket).await {
         Ok(store) => store,
@@ -177,6 +186,8 @@ pub async fn connect(settings: &ClusterSettings) -> Result<Backplane, LinkError>
         status,
         lease,
         interest,
+        sessions,
+        watchlists,
         master,
         connected,
     };

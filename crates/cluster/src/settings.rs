@@ -132,6 +132,17 @@ impl ClusterSettings {
         format!("{}_interest", self.prefix)
     }
 
+    /// Browser login sessions, so a browser logged in on one edge is known on every edge
+    /// (keyed by a hash of the session id, never the id).
+    pub fn sessions_bucket(&self) -> String {
+        format!("{}_sessions", self.prefix)
+    }
+
+    /// The dashboard's watchlists, one key per owner, shared by every edge.
+    pub fn watchlists_bucket(&self) -> String {
+        format!("{}_watchlists", self.prefix)
+    }
+
     /// The feed leader's instrument master, as a file (object store).
     pub fn master_bucket(&self) -> String {
         format!("{}_master", self.prefix)

@@ -197,6 +197,13 @@ async fn start_inner(
         Role::Standalone => Side::Standalone,
         Role::Feed | Role::Edge => crate::cluster::join(&cfg, &listener).await?,
     };
+    // In a cluster, login sessions and watchlists are shared by every node over NATS.
+    if let Side::Leader(node) | Side::Edge(node) = &side {
+        let _ = security
+            .shared
+            .set(crate::security::shared::Shared(node.backplane.clone()));
+        actix_rt::spawn(crate::security::shared::follow_logouts(security.clone()));
+    }
     let edge = matches!(side, Side::Edge(_));
     if edge && cfg.simulator.enabled {
         tracing::info!(

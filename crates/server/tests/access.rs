@@ -3,75 +3,17 @@
 //! public bind without keys; and `systemctl stop` (SIGTERM) ending in exit 0 with the
 //! price snapshot written.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 mod common;
-use common::{get_json, start, wait_for};
+use common::{get_json, raw, start, wait_for};
 
 const TRADE_KEY: &str = "trade-key-for-tests-0123456789";
 const READ_KEY: &str = "read-key-for-tests-0123456789";
 const DEADLINE: Duration = Duration::from_secs(15);
-
-/// One raw HTTP/1.1 request with `headers`; the status and the body.
-fn raw(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    let has = |name: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
-    let mut req = format!("{method} {path} HTTP/1.1\r\n");
-    if !has("host") {
-        req.push_str(&format!("Host: {addr}\r\n"));
-    }
-    if !has("connection") {
-        req.push_str("Connection: close\r\n");
-    }
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if body.is_empty() {
-        req.push_str("\r\n");
-    } else {
-        req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    }
-    s.write_all(req.as_bytes()).expect("write");
-    let mut out = Vec::new();
-    // An upgrade answer (101) keeps the socket open: read what arrived, then stop.
-    let mut buf = [0u8; 4096];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                out.extend_from_slice(&buf[..n]);
-                if out.starts_with(b"HTTP/1.1 101") && out.windows(4).any(|w| w == b"\r\n\r\n") {
-                    break;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    let text = String::from_utf8_lossy(&out).to_string();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
 
 fn upgrade_headers<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut h = vec![
@@ -169,29 +111,11 @@ fn api_keys_guard_http_and_both_sockets_and_scopes_hold() {
         &json!({"key": "wrong-key-0123456789"}).to_string(),
     );
     assert_eq!(status, 401);
-    let mut s = TcpStream::connect(&addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    let login = json!({"key": READ_KEY}).to_string();
-    write!(s, "POST /api/auth/login HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{login}", login.len()).expect("write");
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).expect("read");
-    let cookie_line = answer
-        .lines()
-        .find(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("set-cookie: mandi_session=")
-        })
-        .unwrap_or_else(|| panic!("a session cookie: {answer}"));
+    let (cookie, cookie_line) = common::login_cookie(&addr, READ_KEY);
     assert!(
         cookie_line.contains("HttpOnly") && cookie_line.contains("SameSite=Strict"),
         "{cookie_line}"
     );
-    let cookie = cookie_line["set-cookie: ".len()..]
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .to_string();
     assert_eq!(
         raw(&addr, "GET", "/api/positions", &[("Cookie", &cookie)], "").0,
         200

@@ -14,6 +14,8 @@
 //!   and on three servers with the deployment's 10 s lease, a killed leader is replaced
 //!   within 5 s (its refused pings, not its lease's expiry);
 //! - edges load the instrument master the leader shares over NATS, and its contracts tick;
+//! - a browser logged in on one edge is known on the others, with its watchlists, and its
+//!   logout ends the session everywhere;
 //! - one edge trades for the cluster: an order placed on another edge is forwarded to it,
 //!   its updates reach that edge's `/ws` client, the bots run on it alone, and with it
 //!   gone the other edges answer 503 naming it.
@@ -587,6 +589,53 @@ async fn edges_load_the_master_the_leader_shares() {
     .await;
     c.logged(&edge, "the leader's new instrument master loaded", WAIT)
         .await;
+}
+
+#[actix_rt::test]
+async fn a_browser_logged_in_on_one_edge_is_known_on_every_edge_with_its_watchlists() {
+    let _serial = SERIAL.lock().await;
+    const KEY: &str = "cluster-trade-key-0123456789";
+    let keys = format!("trade:{KEY}");
+    let c = Cluster::new(vec![start_nats()], &[("MANDI_API_KEYS", &keys)]);
+    let leader = c.start("feed", "feed-a");
+    c.serving(&leader).await;
+    let (e1, e2) = (c.start("edge", "edge-1"), c.start("edge", "edge-2"));
+    c.serving(&e1).await;
+    c.serving(&e2).await;
+    // nginx may send a browser's next request to another edge than its login's.
+    let (cookie, _) = common::login_cookie(&e1.addr, KEY);
+    let with = |edge: &Node| {
+        vec![
+            ("Cookie".to_string(), cookie.clone()),
+            ("Origin".to_string(), format!("http://{}", edge.addr)),
+            ("Content-Type".to_string(), "application/json".to_string()),
+        ]
+    };
+    let call = |edge: &Node, method: &str, path: &str, body: &str| {
+        let headers = with(edge);
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        common::raw(&edge.addr, method, path, &headers, body)
+    };
+    let (status, body) = call(&e2, "GET", "/api/watchlists", "");
+    assert_eq!(status, 200, "edge-2 knows edge-1's login: {body}");
+    // Lists saved through one edge are read through the other.
+    let doc = json!({"lists": [{"name": "Expiry", "symbols": ["NIFTY", "BANKNIFTY"]}]});
+    let (status, body) = call(&e1, "PUT", "/api/watchlists", &doc.to_string());
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(&e2, "GET", "/api/watchlists", "");
+    assert_eq!(status, 200, "{body}");
+    let lists: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(lists["lists"], doc["lists"], "{body}");
+    // A logout on one edge ends the session on every edge.
+    let (status, body) = call(&e2, "POST", "/api/auth/logout", "");
+    assert_eq!(status, 200, "{body}");
+    wait_for("edge-1 to forget the session", WAIT, || async {
+        (call(&e1, "GET", "/api/watchlists", "").0 == 401).then_some(())
+    })
+    .await;
 }
 
 /// `kill -9` of `leader`, then wait (5 s at most) until the simulator's one connection

@@ -14,6 +14,7 @@ pub mod standby;
 mod trading;
 pub mod trading_forward;
 mod watchlists;
+mod watchlists_shared;
 
 use std::net::TcpListener;
 

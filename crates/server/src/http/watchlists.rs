@@ -236,19 +236,38 @@ fn refused(e: &WatchlistError) -> HttpResponse {
         .json(serde_json::json!({ "error": e.code(), "message": e.to_string() }))
 }
 
-async fn get_lists(req: HttpRequest, store: web::Data<WatchlistStore>) -> HttpResponse {
-    match request_owner(&req) {
-        Ok(owner) => HttpResponse::Ok()
-            .insert_header(("cache-control", "no-store"))
-            .json(store.load(&owner)),
-        Err(e) => refused(&e),
-    }
+async fn get_lists(
+    req: HttpRequest,
+    store: web::Data<WatchlistStore>,
+    security: web::Data<Security>,
+) -> HttpResponse {
+    let owner = match request_owner(&req) {
+        Ok(owner) => owner,
+        Err(e) => return refused(&e),
+    };
+    // In a cluster the lists live on NATS, so every edge has them.
+    let doc = match security.shared.get() {
+        Some(shared) => match super::watchlists_shared::load(&shared.0, &owner).await {
+            Ok(doc) => doc,
+            Err(e) => return not_now(&e),
+        },
+        None => store.load(&owner),
+    };
+    HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(doc)
+}
+
+fn not_now(e: &std::io::Error) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .json(serde_json::json!({ "error": "unavailable", "message": e.to_string() }))
 }
 
 async fn put_lists(
     req: HttpRequest,
     body: web::Bytes,
     store: web::Data<WatchlistStore>,
+    security: web::Data<Security>,
 ) -> HttpResponse {
     let owner = match request_owner(&req) {
         Ok(o) => o,
@@ -272,11 +291,15 @@ async fn put_lists(
         Ok(d) => d,
         Err(e) => return refused(&e),
     };
-    match store.save(&owner, &doc) {
+    let saved = match security.shared.get() {
+        Some(shared) => super::watchlists_shared::save(&shared.0, &owner, &doc).await,
+        None => store.save(&owner, &doc),
+    };
+    match saved {
         Ok(()) => HttpResponse::Ok().json(doc),
         Err(SaveError::Refused(e)) => refused(&e),
         Err(e) => {
-            tracing::warn!(error = %e, "watchlists not saved; check store.data_dir is writable");
+            tracing::warn!(error = %e, "watchlists not saved; check store.data_dir is writable (in a cluster: NATS)");
             HttpResponse::InternalServerError()
                 .json(serde_json::json!({ "error": "not_saved", "message": e.to_string() }))
         }

@@ -43,13 +43,16 @@ async fn login(req: HttpRequest, body: web::Bytes, security: web::Data<Security>
         }));
     };
     let owner = super::fingerprint(&body.key);
-    let id = match security.sessions.open(scope, owner, Instant::now()) {
+    let id = match security.sessions.open(scope, owner.clone(), Instant::now()) {
         Ok(id) => id,
         Err(e) => {
             tracing::error!(error = %e, "no randomness for a login session");
             return HttpResponse::ServiceUnavailable().finish();
         }
     };
+    if let Some(shared) = security.shared.get() {
+        super::shared::publish(shared, &id, scope, &owner, security.sessions.ttl()).await;
+    }
     let ttl = security.sessions.ttl().as_secs();
     let cookie = Cookie::build(COOKIE, id)
         .path("/")
@@ -68,6 +71,9 @@ async fn login(req: HttpRequest, body: web::Bytes, security: web::Data<Security>
 async fn logout(req: HttpRequest, security: web::Data<Security>) -> HttpResponse {
     if let Some(c) = req.cookie(COOKIE) {
         security.sessions.close(c.value());
+        if let Some(shared) = security.shared.get() {
+            super::shared::forget(shared, c.value()).await;
+        }
     }
     let mut gone = Cookie::build(COOKIE, "").path("/").finish();
     gone.make_removal();

@@ -7,6 +7,7 @@ mod keys;
 mod login;
 mod policy;
 mod sessions;
+pub mod shared;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -43,6 +44,8 @@ pub struct Security {
     /// anyone else those headers are dropped before logging or handlers see them.
     pub trusted_proxies: Vec<IpAddr>,
     refused: Mutex<BTreeMap<&'static str, u64>>,
+    /// In a cluster: the NATS buckets where sessions (and watchlists) are shared.
+    pub shared: std::sync::OnceLock<shared::Shared>,
 }
 
 impl Security {
@@ -52,6 +55,7 @@ impl Security {
             sessions,
             trusted_proxies,
             refused: Mutex::new(BTreeMap::new()),
+            shared: std::sync::OnceLock::new(),
         }
     }
 
@@ -105,6 +109,13 @@ pub async fn guard(
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|n| n > 0)
         || req.headers().contains_key(header::TRANSFER_ENCODING);
+    // A session cookie this node does not know may be one another edge opened.
+    let mut session_scope = cookie_session(&req, &security);
+    if session_scope.is_none() {
+        if let (Some(shared), Some(cookie)) = (security.shared.get(), req.cookie(COOKIE)) {
+            session_scope = shared::adopt(&security, shared, cookie.value()).await;
+        }
+    }
     let decision = {
         let facts = RequestFacts {
             method: req.method().as_str(),
@@ -113,7 +124,7 @@ pub async fn guard(
             origin: header(&req, "origin"),
             content_type: header(&req, "content-type"),
             bearer: header(&req, "authorization").and_then(|v| v.strip_prefix("Bearer ")),
-            session_scope: cookie_session(&req, &security),
+            session_scope,
             proxied,
             peer_loopback: peer.is_some_and(|ip| ip.is_loopback()),
             has_body,

@@ -1,6 +1,7 @@
 //! Login sessions: a browser trades an API key for a random session id in an `HttpOnly`,
 //! `SameSite=Strict` cookie, so the key never sits in page script or local storage. Held
-//! in memory (a restart logs browsers out), bounded, and expiring.
+//! in memory (a restart logs browsers out), bounded, and expiring; in a cluster also in a
+//! NATS bucket (`shared`), so every edge knows a browser that logged in on one.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -47,6 +48,17 @@ impl LoginSessions {
         let mut bytes = [0u8; 32];
         getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        self.insert(id.clone(), scope, owner, now, now + self.ttl);
+        Ok(id)
+    }
+
+    /// A session opened on another node of the cluster, known here from now on until
+    /// `expires`.
+    pub fn adopt(&self, id: &str, scope: Scope, owner: String, now: Instant, expires: Instant) {
+        self.insert(id.to_string(), scope, owner, now, expires);
+    }
+
+    fn insert(&self, id: String, scope: Scope, owner: String, now: Instant, expires: Instant) {
         // A panic elsewhere while holding the lock leaves the map whole.
         let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         live.retain(|_, e| e.expires > now);
@@ -60,14 +72,13 @@ impl LoginSessions {
             }
         }
         live.insert(
-            id.clone(),
+            id,
             Entry {
                 scope,
                 owner,
-                expires: now + self.ttl,
+                expires,
             },
         );
-        Ok(id)
     }
 
     /// The scope of a live session.
@@ -87,6 +98,12 @@ impl LoginSessions {
     pub fn close(&self, id: &str) {
         let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         live.remove(id);
+    }
+
+    /// Close every session whose id `matches` (one logged out on another node).
+    pub fn close_where(&self, matches: impl Fn(&str) -> bool) {
+        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.retain(|id, _| !matches(id));
     }
 
     pub fn len(&self) -> usize {

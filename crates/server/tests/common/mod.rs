@@ -110,3 +110,102 @@ pub fn wait_for<T>(what: &str, deadline: Duration, mut probe: impl FnMut() -> Op
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// One raw HTTP/1.1 request with `headers`; the status, the head and the body.
+#[allow(dead_code)] // used by the access and cluster tests
+pub fn raw_answer(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let has = |name: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let mut req = format!("{method} {path} HTTP/1.1\r\n");
+    if !has("host") {
+        req.push_str(&format!("Host: {addr}\r\n"));
+    }
+    if !has("connection") {
+        req.push_str("Connection: close\r\n");
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if body.is_empty() {
+        req.push_str("\r\n");
+    } else {
+        req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    }
+    s.write_all(req.as_bytes()).expect("write");
+    let mut out = Vec::new();
+    // An upgrade answer (101) keeps the socket open: read what arrived, then stop.
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                if out.starts_with(b"HTTP/1.1 101") && out.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .map(|(h, b)| (h.to_string(), b.to_string()))
+        .unwrap_or_default();
+    (status, head, body)
+}
+
+/// [`raw_answer`]'s status and body.
+#[allow(dead_code)] // used by the access and cluster tests
+pub fn raw(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let (status, _, body) = raw_answer(addr, method, path, headers, body);
+    (status, body)
+}
+
+/// Log in with `key` and return the session cookie (`mandi_session=…`) and the
+/// `Set-Cookie` line it came in.
+#[allow(dead_code)] // used by the access and cluster tests
+pub fn login_cookie(addr: &str, key: &str) -> (String, String) {
+    let body = serde_json::json!({ "key": key }).to_string();
+    let (status, head, answer) = raw_answer(
+        addr,
+        "POST",
+        "/api/auth/login",
+        &[("Content-Type", "application/json")],
+        &body,
+    );
+    assert_eq!(status, 200, "login: {answer}");
+    let line = head
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: mandi_session=")
+        })
+        .unwrap_or_else(|| panic!("a session cookie: {head}"))
+        .to_string();
+    let cookie = line["set-cookie: ".len()..]
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    (cookie, line)
+}
