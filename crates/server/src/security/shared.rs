@@ -1,9 +1,9 @@
 //! Login sessions across the edges of a cluster. A browser logs in on one edge and its
 //! next request may reach another (nginx spreads them): each session is also written to
 //! the NATS sessions bucket, and an edge that does not know a session cookie looks it up
-//! there once and keeps it. The bucket's key is a hash of the session id, never the id,
-//! and its value names only the scope, the key's fingerprint and the expiry. NATS is the
-//! cluster's own network: whoever may write to it may log in anywhere.
+//! there once and keeps it. The bucket's key is the SHA-256 of the session id, never the
+//! id, and its value names only the scope, the key's fingerprint and the expiry. NATS is
+//! the cluster's own network: whoever may write to it may log in anywhere.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,8 +41,13 @@ struct SharedSession {
     expires: i64,
 }
 
+/// The bucket's key for a session: SHA-256 of its id, so reading the bucket gives no id
+/// and no cookie that would match one.
 fn key(id: &str) -> String {
-    format!("s-{}", super::fingerprint(id))
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("s-{hex}")
 }
 
 /// Write a session just opened here.
