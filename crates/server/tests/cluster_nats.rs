@@ -49,6 +49,24 @@ fn ids(subscriptions: &[Value]) -> Vec<u64> {
     v
 }
 
+/// The security ids on the simulator's first connection (none without one).
+fn upstream_ids(c: &Cluster) -> Vec<u64> {
+    c.sim_connections()
+        .first()
+        .map(|s| ids(s))
+        .unwrap_or_default()
+}
+
+/// Wait until TCS (edge-2's alone) has left the upstream set while BANKNIFTY (edge-1's)
+/// stays.
+async fn wait_for_tcs_released(c: &Cluster, what: &str, deadline: Duration) {
+    wait_for(what, deadline, || async {
+        let all = upstream_ids(c);
+        (all.contains(&BANKNIFTY) && !all.contains(&TCS)).then_some(())
+    })
+    .await;
+}
+
 async fn client(edge: &Node, symbols: &[&str]) -> WsClient {
     let mut ws = WsClient::connect(&format!("ws://{}/ws", edge.addr)).await;
     ws.send_json(&json!({"action": "subscribe", "symbols": symbols, "mode": "ltp"}))
@@ -151,16 +169,7 @@ async fn two_edges_get_their_ticks_over_one_upstream_connection() {
     let leaving = Instant::now();
     e2.signal("-TERM");
     // Stopped cleanly, edge-2 deletes its key: TCS goes at once, not after the 15 s TTL.
-    wait_for(
-        "TCS released after edge-2 left",
-        Duration::from_secs(5),
-        || async {
-            let conns = c.sim_connections();
-            let all = conns.first().map(|s| ids(s)).unwrap_or_default();
-            (all.contains(&BANKNIFTY) && !all.contains(&TCS)).then_some(())
-        },
-    )
-    .await;
+    wait_for_tcs_released(&c, "TCS released after edge-2 left", Duration::from_secs(5)).await;
     println!("released {:?} after edge-2 left", leaving.elapsed());
     c.logged(&e2, "left the cluster", WAIT).await;
     assert_eq!(
@@ -314,22 +323,17 @@ async fn a_dead_edges_interest_expires_and_its_instruments_are_released() {
     let mut on_e1 = client(&e1, &["BANKNIFTY"]).await;
     let _on_e2 = client(&e2, &["TCS", "NIFTY"]).await;
     wait_for("both edges' symbols upstream", WAIT, || async {
-        let conns = c.sim_connections();
-        let all = conns.first().map(|s| ids(s)).unwrap_or_default();
+        let all = upstream_ids(&c);
         (all.contains(&BANKNIFTY) && all.contains(&TCS)).then_some(())
     })
     .await;
 
     e2.kill9();
     let killed = Instant::now();
-    wait_for(
+    wait_for_tcs_released(
+        &c,
         "TCS released upstream after edge-2's interest expired",
         Duration::from_secs(30),
-        || async {
-            let conns = c.sim_connections();
-            let all = conns.first().map(|s| ids(s)).unwrap_or_default();
-            (all.contains(&BANKNIFTY) && !all.contains(&TCS)).then_some(())
-        },
     )
     .await;
     println!("released {:?} after the edge died", killed.elapsed());

@@ -56,6 +56,11 @@ impl LeaderWatch {
         }
     }
 
+    /// How long without a renewal (or a tick) makes the leader silent.
+    pub fn threshold(&self) -> Duration {
+        self.threshold
+    }
+
     pub fn is_silent(&self) -> bool {
         self.silent
     }

@@ -114,6 +114,22 @@ impl EdgeUplink {
         }
         self.last_status = Some(status);
     }
+
+    /// Clients hear the feed is reconnecting, for `reason` (NATS lost, a silent leader):
+    /// one more failure in a row than the last status said.
+    fn tell_reconnecting(&mut self, reason: String) {
+        let failures = self
+            .last_status
+            .as_ref()
+            .map_or(0, |s| s.consecutive_failures);
+        self.tell_feed(FeedStatusChanged {
+            state: FeedState::Reconnecting,
+            reason: Some(reason),
+            consecutive_failures: failures + 1,
+            rest_refused: false,
+            at: Utc::now(),
+        });
+    }
 }
 
 /// How long a new subscriber waits for its instrument's last tick from the bucket; past
@@ -337,20 +353,10 @@ impl Handler<LinkChanged> for EdgeUplink {
             // which read the last status first and rewrite the interest key.
             ctx.stop();
         } else {
-            let failures = self
-                .last_status
-                .as_ref()
-                .map_or(0, |s| s.consecutive_failures);
-            self.tell_feed(FeedStatusChanged {
-                state: FeedState::Reconnecting,
-                reason: Some(
-                    "backplane (NATS) connection lost: prices are the last received; reconnecting"
-                        .into(),
-                ),
-                consecutive_failures: failures + 1,
-                rest_refused: false,
-                at: Utc::now(),
-            });
+            self.tell_reconnecting(
+                "backplane (NATS) connection lost: prices are the last received; reconnecting"
+                    .into(),
+            );
         }
     }
 }
@@ -360,7 +366,7 @@ impl Handler<LeaseObserved> for EdgeUplink {
 
     fn handle(&mut self, msg: LeaseObserved, _: &mut Context<Self>) {
         let last_us = self.counters.last_at_us.load(Ordering::Relaxed);
-        let window = (self.backplane.settings.lease_ttl() / 2).as_micros() as i64;
+        let window = self.leader.threshold().as_micros() as i64;
         let ticking = last_us > 0 && Utc::now().timestamp_micros() - last_us < window;
         match self
             .leader
@@ -372,17 +378,7 @@ impl Handler<LeaseObserved> for EdgeUplink {
                     reason,
                     "feed leader silent: telling clients the feed is reconnecting"
                 );
-                let failures = self
-                    .last_status
-                    .as_ref()
-                    .map_or(0, |s| s.consecutive_failures);
-                self.tell_feed(FeedStatusChanged {
-                    state: FeedState::Reconnecting,
-                    reason: Some(reason),
-                    consecutive_failures: failures + 1,
-                    rest_refused: false,
-                    at: Utc::now(),
-                });
+                self.tell_reconnecting(reason);
             }
             // A new leader's own status is on its way; the old one's is not its.
             Some(LeaderChange::Back { same: true }) => {
