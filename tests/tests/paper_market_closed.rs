@@ -3,22 +3,14 @@
 //! MCX still trades, so RELIANCE is refused while CRUDEOIL fills. `market.always_open`
 //! is off here (the simulator turns it on by default).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use mandi_domain::time::ist_instant;
+use chrono::{DateTime, Utc};
 use mandi_testkit::{
     get_json, request_json, start_stack_at, wait_for, ManualClock, Stack, WsClient, DEADLINE,
 };
+use mandi_tests::ist;
 use serde_json::{json, Value};
 
 /// A Monday (a trading day on every exchange).
-fn ist(h: u32, m: u32) -> DateTime<Utc> {
-    let day = NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
-    ist_instant(
-        day,
-        NaiveTime::from_hms_opt(h, m, 0).expect("a time of day"),
-    )
-}
-
 async fn buy(stack: &Stack, symbol: &str) -> (u16, Value) {
     request_json(
         "POST",

@@ -4,19 +4,10 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use mandi_domain::time::ist_instant;
 use mandi_server::replay::{self, ReplayArgs, Speed};
 use mandi_server::{app, config};
-use mandi_simulator::record_day::{record_day, RecordDay};
-
-fn ist(h: u32, m: u32) -> DateTime<Utc> {
-    let day = NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
-    ist_instant(
-        day,
-        NaiveTime::from_hms_opt(h, m, 0).expect("a time of day"),
-    )
-}
+use mandi_simulator::record_day::record_day;
+use mandi_tests::test_stretch;
 
 #[actix_rt::test]
 async fn a_synthetic_stretch_records_and_replays_whole() {
@@ -29,12 +20,12 @@ async fn a_synthetic_stretch_records_and_replays_whole() {
         ("MANDI__STRATEGIES__DIR".to_string(), String::new()),
     ];
     let cfg = config::load(None, env).expect("config");
-    let day = RecordDay {
-        broker: cfg.broker().as_str().to_string(),
-        date: NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date"),
-        root: dir.join("recordings"),
-        window: Some((ist(9, 15), ist(9, 20))),
-    };
+    let day = test_stretch(
+        cfg.broker().as_str(),
+        dir.join("recordings"),
+        (9, 15),
+        (9, 20),
+    );
     let written = record_day(&app::sim_settings(&cfg), &cfg.calendar(), &day).expect("records");
     assert!(
         written.records > 0 && written.instruments >= cfg.instruments.len(),

@@ -8,23 +8,15 @@ use std::collections::HashSet;
 use std::net::TcpListener;
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use mandi_domain::time::ist_instant;
+use chrono::{DateTime, Utc};
 use mandi_protocol::dhan::{decode_packet, DhanPacket};
 use mandi_recording::{read_all, RecordKind};
 use mandi_server::replay::serve;
 use mandi_server::{app, config};
-use mandi_simulator::record_day::{record_day, RecordDay};
+use mandi_simulator::record_day::record_day;
 use mandi_testkit::{get_json, wait_for, WsClient, DEADLINE};
+use mandi_tests::{ist, test_stretch};
 use serde_json::json;
-
-fn ist(h: u32, m: u32) -> DateTime<Utc> {
-    let day = NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
-    ist_instant(
-        day,
-        NaiveTime::from_hms_opt(h, m, 0).expect("a time of day"),
-    )
-}
 
 /// NIFTY's last prices in the recording, as Dhan's packets carry them (paise-exact f32),
 /// and the instrument rows its header keeps.
@@ -64,12 +56,12 @@ async fn a_recorded_stretch_is_served_on_its_own_clock_at_its_own_prices() {
     ]
     .map(|(k, v)| (k.to_string(), v));
     let cfg = config::load(None, env).expect("config");
-    let day = RecordDay {
-        broker: cfg.broker().as_str().to_string(),
-        date: NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date"),
-        root: dir.join("recordings"),
-        window: Some((ist(9, 15), ist(9, 20))),
-    };
+    let day = test_stretch(
+        cfg.broker().as_str(),
+        dir.join("recordings"),
+        (9, 15),
+        (9, 20),
+    );
     // Recorded from another seed than the serving simulator's: a price it generated
     // itself would not be among the recorded ones.
     let recording_market = mandi_simulator::SimSettings {

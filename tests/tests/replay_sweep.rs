@@ -6,20 +6,11 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use mandi_domain::time::ist_instant;
 use mandi_server::replay::args::parse;
 use mandi_server::replay::{self, sweep};
 use mandi_server::{app, config};
-use mandi_simulator::record_day::{record_day, RecordDay};
-
-fn ist(h: u32, m: u32) -> DateTime<Utc> {
-    let day = NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
-    ist_instant(
-        day,
-        NaiveTime::from_hms_opt(h, m, 0).expect("a time of day"),
-    )
-}
+use mandi_simulator::record_day::record_day;
+use mandi_tests::test_stretch;
 
 /// A bot that trades within minutes: a one-minute opening range on one-minute bars.
 fn bot(stop: &str, target: &str) -> String {
@@ -58,12 +49,12 @@ fn a_three_by_three_sweep_prints_nine_rows_each_equal_to_its_own_replay() {
         ),
     ];
     let cfg = config::load(None, env).expect("config");
-    let day = RecordDay {
-        broker: cfg.broker().as_str().to_string(),
-        date: NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date"),
-        root: dir.join("recordings"),
-        window: Some((ist(9, 15), ist(9, 25))),
-    };
+    let day = test_stretch(
+        cfg.broker().as_str(),
+        dir.join("recordings"),
+        (9, 15),
+        (9, 25),
+    );
     record_day(&app::sim_settings(&cfg), &cfg.calendar(), &day).expect("records");
 
     let swept = sweep::sweep(
