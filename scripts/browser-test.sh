@@ -8,7 +8,25 @@ keyed_pidfile=$(mktemp)
 export MANDI__STORE__DATA_DIR
 MANDI__STORE__DATA_DIR=$(mktemp -d)
 keyed_dir=$(mktemp -d)
-trap 'kill "$(cat "$pidfile")" "$(cat "$keyed_pidfile")" 2>/dev/null || true; rm -rf "$pidfile" "$keyed_pidfile" "$MANDI__STORE__DATA_DIR" "$keyed_dir"' EXIT
+# On exit: stop both servers and wait (10 s at most) until they are gone before removing
+# their data dirs: a stopping mandi writes its price snapshot there, and removing the dir
+# under it fails the run ("Directory not empty") after every test passed.
+cleanup() {
+  local rc=$? pids
+  pids="$(cat "$pidfile" "$keyed_pidfile" 2>/dev/null || true)"
+  # shellcheck disable=SC2086
+  kill $pids 2>/dev/null || true
+  for pid in $pids; do
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  done
+  rm -rf "$pidfile" "$keyed_pidfile" "$MANDI__STORE__DATA_DIR" "$keyed_dir" || true
+  # The tests' own status is the script's, whatever the clean-up met.
+  exit "$rc"
+}
+trap cleanup EXIT
 url=$(bash scripts/run-stack.sh "$pidfile" /tmp/mandi-browser-run.log)
 # A second mandi with API keys, for the login and cross-origin checks.
 test_key="trade:browser-test-key-$(date +%s%N)"
